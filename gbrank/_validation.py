@@ -1,0 +1,124 @@
+"""Array and parameter checks shared by losses, adapters, metrics and estimators.
+
+Every check raises a ``ValueError`` (bad value) or ``TypeError`` (bad type) whose
+message names the argument, the offending value or position, and the fix. Inputs
+are never modified: conversions return new arrays (or read-only views).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def as_float_array(
+    value: ArrayLike, name: str, *, ndim: Iterable[int] = (1, 2)
+) -> NDArray[np.float64]:
+    """Convert ``value`` to a float64 array with finite entries.
+
+    Parameters
+    ----------
+    value : array-like
+        Numbers (bool, int or float; pandas and pyarrow-backed arrays work).
+    name : str
+        The argument's name, used in error messages.
+    ndim : iterable of int
+        Accepted numbers of dimensions.
+
+    Returns
+    -------
+    ndarray of float64
+        A new array or a view of ``value``; callers must not write into it.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be numeric, got dtype {array.dtype}; convert it with "
+            f"np.asarray({name}, dtype=float) if it holds numbers."
+        )
+    allowed = tuple(ndim)
+    if array.ndim not in allowed:
+        dims = " or ".join(f"{d}-D" for d in allowed)
+        raise ValueError(f"{name} must be {dims}, got shape {array.shape}.")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty: pass at least one row.")
+    array = array.astype(np.float64, copy=False)
+    check_finite(array, name)
+    return array
+
+
+def check_finite(array: NDArray[np.float64], name: str) -> None:
+    """Raise if ``array`` holds NaN or inf, naming the first bad position."""
+    if not np.all(np.isfinite(array)):
+        position = np.unravel_index(np.flatnonzero(~np.isfinite(array))[0], array.shape)
+        where = position[0] if len(position) == 1 else position
+        raise ValueError(
+            f"{name} contains NaN or inf at index {where} "
+            f"(value {array[position]!r}); remove or impute it."
+        )
+
+
+def check_same_shape(
+    array: NDArray, name: str, reference: NDArray, reference_name: str
+) -> None:
+    """Raise unless ``array`` has the shape of ``reference``."""
+    if array.shape != reference.shape:
+        raise ValueError(
+            f"{name} has shape {array.shape} but {reference_name} has shape "
+            f"{reference.shape}; they must match row for row."
+        )
+
+
+def check_nonnegative(array: NDArray[np.float64], name: str) -> None:
+    """Raise if ``array`` has a negative entry."""
+    bad = np.flatnonzero(array.ravel() < 0)
+    if bad.size:
+        raise ValueError(
+            f"{name} must be >= 0; {name}[{bad[0]}] = {array.ravel()[bad[0]]!r}."
+        )
+
+
+def check_label_range(
+    labels: NDArray[np.float64], low: float, high: float, loss_name: str
+) -> None:
+    """Raise if a non-ignored label (>= 0) lies outside ``[low, high]``."""
+    bad = np.flatnonzero((labels >= 0) & ((labels < low) | (labels > high)))
+    if bad.size:
+        raise ValueError(
+            f"{loss_name} needs labels in [{low}, {high}] (negative labels mark "
+            f"ignored rows); y_true[{bad[0]}] = {labels[bad[0]]!r}."
+        )
+
+
+def check_bool_mask(value: ArrayLike, name: str) -> NDArray[np.bool_]:
+    """Convert a mask of booleans (or 0/1 numbers) to a bool array."""
+    mask = np.asarray(value)
+    if mask.dtype.kind == "b":
+        return mask
+    if mask.dtype.kind in "iuf" and np.all((mask == 0) | (mask == 1)):
+        return mask.astype(bool)
+    raise ValueError(f"{name} must hold booleans (or 0/1), got dtype {mask.dtype}.")
+
+
+def check_positive(value: float, name: str) -> float:
+    """Raise unless ``value`` is a finite number > 0; return it as float."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return float(value)
+
+
+def check_choice(value: object, name: str, choices: Iterable[object]) -> None:
+    """Raise unless ``value`` is one of ``choices``."""
+    options = list(choices)
+    if value not in options:
+        raise ValueError(
+            f"{name}={value!r} is not supported; choose one of "
+            f"{', '.join(repr(c) for c in options)}."
+        )

@@ -1,0 +1,408 @@
+"""The loss base class: input checks, grouping, keras-style batches, reductions.
+
+Subclasses hold only the math: :meth:`Loss._compute` gets a validated
+:class:`Batch` (float64 labels with -1 on ignored rows, float64 scores, per-row
+weights, group offsets) and returns the unreduced weighted loss, the gradient and
+the hessian of the summed loss with respect to the raw scores.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gbrank._groups import Groups, make_groups
+from gbrank._validation import (
+    as_float_array,
+    check_bool_mask,
+    check_choice,
+    check_label_range,
+    check_nonnegative,
+    check_same_shape,
+)
+
+HESSIAN_FLOOR = 1e-16
+"""Smallest hessian handed to a booster (ignored and zero-weight rows get it)."""
+
+REDUCTIONS = (
+    "sum",
+    "sum_over_batch_size",
+    "mean",
+    "mean_with_sample_weight",
+    "mean_over_valid",
+    "none",
+)
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """Validated, flattened inputs of one loss call.
+
+    Attributes
+    ----------
+    labels : ndarray of float64, shape (n_rows,) or (n_rows, n_classes)
+        Labels; -1 on ignored rows (negative label or mask False).
+    scores : ndarray of float64, shape (n_rows,) or (n_rows, n_classes)
+        Raw scores.
+    weights : ndarray of float64, shape (n_rows,)
+        Per-row sample weights (ones when none were given).
+    groups : Groups
+        Query groups of the rows.
+    layout : tuple of int or None
+        Shape of a keras-style batch ``(batch, list_size)``, or None for flat rows.
+    weight_sum : float or None
+        Sum of the sample weights as passed (None when none were given).
+    """
+
+    labels: Array
+    scores: Array
+    weights: Array
+    groups: Groups
+    layout: tuple[int, int] | None
+    weight_sum: float | None
+
+    @property
+    def valid(self) -> NDArray[np.bool_]:
+        """Rows that take part in the loss."""
+        return self.labels >= 0
+
+
+class Loss:
+    """Base class of gbrank losses.
+
+    Subclasses set the class attributes below and implement :meth:`_compute` and
+    :meth:`_activation`. Hyperparameters are keyword-only ``__init__`` arguments,
+    stored unchanged and checked by :meth:`_check_params` at every call.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``gbrank.get_loss(name)``).
+    per_group : bool
+        Whether the unreduced loss has one value per group (listwise losses) or one
+        per row (pointwise losses; pairwise losses credit a pair to its higher row).
+    needs_groups : bool
+        Whether the loss works on query groups (ranking) or on independent rows.
+    default_reduction : str
+        Reduction used when ``reduction="auto"``.
+    approx_hessian : bool
+        True when :meth:`grad_hess` returns a positive surrogate, not the exact
+        diagonal of the hessian.
+    is_multiclass : bool
+        Whether scores are 2-D ``(n_samples, n_classes)``.
+    label_bounds : tuple of float or None
+        Closed range of valid (non-ignored) labels.
+    """
+
+    name: ClassVar[str]
+    per_group: ClassVar[bool] = False
+    needs_groups: ClassVar[bool] = True
+    default_reduction: ClassVar[str] = "sum_over_batch_size"
+    approx_hessian: ClassVar[bool] = False
+    differentiable: ClassVar[bool] = True
+    is_multiclass: ClassVar[bool] = False
+    label_bounds: ClassVar[tuple[float, float] | None] = None
+
+    # -- public API -----------------------------------------------------------------
+
+    def loss(
+        self,
+        y_true: ArrayLike | dict[str, ArrayLike],
+        y_pred: ArrayLike,
+        *,
+        group: ArrayLike | None = None,
+        qid: ArrayLike | None = None,
+        sample_weight: ArrayLike | float | None = None,
+        mask: ArrayLike | None = None,
+        reduction: str | None = "auto",
+    ) -> float | Array:
+        """Loss value.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_rows,) or (batch, list_size), or dict
+            Labels; a label < 0 marks an ignored row. A dict ``{"labels", "mask"}``
+            carries a mask as keras_rs accepts it.
+        y_pred : array-like, same shape as ``y_true``
+            Raw scores (before :meth:`activation`).
+        group, qid : array-like, optional
+            Query structure of flat rows: group sizes or per-row query ids (at most
+            one). With neither, 1-D input is one list and 2-D input is a padded
+            batch whose rows are the lists.
+        sample_weight : float or array-like, optional
+            Per-row weights, shape (n_rows,) or (batch, list_size); per-list
+            weights (batch, 1) or (batch,) for a 2-D batch; or one scalar.
+        mask : array-like of bool, optional
+            False marks an ignored row (as a negative label does).
+        reduction : str or None, default "auto"
+            ``"auto"`` uses the loss's ``default_reduction``. ``"sum"``;
+            ``"sum_over_batch_size"`` and ``"mean"``: sum divided by the number of
+            unreduced values (rows, ignored ones included; or groups for listwise
+            losses); ``"mean_with_sample_weight"``: sum divided by the sum of the
+            weights as passed; ``"mean_over_valid"``: sum divided by the number of
+            non-ignored rows (groups); ``"none"`` or None: the unreduced values.
+
+        Returns
+        -------
+        float or ndarray
+            A zero divisor gives 0. Unreduced values have shape (n_rows,) (or
+            (n_groups,)) for flat input and (batch, list_size) (or (batch,)) for a
+            keras-style batch; 1-D input without groups is a batch of one.
+        """
+        reduction = "none" if reduction is None else reduction
+        check_choice(reduction, "reduction", ("auto", *REDUCTIONS))
+        if reduction == "auto":
+            reduction = self.default_reduction
+        batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
+        values, _, _ = self._compute(batch)
+        return _reduce(values, batch, reduction, self.per_group)
+
+    def grad_hess(
+        self,
+        y_true: ArrayLike | dict[str, ArrayLike],
+        y_pred: ArrayLike,
+        *,
+        group: ArrayLike | None = None,
+        qid: ArrayLike | None = None,
+        sample_weight: ArrayLike | float | None = None,
+        mask: ArrayLike | None = None,
+    ) -> tuple[Array, Array]:
+        """Gradient and hessian of ``loss(..., reduction="sum")`` w.r.t. ``y_pred``.
+
+        Parameters are those of :meth:`loss`.
+
+        Returns
+        -------
+        grad, hess : ndarray of float64, shape of ``y_pred``
+            Ignored rows get gradient 0. The hessian is the exact diagonal, or a
+            documented surrogate when ``approx_hessian`` is True, floored at
+            ``HESSIAN_FLOOR`` (1e-16) so that boosters get a finite positive value.
+        """
+        batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
+        _, grad, hess = self._compute(batch)
+        hess = np.maximum(hess, HESSIAN_FLOOR)
+        shape = np.shape(y_pred)
+        return grad.reshape(shape), hess.reshape(shape)
+
+    def activation(
+        self,
+        y_pred: ArrayLike,
+        *,
+        group: ArrayLike | None = None,
+        qid: ArrayLike | None = None,
+        mask: ArrayLike | None = None,
+    ) -> Array:
+        """Final activation of the raw scores (sigmoid, per-group softmax, ...).
+
+        Parameters
+        ----------
+        y_pred : array-like
+            Raw scores, flat (with ``group`` or ``qid``) or a 2-D padded batch.
+        group, qid, mask : array-like, optional
+            As in :meth:`loss`; masked rows get probability 0 under a softmax.
+
+        Returns
+        -------
+        ndarray of float64, shape of ``y_pred``
+        """
+        scores = as_float_array(y_pred, "y_pred", ndim=(1, 2))
+        labels = np.zeros(scores.shape[:1] if self.is_multiclass else scores.shape)
+        batch = self._batch(labels, scores, group, qid, None, mask)
+        result = self._activation(batch)
+        return result.reshape(scores.shape)
+
+    def for_engine(self, engine: str) -> Loss:
+        """The loss an engine adapter should use (engine-specific defaults).
+
+        Parameters
+        ----------
+        engine : {"lightgbm", "xgboost"}
+
+        Returns
+        -------
+        Loss
+            ``self`` unless a parameter's default depends on the engine.
+        """
+        return self
+
+    # -- parameters (scikit-learn style, without importing scikit-learn) ------------
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p for p in signature.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyperparameters as a dict (what ``__init__`` was given)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Loss:
+        """Set hyperparameters; unknown names raise ``ValueError``."""
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {key!r}; "
+                    f"its parameters are {valid}."
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        """Class name and non-default parameters."""
+        signature = inspect.signature(type(self).__init__)
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if value is not signature.parameters[name].default
+            and value != signature.parameters[name].default
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when of the same class with equal parameters."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.get_params() == other.get_params()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        """Hash of the class and parameters."""
+        return hash((type(self), repr(self)))
+
+    # -- subclass hooks ---------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        """Validate hyperparameters; raise ``ValueError`` naming the bad one."""
+
+    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+        """Return unreduced weighted loss, gradient and hessian (unfloored)."""
+        raise NotImplementedError
+
+    def _activation(self, batch: Batch) -> Array:
+        """Return the activation of ``batch.scores``."""
+        raise NotImplementedError
+
+    # -- input handling ---------------------------------------------------------------
+
+    def _batch(
+        self,
+        y_true: ArrayLike | dict[str, ArrayLike],
+        y_pred: ArrayLike,
+        group: ArrayLike | None,
+        qid: ArrayLike | None,
+        sample_weight: ArrayLike | float | None,
+        mask: ArrayLike | None,
+    ) -> Batch:
+        self._check_params()
+        if isinstance(y_true, dict):
+            if mask is not None:
+                raise ValueError("pass the mask either in y_true['mask'] or as mask=.")
+            unknown = set(y_true) - {"labels", "mask"}
+            if "labels" not in y_true or unknown:
+                raise ValueError(
+                    "a dict y_true must have the keys 'labels' and optionally "
+                    f"'mask'; got {sorted(y_true)}."
+                )
+            mask = y_true.get("mask")
+            y_true = y_true["labels"]
+        scores = as_float_array(y_pred, "y_pred", ndim=(1, 2))
+        labels = as_float_array(y_true, "y_true", ndim=(1, 2))
+        return self._flatten(labels, scores, group, qid, sample_weight, mask)
+
+    def _flatten(
+        self,
+        labels: Array,
+        scores: Array,
+        group: ArrayLike | None,
+        qid: ArrayLike | None,
+        sample_weight: ArrayLike | float | None,
+        mask: ArrayLike | None,
+    ) -> Batch:
+        """Turn validated arrays into a flat :class:`Batch` (ranking layout)."""
+        check_same_shape(labels, "y_true", scores, "y_pred")
+        layout: tuple[int, int] | None = None
+        if scores.ndim == 2:
+            if group is not None or qid is not None:
+                raise ValueError(
+                    "2-D y_true/y_pred is a padded batch (batch, list_size) whose "
+                    "rows are the lists; do not pass group or qid with it "
+                    "(flatten the arrays to use group sizes)."
+                )
+            layout = (scores.shape[0], scores.shape[1])
+            n_lists, list_size = layout
+            groups = Groups(np.arange(0, n_lists * list_size + 1, list_size))
+        elif group is None and qid is None and self.needs_groups:
+            layout = (1, scores.size)
+            groups = make_groups(scores.size)
+        else:
+            groups = make_groups(scores.size, group=group, qid=qid)
+        valid = labels >= 0
+        if mask is not None:
+            mask_array = check_bool_mask(mask, "mask")
+            check_same_shape(mask_array, "mask", labels, "y_true")
+            valid &= mask_array
+        flat_labels = np.where(valid, labels, -1.0).ravel()
+        if self.label_bounds is not None:
+            check_label_range(flat_labels, *self.label_bounds, self.name)
+        weights, weight_sum = _row_weights(sample_weight, labels.shape, layout)
+        return Batch(
+            flat_labels, scores.ravel(), weights, groups, layout, weight_sum
+        )
+
+
+def _row_weights(
+    sample_weight: ArrayLike | float | None,
+    shape: tuple[int, ...],
+    layout: tuple[int, int] | None,
+) -> tuple[Array, float | None]:
+    """Per-row weights and the sum of the weights as passed."""
+    n_rows = int(np.prod(shape))
+    if sample_weight is None:
+        return np.ones(n_rows), None
+    weights = as_float_array(sample_weight, "sample_weight", ndim=(0, 1, 2))
+    check_nonnegative(weights, "sample_weight")
+    weight_sum = float(weights.sum())
+    if weights.ndim == 0:
+        return np.full(n_rows, float(weights)), weight_sum
+    if weights.shape == shape:
+        return weights.ravel(), weight_sum
+    if layout is not None and len(shape) == 2:
+        n_lists, list_size = layout
+        if weights.shape in ((n_lists,), (n_lists, 1)):
+            return np.repeat(weights.ravel(), list_size), weight_sum
+    raise ValueError(
+        f"sample_weight has shape {weights.shape}; expected a scalar or the shape of "
+        f"y_true {shape}"
+        + (" or one weight per list (batch,) / (batch, 1)" if len(shape) == 2 else "")
+        + "."
+    )
+
+
+def _reduce(values: Array, batch: Batch, reduction: str, per_group: bool) -> Any:
+    """Apply a keras-style reduction to unreduced per-row or per-group values."""
+    if reduction == "none":
+        if batch.layout is None:
+            return values
+        n_lists, list_size = batch.layout
+        return values.reshape((n_lists,) if per_group else (n_lists, list_size))
+    total = float(values.sum())
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and batch.weight_sum is not None:
+        divisor = batch.weight_sum
+    elif reduction == "mean_over_valid":
+        valid = batch.valid
+        if per_group:
+            counts = np.add.reduceat(valid, batch.groups.offsets[:-1])
+            divisor = float(np.count_nonzero(counts))
+        else:
+            divisor = float(np.count_nonzero(valid))
+    else:
+        divisor = float(values.shape[0])
+    return total / divisor if divisor else 0.0
