@@ -70,7 +70,8 @@ def groups_from_sizes(group: ArrayLike, n_rows: int) -> Groups:
         bad = np.flatnonzero(~np.isfinite(sizes) | (sizes != np.round(sizes)))
         if bad.size:
             raise ValueError(
-                f"group sizes must be integers; group[{bad[0]}] = {sizes[bad[0]]!r}."
+                f"group sizes must be integers; "
+                f"group[{bad[0]}] = {sizes[bad[0]].item()!r}."
             )
     elif sizes.dtype.kind not in "iub":
         raise TypeError(
@@ -130,10 +131,42 @@ def groups_from_qid(qid: ArrayLike, n_rows: int) -> Groups:
         run = int(np.flatnonzero(~seen)[0])
         row = int(starts[run - 1])
         raise ValueError(
-            f"qid must be contiguous runs: query id {run_ids[run]!r} appears again at "
+            f"qid must be contiguous runs: query id {run_ids[run].item()!r} "
+            f"appears again at "
             f"row {row} after other queries. Sort the rows by qid (stably) first."
         )
     offsets = np.concatenate(([0], starts, [n_rows])).astype(np.int64)
+    return Groups(offsets)
+
+
+def groups_from_offsets(ptr: ArrayLike, n_rows: int) -> Groups:
+    """Validate group offsets (XGBoost ``group_ptr``) and wrap them.
+
+    Parameters
+    ----------
+    ptr : array-like of int, shape (n_groups + 1,)
+        ``ptr[0] == 0``, strictly increasing, ``ptr[-1] == n_rows``; rows
+        ``ptr[g]:ptr[g + 1]`` form query ``g``.
+    n_rows : int
+        Number of rows.
+
+    Returns
+    -------
+    Groups
+    """
+    offsets = np.asarray(ptr)
+    if offsets.ndim != 1 or offsets.size < 2 or offsets.dtype.kind not in "iu":
+        raise ValueError(
+            "group offsets must be a 1-D integer array [0, ..., n_rows] with at "
+            f"least 2 entries, got shape {offsets.shape} and dtype {offsets.dtype}."
+        )
+    offsets = offsets.astype(np.int64)
+    if offsets[0] != 0 or offsets[-1] != n_rows or np.any(np.diff(offsets) <= 0):
+        raise ValueError(
+            f"group offsets must increase strictly from 0 to n_rows={n_rows}; got "
+            f"{offsets[0]}..{offsets[-1]}"
+            + (" with an empty group." if np.any(np.diff(offsets) <= 0) else ".")
+        )
     return Groups(offsets)
 
 

@@ -193,9 +193,10 @@ def rank_one_listnet(labels, scores, weights, offsets, hessian_mode, loss_out,
                     p * total_weight - weights[k] * y - p * (rest_r - r_k)
                     - w_top * (1.0 - y_top) * scaled_top
                 )  # fmt: skip
-                cross = p * p * (rest_q - q_k + w_top * y_top) + w_top * (
-                    1.0 - y_top
-                ) * (scaled_top * p_top) ** 2
+                cross = (
+                    p * p * (rest_q - q_k + w_top * y_top)
+                    + w_top * (1.0 - y_top) * (scaled_top * p_top) ** 2
+                )
             grad_out[k] = grad
             if hessian_mode == LISTNET_HESSIAN_GAUSS_NEWTON:
                 one_minus_p = math.exp(log1m)

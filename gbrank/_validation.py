@@ -56,7 +56,7 @@ def check_finite(array: NDArray[np.float64], name: str) -> None:
         where = position[0] if len(position) == 1 else position
         raise ValueError(
             f"{name} contains NaN or inf at index {where} "
-            f"(value {array[position]!r}); remove or impute it."
+            f"(value {array[position].item()!r}); remove or impute it."
         )
 
 
@@ -76,7 +76,7 @@ def check_nonnegative(array: NDArray[np.float64], name: str) -> None:
     bad = np.flatnonzero(array.ravel() < 0)
     if bad.size:
         raise ValueError(
-            f"{name} must be >= 0; {name}[{bad[0]}] = {array.ravel()[bad[0]]!r}."
+            f"{name} must be >= 0; {name}[{bad[0]}] = {array.ravel()[bad[0]].item()!r}."
         )
 
 
@@ -88,7 +88,7 @@ def check_label_range(
     if bad.size:
         raise ValueError(
             f"{loss_name} needs labels in [{low}, {high}] (negative labels mark "
-            f"ignored rows); y_true[{bad[0]}] = {labels[bad[0]]!r}."
+            f"ignored rows); y_true[{bad[0]}] = {labels[bad[0]].item()!r}."
         )
 
 

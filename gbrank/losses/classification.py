@@ -102,7 +102,7 @@ CategoricalCrossEntropy
                 f"{self.name} needs 2-D scores y_pred of shape (n_samples, "
                 f"n_classes) with n_classes >= 2, got shape {scores.shape}."
             )
-        n_samples, n_classes = scores.shape
+        n_samples = scores.shape[0]
         classes = _class_ids(labels, scores.shape)
         if mask is not None:
             keep = check_bool_mask(mask, "mask")
@@ -156,6 +156,6 @@ def _class_ids(labels: Array, shape: tuple[int, ...]) -> Array:
     if bad.size:
         raise ValueError(
             f"y_true must hold integer class ids in 0..{n_classes - 1} (negative = "
-            f"ignored); y_true[{bad[0]}] = {labels[bad[0]]!r}."
+            f"ignored); y_true[{bad[0]}] = {labels[bad[0]].item()!r}."
         )
     return np.where(labels >= 0, labels, -1.0)
