@@ -1,0 +1,390 @@
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.datasets import dump_svmlight_file
+
+from gbrank._groups import groups_from_qid
+from gbrank.datasets import RankingData, load_sample, load_svmlight, make_ranking
+
+
+def assert_consistent(data: RankingData) -> None:
+    n_rows = data.X.shape[0]
+    assert data.y.shape == (n_rows,)
+    assert data.y.dtype == np.float64
+    assert data.group.dtype == np.int64
+    assert data.qid.dtype == np.int64
+    assert data.group.sum() == n_rows
+    np.testing.assert_array_equal(groups_from_qid(data.qid, n_rows).sizes, data.group)
+
+
+def write_svmlight(path: Path, X, y, qid=None) -> None:
+    kwargs = {} if qid is None else {"query_id": qid}
+    dump_svmlight_file(X, y, str(path), zero_based=True, **kwargs)
+
+
+@pytest.fixture
+def small():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.1, 1.0, size=(6, 4)).round(3)
+    y = np.array([2.0, 0.0, 1.0, 0.0, 3.0, 1.0])
+    qid = np.array([5, 5, 5, 2, 2, 9])
+    return X, y, qid
+
+
+# --- bundled sample ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("split", "n_rows", "n_queries", "label_counts"),
+    [
+        ("train", 3005, 201, [645, 1211, 858, 222, 69]),
+        ("test", 768, 50, [206, 256, 252, 44, 10]),
+    ],
+)
+def test_load_sample(split, n_rows, n_queries, label_counts):
+    data = load_sample(split)
+    assert sparse.issparse(data.X)
+    assert data.X.format == "csr"
+    assert data.X.shape == (n_rows, 300)
+    assert data.group.size == n_queries
+    np.testing.assert_array_equal(np.bincount(data.y.astype(int)), label_counts)
+    np.testing.assert_array_equal(data.qid, np.repeat(np.arange(n_queries), data.group))
+    assert_consistent(data)
+
+
+def test_load_sample_feature_values():
+    X = load_sample().X
+    assert X.min() == 0.0
+    assert X.max() == pytest.approx(1.0)
+
+
+def test_load_sample_rejects_unknown_split():
+    with pytest.raises(ValueError, match="split='valid' is not supported"):
+        load_sample("valid")
+
+
+def test_ranking_data_unpacks():
+    data = make_ranking(n_queries=3, docs_per_query=4, random_state=0)
+    X, y, group, qid = data
+    assert X is data.X
+    assert y is data.y
+    assert group is data.group
+    assert qid is data.qid
+
+
+# --- svmlight files ------------------------------------------------------------
+
+
+def test_qid_file_round_trip(tmp_path, small):
+    X, y, qid = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y, qid)
+    data = load_svmlight(path, zero_based=True)
+    assert data.X.format == "csr"
+    np.testing.assert_allclose(data.X.toarray(), X)
+    np.testing.assert_array_equal(data.y, y)
+    np.testing.assert_array_equal(data.qid, qid)
+    np.testing.assert_array_equal(data.group, [3, 2, 1])
+    assert_consistent(data)
+
+
+def test_query_file_round_trip(tmp_path, small):
+    X, y, _ = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y)
+    Path(f"{path}.query").write_text("3\n2\n1\n")
+    data = load_svmlight(path, zero_based=True)
+    np.testing.assert_allclose(data.X.toarray(), X)
+    np.testing.assert_array_equal(data.y, y)
+    np.testing.assert_array_equal(data.group, [3, 2, 1])
+    np.testing.assert_array_equal(data.qid, [0, 0, 0, 1, 1, 2])
+    assert_consistent(data)
+
+
+def test_explicit_query_file(tmp_path, small):
+    X, y, _ = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y)
+    query = tmp_path / "sizes.txt"
+    query.write_text("4\n2\n")
+    data = load_svmlight(path, query_file=query)
+    np.testing.assert_array_equal(data.group, [4, 2])
+
+
+def test_qid_and_matching_query_file(tmp_path, small):
+    X, y, qid = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y, qid)
+    Path(f"{path}.query").write_text("3\n2\n1\n")
+    np.testing.assert_array_equal(load_svmlight(path).qid, qid)
+
+
+def test_n_features_and_dtype(tmp_path, small):
+    X, y, qid = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y, qid)
+    data = load_svmlight(path, n_features=10, dtype=np.float32, zero_based=True)
+    assert data.X.shape == (6, 10)
+    assert data.X.dtype == np.float32
+    assert data.y.dtype == np.float64
+
+
+def test_comments_and_one_based_indices(tmp_path):
+    path = tmp_path / "letor.txt"
+    path.write_text(
+        "2 qid:10 1:0.5 3:0.25 # doc a\n0 qid:10 2:1.0\n1 qid:11 3:0.75 # doc c\n"
+    )
+    data = load_svmlight(path)
+    np.testing.assert_allclose(
+        data.X.toarray(), [[0.5, 0.0, 0.25], [0.0, 1.0, 0.0], [0.0, 0.0, 0.75]]
+    )
+    np.testing.assert_array_equal(data.group, [2, 1])
+
+
+# --- errors --------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "absent.txt"
+    with pytest.raises(FileNotFoundError, match=re.escape(str(path))):
+        load_svmlight(path)
+
+
+def test_missing_query_file(tmp_path, small):
+    X, y, _ = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y)
+    query = tmp_path / "absent.query"
+    with pytest.raises(FileNotFoundError, match=re.escape(str(query))):
+        load_svmlight(path, query_file=query)
+
+
+@pytest.mark.parametrize(
+    "bad_line",
+    ["2 qid:1 1:abc", "x qid:1 1:0.5", "2 qid:1 1", "2 qid:z 1:0.5", "2 qid:1 3:1 1:2"],
+    ids=["value", "label", "no-colon", "qid", "unsorted-indices"],
+)
+def test_malformed_line_names_file_and_line(tmp_path, bad_line):
+    path = tmp_path / "broken.txt"
+    path.write_text(f"1 qid:1 1:0.5\n0 qid:1 2:0.5\n{bad_line}\n0 qid:2 1:0.1\n")
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}' at line 3: "):
+        load_svmlight(path)
+
+
+def test_malformed_line_beyond_first_chunk(tmp_path):
+    lines = ["1 qid:1 1:0.5"] * 12_345 + ["1 qid:1 1:bad"]
+    path = tmp_path / "long.txt"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="at line 12346: "):
+        load_svmlight(path)
+
+
+def test_index_beyond_n_features_names_line(tmp_path):
+    path = tmp_path / "wide.txt"
+    path.write_text("1 qid:1 1:0.5\n0 qid:1 7:0.5\n")
+    with pytest.raises(ValueError, match="at line 2: "):
+        load_svmlight(path, n_features=3)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ("3\n2\n", "group sizes sum to 5 but there are 6 rows"),
+        ("3\n2\n2\n", "group sizes sum to 7 but there are 6 rows"),
+        ("3\n0\n3\n", "group sizes must be positive"),
+        ("3\n1.5\n", "invalid literal for int"),
+        ("", "group is empty"),
+    ],
+    ids=["too-few", "too-many", "zero", "float", "empty"],
+)
+def test_query_file_mismatch(tmp_path, small, sizes, message):
+    X, y, _ = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y)
+    query = Path(f"{path}.query")
+    query.write_text(sizes)
+    with pytest.raises(ValueError, match=rf"{re.escape(str(query))}'.*{message}"):
+        load_svmlight(path)
+
+
+def test_qid_disagrees_with_query_file(tmp_path, small):
+    X, y, qid = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y, qid)
+    Path(f"{path}.query").write_text("3\n3\n")
+    with pytest.raises(
+        ValueError, match=r"give 3 queries, .* gives 2, first differing"
+    ):
+        load_svmlight(path)
+
+
+def test_qid_not_contiguous(tmp_path, small):
+    X, y, _ = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y, np.array([5, 5, 2, 5, 2, 9]))
+    with pytest.raises(ValueError, match="qid must be contiguous runs: query id 5"):
+        load_svmlight(path)
+
+
+def test_no_query_information(tmp_path, small):
+    X, y, _ = small
+    path = tmp_path / "ranking.txt"
+    write_svmlight(path, X, y)
+    with pytest.raises(ValueError, match="has no qid: tokens and there is no query"):
+        load_svmlight(path)
+
+
+def test_qid_on_some_lines_only(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_text("1 qid:1 1:0.5\n0 1:0.5\n")
+    with pytest.raises(ValueError, match="only 1 of its 2 rows have a qid: token"):
+        load_svmlight(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_text("# nothing here\n")
+    with pytest.raises(ValueError, match="holds no rows"):
+        load_svmlight(path)
+
+
+# --- make_ranking --------------------------------------------------------------
+
+
+def test_make_ranking_is_deterministic():
+    first = make_ranking(n_queries=30, random_state=7)
+    second = make_ranking(n_queries=30, random_state=7)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = make_ranking(n_queries=30, random_state=8)
+    assert not np.array_equal(first.y, other.y)
+
+
+def test_make_ranking_accepts_generator():
+    data = make_ranking(n_queries=5, random_state=np.random.default_rng(3))
+    np.testing.assert_array_equal(data.X, make_ranking(n_queries=5, random_state=3).X)
+
+
+def test_make_ranking_shapes_and_groups():
+    data = make_ranking(n_queries=50, docs_per_query=20, n_features=7, random_state=0)
+    assert isinstance(data.X, np.ndarray)
+    assert data.X.dtype == np.float64
+    assert data.X.shape == (data.group.sum(), 7)
+    assert data.group.size == 50
+    assert data.group.min() >= 10
+    assert data.group.max() <= 30
+    assert np.unique(data.group).size > 1
+    np.testing.assert_array_equal(data.qid, np.repeat(np.arange(50), data.group))
+    assert_consistent(data)
+
+
+def test_make_ranking_fixed_group_size():
+    data = make_ranking(
+        n_queries=4, docs_per_query=3, vary_group_size=False, random_state=0
+    )
+    np.testing.assert_array_equal(data.group, [3, 3, 3, 3])
+    assert data.X.shape == (12, 20)
+
+
+@pytest.mark.parametrize("docs_per_query", [1, 2, 3])
+def test_make_ranking_small_groups_are_positive(docs_per_query):
+    data = make_ranking(n_queries=200, docs_per_query=docs_per_query, random_state=0)
+    assert data.group.min() >= 1
+    assert data.group.max() <= docs_per_query + docs_per_query // 2
+    assert_consistent(data)
+
+
+@pytest.mark.parametrize("levels", [2, 3, 5, 8])
+def test_make_ranking_label_levels(levels):
+    data = make_ranking(n_queries=200, n_relevance_levels=levels, random_state=1)
+    np.testing.assert_array_equal(np.unique(data.y), np.arange(levels))
+    # Level k < L - 1 holds about 2^-(k + 1) of the rows, the top level 2^-(L - 1).
+    shares = np.bincount(data.y.astype(int)) / data.y.size
+    expected = 0.5 ** np.append(np.arange(1, levels), levels - 1)
+    np.testing.assert_allclose(shares, expected, atol=0.01)
+
+
+def test_make_ranking_float32():
+    data = make_ranking(n_queries=10, dtype=np.float32, random_state=0)
+    assert data.X.dtype == np.float32
+    assert data.y.dtype == np.float64
+
+
+def test_make_ranking_one_feature():
+    data = make_ranking(n_queries=10, n_features=1, random_state=0)
+    assert data.X.shape[1] == 1
+    assert_consistent(data)
+
+
+def test_make_ranking_labels_depend_on_features():
+    data = make_ranking(n_queries=300, random_state=0)
+    design = np.column_stack([data.X, np.ones(data.X.shape[0])])
+    coef, *_ = np.linalg.lstsq(design, data.y, rcond=None)
+    assert np.corrcoef(design @ coef, data.y)[0, 1] > 0.3
+
+
+def test_make_ranking_noise_weakens_the_signal():
+    def fit_corr(noise):
+        data = make_ranking(n_queries=300, noise=noise, random_state=0)
+        design = np.column_stack([data.X, np.ones(data.X.shape[0])])
+        coef, *_ = np.linalg.lstsq(design, data.y, rcond=None)
+        return np.corrcoef(design @ coef, data.y)[0, 1]
+
+    assert fit_corr(0.0) > fit_corr(0.5) > fit_corr(3.0)
+
+
+@pytest.mark.slow
+def test_lightgbm_learns_make_ranking():
+    lightgbm = pytest.importorskip("lightgbm")
+    data = make_ranking(n_queries=300, random_state=0)
+    n_train = int(data.group[:200].sum())
+    model = lightgbm.LGBMRanker(n_estimators=50, verbose=-1, random_state=0)
+    model.fit(data.X[:n_train], data.y[:n_train], group=data.group[:200])
+    scores = model.predict(data.X[n_train:])
+    labels = data.y[n_train:]
+    test_qid = data.qid[n_train:]
+    rng = np.random.default_rng(0)
+    model_ndcg = mean_ndcg(labels, scores, test_qid)
+    random_ndcg = mean_ndcg(labels, rng.standard_normal(labels.size), test_qid)
+    assert model_ndcg > random_ndcg + 0.2
+
+
+def mean_ndcg(labels, scores, qid):
+    values = []
+    for query in np.unique(qid):
+        rows = qid == query
+        gains = 2.0 ** labels[rows] - 1
+        discounts = 1 / np.log2(np.arange(2, rows.sum() + 2))
+        ideal = np.sort(gains)[::-1] @ discounts
+        if ideal > 0:
+            values.append(gains[np.argsort(-scores[rows])] @ discounts / ideal)
+    return np.mean(values)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_queries": 0}, "n_queries must be an integer >= 1, got 0"),
+        ({"docs_per_query": 2.5}, "docs_per_query must be an integer >= 1, got 2.5"),
+        ({"n_features": True}, "n_features must be an integer >= 1, got True"),
+        ({"n_relevance_levels": 1}, "n_relevance_levels must be an integer >= 2"),
+        ({"noise": -0.1}, "noise must be a finite number >= 0, got -0.1"),
+        ({"noise": float("nan")}, "noise must be a finite number >= 0, got nan"),
+        ({"dtype": np.int64}, "dtype must be np.float32 or np.float64, got int64"),
+    ],
+    ids=[
+        "n_queries",
+        "docs_per_query",
+        "n_features",
+        "levels",
+        "noise",
+        "nan",
+        "dtype",
+    ],
+)
+def test_make_ranking_rejects_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_ranking(**kwargs)
