@@ -12,11 +12,15 @@ from gbrank.losses import (
     get_loss,
 )
 
+from gbrank.sklearn import GBRankClassifier, GBRankRegressor
+
 __version__ = "0.1.0"
 
 __all__ = [
     "LOSSES",
     "CategoricalCrossEntropyLoss",
+    "GBRankClassifier",
+    "GBRankRegressor",
     "Loss",
     "PairwiseHingeLoss",
     "RankOneListNetLoss",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -24,6 +24,14 @@ from gbrank._validation import (
     check_nonnegative,
     check_same_shape,
 )
+
+if TYPE_CHECKING:
+    from gbrank.lightgbm import (
+        LightGBMMetric,
+        LightGBMObjective,
+        LightGBMSklearnObjective,
+    )
+    from gbrank.xgboost import XGBoostMetric, XGBoostObjective
 
 HESSIAN_FLOOR = 1e-16
 """Smallest hessian handed to a booster (ignored and zero-weight rows get it)."""
@@ -198,7 +206,7 @@ class Loss:
         qid: ArrayLike | None = None,
         mask: ArrayLike | None = None,
     ) -> Array:
-        """Final activation of the raw scores (sigmoid, per-group softmax, ...).
+        """Apply the final activation to raw scores (sigmoid, softmax, ...).
 
         Parameters
         ----------
@@ -218,7 +226,7 @@ class Loss:
         return result.reshape(scores.shape)
 
     def for_engine(self, engine: str) -> Loss:
-        """The loss an engine adapter should use (engine-specific defaults).
+        """Return the loss an engine adapter should use (engine defaults).
 
         Parameters
         ----------
@@ -230,6 +238,43 @@ class Loss:
             ``self`` unless a parameter's default depends on the engine.
         """
         return self
+
+    # -- engine adapters (imported lazily: losses never import an engine) -------------
+
+    @property
+    def lgb_objective(self) -> LightGBMObjective:
+        """LightGBM objective ``f(preds, train_data)`` for ``params["objective"]``."""
+        from gbrank.lightgbm import LightGBMObjective
+
+        return LightGBMObjective(self)
+
+    @property
+    def lgb_sklearn_objective(self) -> LightGBMSklearnObjective:
+        """LightGBM scikit-learn objective ``f(y_true, y_pred, weight, group)``."""
+        from gbrank.lightgbm import LightGBMSklearnObjective
+
+        return LightGBMSklearnObjective(self)
+
+    @property
+    def lgb_metric(self) -> LightGBMMetric:
+        """LightGBM ``feval`` giving the loss value (lower is better)."""
+        from gbrank.lightgbm import LightGBMMetric
+
+        return LightGBMMetric(self)
+
+    @property
+    def xgb_objective(self) -> XGBoostObjective:
+        """XGBoost objective ``f(predt, dtrain)`` for ``xgboost.train(obj=...)``."""
+        from gbrank.xgboost import XGBoostObjective
+
+        return XGBoostObjective(self)
+
+    @property
+    def xgb_metric(self) -> XGBoostMetric:
+        """XGBoost ``custom_metric`` giving the loss value (lower is better)."""
+        from gbrank.xgboost import XGBoostMetric
+
+        return XGBoostMetric(self)
 
     # -- parameters (scikit-learn style, without importing scikit-learn) ------------
 
@@ -351,9 +396,7 @@ class Loss:
         if self.label_bounds is not None:
             check_label_range(flat_labels, *self.label_bounds, self.name)
         weights, weight_sum = _row_weights(sample_weight, labels.shape, layout)
-        return Batch(
-            flat_labels, scores.ravel(), weights, groups, layout, weight_sum
-        )
+        return Batch(flat_labels, scores.ravel(), weights, groups, layout, weight_sum)
 
 
 def _row_weights(

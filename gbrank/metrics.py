@@ -1,0 +1,420 @@
+r"""Grouped ranking metrics: NDCG@k, MAP@k, MRR@k and precision@k.
+
+Every metric takes flat rows with their query structure (``group`` sizes or
+per-row ``qid``; neither: one query) and returns the mean of its per-query
+values. Rows are ranked by score, descending; ties keep row order (a stable
+sort, as LightGBM's ``std::stable_sort`` and XGBoost's stable argsort do). Rows
+with a negative label are ignored (gbrank's convention). ``k=None`` ranks the
+whole list; a query shorter than ``k`` is cut at its length.
+
+A query with no relevant row (NDCG: ideal DCG 0, i.e. all labels 0; the others:
+no label > 0) scores ``no_relevant``: 1.0 by default, as LightGBM and XGBoost
+score it; TF-Ranking uses 0.0.
+
+The metrics are also given as LightGBM ``feval`` (:class:`LightGBMEval`, built
+by :func:`lgb_eval`), XGBoost ``custom_metric`` (:class:`XGBoostEval`,
+:func:`xgb_eval`) and scikit-learn scorers (:class:`RankingScorer`,
+:func:`ndcg_scorer`).
+
+Examples
+--------
+>>> from gbrank import metrics
+>>> y = [2, 0, 1, 0, 1]
+>>> s = [0.3, 0.9, 0.1, 0.2, 0.8]
+>>> round(metrics.ndcg(y, s, group=[3, 2], k=2), 4)
+0.7606
+>>> metrics.mrr(y, s, group=[3, 2])
+0.75
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gbrank import _metric_kernels
+from gbrank._groups import Groups, make_groups
+from gbrank._validation import (
+    as_float_array,
+    check_choice,
+    check_nonnegative,
+    check_same_shape,
+)
+from gbrank.xgboost import dmatrix_groups
+
+if TYPE_CHECKING:
+    from lightgbm import Dataset
+    from sklearn.utils.metadata_routing import MetadataRequest
+    from xgboost import DMatrix
+
+METRICS = {
+    "ndcg": _metric_kernels.NDCG,
+    "map": _metric_kernels.MAP,
+    "mrr": _metric_kernels.MRR,
+    "precision": _metric_kernels.PRECISION,
+}
+"""Metric names accepted by :func:`ranking_metric` and the eval factories."""
+
+
+def _check_k(k: int | None) -> int:
+    """Validate a cutoff; return it as int (0 for None: the whole list)."""
+    if k is None:
+        return 0
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+    return int(k)
+
+
+def _check_no_relevant(no_relevant: float) -> float:
+    if (
+        isinstance(no_relevant, bool)
+        or not isinstance(no_relevant, (int, float, np.number))
+        or not 0.0 <= no_relevant <= 1.0
+    ):
+        raise ValueError(
+            f"no_relevant must be a number in [0, 1] (1.0: LightGBM/XGBoost, "
+            f"0.0: TF-Ranking), got {no_relevant!r}."
+        )
+    return float(no_relevant)
+
+
+def _per_query(
+    metric: str,
+    labels: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    groups: Groups,
+    k: int | None,
+    no_relevant: float,
+) -> NDArray[np.float64]:
+    """Compute the per-query values of ``metric`` (parameters validated)."""
+    check_choice(metric, "metric", METRICS)
+    cutoff = _check_k(k)
+    missing = _check_no_relevant(no_relevant)
+    check_same_shape(labels, "y_true", scores, "y_pred")
+    out = np.empty(groups.n_groups)
+    _metric_kernels.ranking_metric(
+        labels, scores, groups.offsets, METRICS[metric], cutoff, missing, out
+    )
+    return out
+
+
+def ranking_metric(
+    metric: str,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    k: int | None = None,
+    no_relevant: float = 1.0,
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Mean over queries of a ranking metric chosen by name.
+
+    Parameters
+    ----------
+    metric : {"ndcg", "map", "mrr", "precision"}
+        See :func:`ndcg`, :func:`mean_average_precision`, :func:`mrr` and
+        :func:`precision`.
+    y_true : array-like of shape (n_rows,)
+        Graded relevance labels; negative labels mark ignored rows.
+    y_pred : array-like of shape (n_rows,)
+        Scores; higher ranks first.
+    group, qid : array-like, optional
+        Group sizes or per-row query ids (at most one); neither: one query.
+    k : int or None
+        Cutoff; None ranks the whole list.
+    no_relevant : float, default 1.0
+        Value of a query with no relevant row.
+    sample_weight : array-like of shape (n_rows,), optional
+        Per-row weights; the mean over queries is then weighted, a query
+        weighing the mean weight of its rows.
+
+    Returns
+    -------
+    float
+    """
+    labels = as_float_array(y_true, "y_true", ndim=(1,))
+    scores = as_float_array(y_pred, "y_pred", ndim=(1,))
+    groups = make_groups(labels.size, group=group, qid=qid)
+    values = _per_query(metric, labels, scores, groups, k, no_relevant)
+    if sample_weight is None:
+        return float(values.mean())
+    weights = as_float_array(sample_weight, "sample_weight", ndim=(1,))
+    check_same_shape(weights, "sample_weight", labels, "y_true")
+    check_nonnegative(weights, "sample_weight")
+    query_weights = np.add.reduceat(weights, groups.offsets[:-1]) / groups.sizes
+    if not query_weights.any():
+        raise ValueError("sample_weight is all zeros: the weighted mean is undefined.")
+    return float(np.average(values, weights=query_weights))
+
+
+def ndcg(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    k: int | None = 10,
+    no_relevant: float = 1.0,
+) -> float:
+    r"""Normalised discounted cumulative gain at ``k``, mean over queries.
+
+    Parameters are those of :func:`ranking_metric`.
+
+    Notes
+    -----
+    With :math:`y_{(r)}` the label at rank r (1-based) by score and
+    :math:`y^*_{(r)}` at rank r of the ideal (label-sorted) order:
+
+    .. math::
+
+        \mathrm{DCG@k} = \sum_{r=1}^{k} \frac{2^{y_{(r)}} - 1}{\log_2(r + 1)},
+        \qquad \mathrm{NDCG@k} = \frac{\mathrm{DCG@k}}{\mathrm{IDCG@k}}
+
+    This is LightGBM's ``ndcg@k`` (default ``label_gain``) and XGBoost's with
+    ``ndcg_exp_gain=True``; a query with IDCG 0 scores ``no_relevant``.
+
+    Examples
+    --------
+    >>> from gbrank.metrics import ndcg
+    >>> round(ndcg([0, 1], [1.0, 0.0], k=None), 4)  # 1 / log2(3)
+    0.6309
+    """
+    return ranking_metric(
+        "ndcg", y_true, y_pred, group=group, qid=qid, k=k, no_relevant=no_relevant
+    )
+
+
+def mean_average_precision(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    k: int | None = None,
+    no_relevant: float = 1.0,
+) -> float:
+    r"""Mean average precision at ``k`` (relevant: label > 0).
+
+    Parameters are those of :func:`ranking_metric`.
+
+    Notes
+    -----
+    With :math:`\mathrm{rel}_r \in \{0, 1\}` at rank r, :math:`P@r` the
+    precision of the top r and R the number of relevant rows of the query:
+
+    .. math::
+
+        \mathrm{AP@k} = \frac{1}{\min(R, k)} \sum_{r=1}^{k} \mathrm{rel}_r\, P@r
+
+    as LightGBM's ``map@k``.
+
+    Examples
+    --------
+    >>> from gbrank.metrics import mean_average_precision
+    >>> mean_average_precision([1, 0, 1], [3.0, 2.0, 1.0])  # (1 + 2/3) / 2
+    0.8333333333333333
+    """
+    return ranking_metric(
+        "map", y_true, y_pred, group=group, qid=qid, k=k, no_relevant=no_relevant
+    )
+
+
+def mrr(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    k: int | None = None,
+    no_relevant: float = 1.0,
+) -> float:
+    r"""Mean reciprocal rank of the first relevant row (label > 0) within ``k``.
+
+    Parameters are those of :func:`ranking_metric`.
+
+    Notes
+    -----
+    :math:`\mathrm{RR@k} = 1 / r_1` where :math:`r_1` is the rank of the first
+    relevant row, or 0 when it is below rank k.
+
+    Examples
+    --------
+    >>> from gbrank.metrics import mrr
+    >>> mrr([0, 0, 1], [3.0, 2.0, 1.0])
+    0.3333333333333333
+    """
+    return ranking_metric(
+        "mrr", y_true, y_pred, group=group, qid=qid, k=k, no_relevant=no_relevant
+    )
+
+
+def precision(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    k: int | None = 10,
+    no_relevant: float = 1.0,
+) -> float:
+    r"""Precision at ``k``: share of relevant rows (label > 0) in the top k.
+
+    Parameters are those of :func:`ranking_metric`.
+
+    Notes
+    -----
+    :math:`\mathrm{P@k} = \frac{1}{\min(k, n)} \sum_{r=1}^{\min(k, n)}
+    \mathrm{rel}_r` for a query of n (valid) rows, as TF-Ranking's
+    ``PrecisionMetric``.
+
+    Examples
+    --------
+    >>> from gbrank.metrics import precision
+    >>> precision([1, 0, 1, 0], [4.0, 3.0, 2.0, 1.0], k=2)
+    0.5
+    """
+    return ranking_metric(
+        "precision", y_true, y_pred, group=group, qid=qid, k=k, no_relevant=no_relevant
+    )
+
+
+class _MetricCallable:
+    """A metric with fixed ``k`` and ``no_relevant``, named like ``"ndcg@10"``."""
+
+    higher_is_better = True
+
+    def __init__(
+        self, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
+    ) -> None:
+        check_choice(metric, "metric", METRICS)
+        _check_k(k)
+        _check_no_relevant(no_relevant)
+        self.metric = metric
+        self.k = k
+        self.no_relevant = no_relevant
+
+    @property
+    def name(self) -> str:
+        """Metric name with its cutoff, e.g. ``"ndcg@10"``."""
+        return self.metric if self.k is None else f"{self.metric}@{self.k}"
+
+    def __repr__(self) -> str:
+        """Class name and parameters."""
+        return (
+            f"{type(self).__name__}(metric={self.metric!r}, k={self.k!r}, "
+            f"no_relevant={self.no_relevant!r})"
+        )
+
+    def _value(self, labels: ArrayLike, scores: ArrayLike, groups: Groups) -> float:
+        values = _per_query(
+            self.metric,
+            as_float_array(labels, "y_true", ndim=(1,)),
+            as_float_array(scores, "y_pred", ndim=(1,)),
+            groups,
+            self.k,
+            self.no_relevant,
+        )
+        return float(values.mean())
+
+
+class LightGBMEval(_MetricCallable):
+    """LightGBM ``feval`` computing a ranking metric on an eval set's groups.
+
+    Parameters
+    ----------
+    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
+    k : int or None, default 10
+    no_relevant : float, default 1.0
+    """
+
+    def __call__(self, preds: ArrayLike, eval_data: Dataset) -> tuple[str, float, bool]:
+        """Return ``(name, value, True)``: higher is better."""
+        labels = eval_data.get_label()
+        sizes = eval_data.get_group()
+        groups = make_groups(np.shape(preds)[0], group=sizes)
+        return self.name, self._value(labels, preds, groups), True
+
+
+class XGBoostEval(_MetricCallable):
+    """XGBoost ``custom_metric`` computing a ranking metric on the DMatrix groups.
+
+    Parameters
+    ----------
+    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
+    k : int or None, default 10
+    no_relevant : float, default 1.0
+    """
+
+    def __call__(self, predt: ArrayLike, dmatrix: DMatrix) -> tuple[str, float]:
+        """Return ``(name, value)``; set ``maximize=True`` for early stopping."""
+        n_rows = np.shape(predt)[0]
+        groups = dmatrix_groups(dmatrix, n_rows) or make_groups(n_rows)
+        return self.name, self._value(dmatrix.get_label(), predt, groups)
+
+
+class RankingScorer(_MetricCallable):
+    """scikit-learn scorer ``scorer(estimator, X, y, qid=None, group=None)``.
+
+    Scores ``estimator.predict(X)`` with the metric (higher is better). With
+    metadata routing enabled (``sklearn.set_config(enable_metadata_routing=True)``)
+    it requests ``qid`` and ``group`` from ``cross_validate``, ``GridSearchCV``
+    and friends; per-row ``qid`` survives their row slicing, group sizes do not.
+
+    Parameters
+    ----------
+    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
+    k : int or None, default 10
+    no_relevant : float, default 1.0
+    """
+
+    def __call__(
+        self,
+        estimator: Any,
+        X: ArrayLike,
+        y: ArrayLike,
+        qid: ArrayLike | None = None,
+        group: ArrayLike | None = None,
+    ) -> float:
+        """Mean metric of ``estimator.predict(X)`` over the queries of ``X``."""
+        labels = as_float_array(y, "y", ndim=(1,))
+        groups = make_groups(labels.size, group=group, qid=qid)
+        return self._value(labels, estimator.predict(X), groups)
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """Request ``qid`` and ``group`` for scoring (scikit-learn routing)."""
+        from sklearn.utils.metadata_routing import MetadataRequest
+
+        request = MetadataRequest(owner=type(self).__name__)
+        request.score.add_request(param="qid", alias=True)
+        request.score.add_request(param="group", alias=True)
+        return request
+
+
+def lgb_eval(
+    metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
+) -> LightGBMEval:
+    """LightGBM ``feval`` for ``metric`` at ``k`` (named e.g. ``"ndcg@10"``)."""
+    return LightGBMEval(metric, k, no_relevant)
+
+
+def xgb_eval(
+    metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
+) -> XGBoostEval:
+    """XGBoost ``custom_metric`` for ``metric`` at ``k`` (e.g. ``"ndcg@10"``)."""
+    return XGBoostEval(metric, k, no_relevant)
+
+
+def ndcg_scorer(k: int | None = 10, *, no_relevant: float = 1.0) -> RankingScorer:
+    """scikit-learn scorer of mean NDCG@k that accepts ``qid`` / ``group``."""
+    return RankingScorer("ndcg", k, no_relevant)
+
+
+def ranking_scorer(
+    metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
+) -> RankingScorer:
+    """scikit-learn scorer of any metric of :data:`METRICS` at ``k``."""
+    return RankingScorer(metric, k, no_relevant)

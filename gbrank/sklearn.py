@@ -1,0 +1,559 @@
+"""scikit-learn estimators: a ranker and a classifier trained with gbrank losses.
+
+Both train with ``lightgbm.train`` or ``xgboost.train`` and a gbrank objective
+(``XGBRanker`` rejects custom objectives, so gbrank drives ``xgboost.train``
+itself). They work in pipelines, ``GridSearchCV`` and ``cross_val_score``; pass
+per-row ``qid`` (not group sizes, which cannot be sliced) and route it with
+scikit-learn's metadata routing.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gbrank import GBRankRegressor
+>>> from gbrank.datasets import make_ranking
+>>> X, y, group, qid = make_ranking(n_queries=20, docs_per_query=10, random_state=0)
+>>> ranker = GBRankRegressor(loss="pairwise_hinge", n_estimators=10)
+>>> ranker = ranker.fit(X, y, group=group)
+>>> ranker.predict(X).shape == y.shape
+True
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from gbrank import metrics
+from gbrank._backends import BACKENDS, Fitted, Settings, TrainingSet
+from gbrank._groups import Groups, make_groups
+from gbrank._validation import as_float_array, check_choice, check_nonnegative
+from gbrank.losses import Loss, get_loss
+
+Array = NDArray[np.float64]
+SPARSE_FORMATS = ["csr", "csc"]  # what both engines read without converting
+
+
+class _GBRankModel(BaseEstimator):
+    """Shared parameters, fitting and prediction of the gbrank estimators.
+
+    Parameters
+    ----------
+    loss : str or Loss, default None
+        A registered loss name (``gbrank.available_losses()``) or a loss instance,
+        whose parameters can be searched as ``loss__<name>`` in ``GridSearchCV``.
+        None uses the estimator's default loss.
+    backend : {"lightgbm", "xgboost"}, default "lightgbm"
+        The engine.
+    n_estimators : int, default 100
+        Boosting rounds.
+    learning_rate : float, default 0.1
+        Shrinkage (LightGBM ``learning_rate``, XGBoost ``eta``).
+    max_depth : int or None, default None
+        Tree depth limit (None: LightGBM unlimited, XGBoost 6).
+    num_leaves : int or None, default None
+        Leaves per tree (None: LightGBM 31, XGBoost unlimited; set, XGBoost grows
+        leaf-wise with ``max_leaves``).
+    min_child_weight : float or None, default None
+        Minimum hessian sum in a leaf (LightGBM ``min_sum_hessian_in_leaf``,
+        XGBoost ``min_child_weight``); None keeps the engine's default.
+    subsample : float, default 1.0
+        Row subsampling per tree.
+    colsample_bytree : float, default 1.0
+        Feature subsampling per tree.
+    reg_alpha, reg_lambda : float or None, default None
+        L1 / L2 regularisation of leaf values; None keeps the engine's default.
+    random_state : int or None, default None
+        Seed of the engine.
+    n_jobs : int or None, default None
+        Threads (None or -1: all cores).
+    booster_params : dict or None, default None
+        Extra engine parameters, passed as they are (e.g.
+        ``{"min_data_in_leaf": 50}`` for LightGBM); they override the above.
+    """
+
+    _default_loss: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        loss: str | Loss | None = None,
+        backend: str = "lightgbm",
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
+        max_depth: int | None = None,
+        num_leaves: int | None = None,
+        min_child_weight: float | None = None,
+        subsample: float = 1.0,
+        colsample_bytree: float = 1.0,
+        reg_alpha: float | None = None,
+        reg_lambda: float | None = None,
+        random_state: int | None = None,
+        n_jobs: int | None = None,
+        booster_params: dict[str, Any] | None = None,
+    ) -> None:
+        self.loss = loss
+        self.backend = backend
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.num_leaves = num_leaves
+        self.min_child_weight = min_child_weight
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.reg_alpha = reg_alpha
+        self.reg_lambda = reg_lambda
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.booster_params = booster_params
+
+    def __sklearn_tags__(self) -> Any:
+        """Sparse input is accepted; NaN features are left to the engine."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # -- fitting ---------------------------------------------------------------------
+
+    def _resolve_loss(self) -> Loss:
+        return get_loss(self._default_loss if self.loss is None else self.loss)
+
+    def _settings(self, n_classes: int | None) -> Settings:
+        check_choice(self.backend, "backend", BACKENDS)
+        if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
+            raise ValueError(
+                f"n_estimators must be an integer >= 1, got {self.n_estimators!r}."
+            )
+        if self.booster_params is not None and not isinstance(self.booster_params, dict):
+            raise TypeError(
+                "booster_params must be a dict of engine parameters or None, got "
+                f"{type(self.booster_params).__name__}."
+            )
+        return Settings(
+            n_estimators=int(self.n_estimators),
+            learning_rate=self.learning_rate,
+            max_depth=self.max_depth,
+            num_leaves=self.num_leaves,
+            min_child_weight=self.min_child_weight,
+            subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            reg_alpha=self.reg_alpha,
+            reg_lambda=self.reg_lambda,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
+            n_classes=n_classes,
+            booster_params=dict(self.booster_params or {}),
+        )
+
+    def _fit_engine(
+        self,
+        loss: Loss,
+        n_classes: int | None,
+        train: TrainingSet,
+        valid: list[TrainingSet],
+        metric: Any,
+        early_stopping_rounds: int | None,
+    ) -> None:
+        if early_stopping_rounds is not None and not valid:
+            raise ValueError("early_stopping_rounds needs at least one eval_set.")
+        settings = self._settings(n_classes)
+        fitted: Fitted = BACKENDS[self.backend].train(
+            loss,
+            settings,
+            train,
+            valid,
+            metric,
+            early_stopping_rounds,
+        )
+        self.loss_ = loss
+        self.booster_ = fitted.booster
+        self.best_iteration_ = fitted.best_iteration
+        self.evals_result_ = fitted.evals_result
+
+    def _raw_scores(self, X: ArrayLike) -> Array:
+        check_is_fitted(self, "booster_")
+        X = validate_data(
+            self, X, reset=False, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
+        )
+        backend = BACKENDS[self.backend]
+        return backend.predict_raw(self.booster_, X, self.best_iteration_)
+
+    @property
+    def feature_importances_(self) -> Array:
+        """Total split gain of each feature, normalised to sum to 1."""
+        check_is_fitted(self, "booster_")
+        gains = BACKENDS[self.backend].gain_importances(self.booster_)
+        total = gains.sum()
+        return gains / total if total > 0 else gains
+
+
+class GBRankRegressor(_GBRankModel):
+    """Learning-to-rank model: a GBDT trained with a gbrank ranking loss.
+
+    ``predict`` gives ranking scores (raw booster output); ``score`` is the mean
+    NDCG@10 over queries. Parameters are those of the shared base (below); the
+    default loss is ``"pairwise_hinge"``.
+
+    Parameters
+    ----------
+    loss : str or Loss, default None
+        None means ``"pairwise_hinge"``.
+    backend, n_estimators, learning_rate, max_depth, num_leaves, \
+min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
+random_state, n_jobs, booster_params
+        Booster settings; see the Parameters of the module's base estimator and
+        the README.
+
+    Attributes
+    ----------
+    booster_ : lightgbm.Booster or xgboost.Booster
+        The trained booster (save it with ``booster_.save_model(path)``).
+    loss_ : Loss
+        The loss used.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+    best_iteration_ : int
+        Number of boosting rounds used for prediction (the best one with early
+        stopping, else ``n_estimators``).
+    evals_result_ : dict
+        Eval metrics per round: ``{"valid_0": {"ndcg@10": [...], ...}}``.
+    feature_importances_ : ndarray of shape (n_features,)
+        Normalised total split gain.
+
+    Notes
+    -----
+    Without ``qid`` or ``group``, all rows form one query. ``qid`` need not be
+    sorted: rows are stably sorted by query id for training (XGBoost and the
+    losses need each query's rows to be contiguous); predictions keep the
+    caller's row order. Per-row ``sample_weight`` works with both engines.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GroupKFold, cross_val_score
+    >>> import sklearn
+    >>> from gbrank import GBRankRegressor
+    >>> from gbrank.datasets import make_ranking
+    >>> X, y, _, qid = make_ranking(n_queries=30, docs_per_query=10, random_state=0)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     ranker = GBRankRegressor(n_estimators=10).set_fit_request(qid=True)
+    ...     ranker = ranker.set_score_request(qid=True)
+    ...     scores = cross_val_score(ranker, X, y, cv=GroupKFold(3),
+    ...                              params={"qid": qid, "groups": qid})
+    >>> scores.shape
+    (3,)
+    """
+
+    _default_loss = "pairwise_hinge"
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        qid: ArrayLike | None = None,
+        group: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        eval_set: list[tuple[ArrayLike, ArrayLike]] | None = None,
+        eval_qid: list[ArrayLike] | None = None,
+        eval_group: list[ArrayLike] | None = None,
+        eval_sample_weight: list[ArrayLike | None] | None = None,
+        early_stopping_rounds: int | None = None,
+    ) -> GBRankRegressor:
+        """Fit the ranker.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Relevance labels (negative: ignored row).
+        qid : array-like of shape (n_samples,), optional
+            Query id of every row (preferred: it survives slicing in CV).
+        group : array-like of int, optional
+            Group sizes, rows of a query contiguous (not with ``qid``).
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-row weights.
+        eval_set : list of (X, y), optional
+            Validation sets; NDCG@10 and the loss are recorded per round.
+        eval_qid, eval_group, eval_sample_weight : list, optional
+            Query structure and weights of each eval set.
+        early_stopping_rounds : int, optional
+            Stop when NDCG@10 on the first eval set has not improved for this many
+            rounds.
+
+        Returns
+        -------
+        self : GBRankRegressor
+        """
+        loss = self._resolve_loss()
+        if loss.is_multiclass:
+            raise ValueError(
+                f"loss {loss.name!r} is a classification loss; use GBRankClassifier."
+            )
+        X, y = validate_data(
+            self, X, y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False,
+            y_numeric=True,
+        )  # fmt: skip
+        train = _ranking_set(X, y, qid, group, sample_weight, "")
+        valid = [
+            _ranking_set(
+                *validate_data(
+                    self, Xv, yv, reset=False, accept_sparse=SPARSE_FORMATS,
+                    ensure_all_finite=False, y_numeric=True,
+                ),  # fmt: skip
+                _nth(eval_qid, i),
+                _nth(eval_group, i),
+                _nth(eval_sample_weight, i),
+                f"eval_set[{i}] ",
+            )
+            for i, (Xv, yv) in enumerate(eval_set or [])
+        ]
+        metric = (
+            metrics.lgb_eval("ndcg", 10)
+            if self.backend == "lightgbm"
+            else metrics.xgb_eval("ndcg", 10)
+        )
+        self._fit_engine(loss, None, train, valid, metric, early_stopping_rounds)
+        return self
+
+    def predict(self, X: ArrayLike) -> Array:
+        """Ranking scores (raw booster output); higher ranks first.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._raw_scores(X)
+
+    def score(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        qid: ArrayLike | None = None,
+        group: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> float:
+        """Mean NDCG@10 over queries (a query without relevant rows scores 1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        qid, group : array-like, optional
+            Query structure (neither: one query); ``qid`` need not be sorted.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights the mean over queries (a query weighs its rows' mean weight).
+
+        Returns
+        -------
+        float
+        """
+        scores = self.predict(X)
+        labels = np.asarray(y, dtype=np.float64)
+        weights = None if sample_weight is None else np.asarray(sample_weight)
+        if qid is not None:
+            order = np.argsort(np.asarray(qid), kind="stable")
+            labels, scores, qid = labels[order], scores[order], np.asarray(qid)[order]
+            weights = None if weights is None else weights[order]
+        return metrics.ranking_metric(
+            "ndcg", labels, scores, group=group, qid=qid, k=10, sample_weight=weights
+        )
+
+
+class GBRankClassifier(ClassifierMixin, _GBRankModel):
+    """Classifier trained with ``categorical_cross_entropy`` (or binary sigmoid CE).
+
+    Parameters
+    ----------
+    loss : str or Loss, default None
+        None means ``"categorical_cross_entropy"`` (any number of classes, one
+        tree per class and round, reproducing the engine's native multiclass);
+        ``"sigmoid_cross_entropy"`` for two classes (one tree per round).
+    backend, n_estimators, learning_rate, max_depth, num_leaves, \
+min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
+random_state, n_jobs, booster_params
+        Booster settings, as for :class:`GBRankRegressor`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels (any sortable labels: strings, non-contiguous integers).
+    booster_, loss_, n_features_in_, feature_names_in_, best_iteration_, \
+evals_result_, feature_importances_
+        As for :class:`GBRankRegressor`; eval sets record the loss value.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from gbrank import GBRankClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = GBRankClassifier(n_estimators=20).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _default_loss = "categorical_cross_entropy"
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        eval_set: list[tuple[ArrayLike, ArrayLike]] | None = None,
+        eval_sample_weight: list[ArrayLike | None] | None = None,
+        early_stopping_rounds: int | None = None,
+    ) -> GBRankClassifier:
+        """Fit the classifier.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), optional
+        eval_set : list of (X, y), optional
+            Validation sets; the loss value is recorded per round.
+        eval_sample_weight : list, optional
+        early_stopping_rounds : int, optional
+            Stop when the loss on the first eval set has not improved for this
+            many rounds.
+
+        Returns
+        -------
+        self : GBRankClassifier
+        """
+        loss = self._resolve_loss()
+        if loss.needs_groups:
+            raise ValueError(
+                f"loss {loss.name!r} is a ranking loss; use GBRankRegressor."
+            )
+        X, y = validate_data(
+            self, X, y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
+        )
+        check_classification_targets(y)
+        self._encoder = LabelEncoder().fit(y)
+        self.classes_ = self._encoder.classes_
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
+                "at least 2 classes."
+            )
+        if not loss.is_multiclass and n_classes != 2:
+            raise ValueError(
+                f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
+                "loss='categorical_cross_entropy'."
+            )
+        train = TrainingSet(
+            X,
+            self._encoder.transform(y).astype(np.float64),
+            None,
+            _weights(sample_weight, X.shape[0], ""),
+        )
+        valid = []
+        for i, (Xv, yv) in enumerate(eval_set or []):
+            Xv = validate_data(
+                self, Xv, reset=False, accept_sparse=SPARSE_FORMATS,
+                ensure_all_finite=False,
+            )  # fmt: skip
+            weights = _weights(_nth(eval_sample_weight, i), Xv.shape[0], "eval_")
+            valid.append(
+                TrainingSet(Xv, self._encoder.transform(yv).astype(float), None, weights)
+            )
+        metric = loss.lgb_metric if self.backend == "lightgbm" else loss.xgb_metric
+        n_boosted_classes = n_classes if loss.is_multiclass else None
+        self._fit_engine(
+            loss, n_boosted_classes, train, valid, metric, early_stopping_rounds
+        )
+        return self
+
+    def predict_proba(self, X: ArrayLike) -> Array:
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        raw = self._raw_scores(X)
+        proba = self.loss_.activation(raw)
+        if proba.ndim == 1:
+            return np.column_stack([1.0 - proba, proba])
+        return proba
+
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _nth(values: list[Any] | None, index: int) -> Any:
+    return None if values is None else values[index]
+
+
+def _weights(sample_weight: ArrayLike | None, n_rows: int, prefix: str) -> Array | None:
+    if sample_weight is None:
+        return None
+    weights = as_float_array(sample_weight, f"{prefix}sample_weight", ndim=(1,))
+    if weights.shape != (n_rows,):
+        raise ValueError(
+            f"{prefix}sample_weight has {weights.size} entries for {n_rows} rows."
+        )
+    check_nonnegative(weights, f"{prefix}sample_weight")
+    if not weights.any():
+        raise ValueError(f"{prefix}sample_weight is all zeros: nothing to fit.")
+    return weights
+
+
+def _ranking_set(
+    X: Any,
+    y: Array,
+    qid: ArrayLike | None,
+    group: ArrayLike | None,
+    sample_weight: ArrayLike | None,
+    prefix: str,
+) -> TrainingSet:
+    """Rows sorted stably by ``qid`` (if given) with their groups and weights."""
+    n_rows = X.shape[0]
+    weights = _weights(sample_weight, n_rows, prefix)
+    if qid is None:
+        groups: Groups = make_groups(n_rows, group=group)
+        return TrainingSet(X, np.asarray(y, dtype=np.float64), groups, weights)
+    if group is not None:
+        raise ValueError(f"pass {prefix}qid or {prefix}group, not both.")
+    ids = np.asarray(qid)
+    if ids.shape != (n_rows,):
+        raise ValueError(f"{prefix}qid has shape {ids.shape}; expected ({n_rows},).")
+    order = np.argsort(ids, kind="stable")
+    groups = make_groups(n_rows, qid=ids[order])
+    return TrainingSet(
+        X[order],
+        np.asarray(y, dtype=np.float64)[order],
+        groups,
+        None if weights is None else weights[order],
+    )

@@ -1,0 +1,218 @@
+import pickle
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+from scipy.special import expit, softmax
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+
+import gbrank
+from gbrank.lightgbm import LightGBMMetric, LightGBMObjective
+
+from .conftest import RANKING_LOSSES, ndcg_at, small_ranking, training_label
+
+PARAMS = {"verbose": -1, "num_threads": 2, "seed": 0, "deterministic": True}
+# Tree settings shared by the native objective and every gbrank loss. ndcg@1 on the
+# 50 test queries moves by ~0.05 between settings; at learning rate 0.1 with 100
+# rounds the hinge and softmax reach ndcg@1 = 0.555 / 0.557 (threshold 0.5674).
+RANK_PARAMS = {
+    **PARAMS, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 50,
+}  # fmt: skip
+RANK_ROUNDS = 200
+
+
+@pytest.mark.parametrize("load", [load_wine, load_digits], ids=["wine", "digits"])
+def test_cce_matches_native_multiclass(load):
+    X, y = load(return_X_y=True)
+    params = {**PARAMS, "num_class": int(y.max()) + 1}
+    native = lgb.train(
+        {**params, "objective": "multiclass", "boost_from_average": False},
+        lgb.Dataset(X, y), num_boost_round=20,
+    )  # fmt: skip
+    loss = gbrank.get_loss("categorical_cross_entropy")
+    custom = lgb.train(
+        {**params, "objective": loss.lgb_objective}, lgb.Dataset(X, y), 20
+    )
+    proba = loss.activation(custom.predict(X))
+    assert np.abs(proba - native.predict(X)).max() < 1e-6
+
+
+@pytest.mark.parametrize("objective", ["binary", "cross_entropy"])
+def test_sigmoid_ce_matches_native(objective):
+    X, y = load_breast_cancer(return_X_y=True)
+    native = lgb.train(
+        {**PARAMS, "objective": objective, "boost_from_average": False},
+        lgb.Dataset(X, y), num_boost_round=20,
+    )  # fmt: skip
+    loss = gbrank.get_loss("sigmoid_cross_entropy")
+    custom = lgb.train(
+        {**PARAMS, "objective": loss.lgb_objective}, lgb.Dataset(X, y), 20
+    )
+    assert np.abs(expit(custom.predict(X)) - native.predict(X)).max() < 1e-6
+
+
+@pytest.fixture(scope="module")
+def native_ndcg10(lambdarank_data):
+    d = lambdarank_data
+    dtrain = lgb.Dataset(d.X, d.y, group=d.group)
+    booster = lgb.train({**RANK_PARAMS, "objective": "lambdarank"}, dtrain, RANK_ROUNDS)
+    return ndcg_at(d, booster.predict(d.X_test), 10)
+
+
+@pytest.mark.parametrize("name", RANKING_LOSSES)
+def test_ranking_loss_trains_like_lambdarank(lambdarank_data, native_ndcg10, name):
+    d = lambdarank_data
+    loss = gbrank.get_loss(name)
+    dtrain = lgb.Dataset(d.X, training_label(loss, d.y), group=d.group)
+    params = {**RANK_PARAMS, "objective": loss.lgb_objective}
+    booster = lgb.train(params, dtrain, RANK_ROUNDS)
+    scores = booster.predict(d.X_test)
+    got = {k: ndcg_at(d, scores, k) for k in (1, 3, 10)}
+    assert got[10] > native_ndcg10 - 0.03, (got, native_ndcg10)
+    # LightGBM's own thresholds for this data (tests/python_package_test)
+    assert got[1] > 0.5674, got
+    assert got[3] > 0.578, got
+
+
+SMALL = {**PARAMS, "min_data_in_leaf": 3, "num_leaves": 7}
+
+
+def test_training_is_deterministic():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    preds = [
+        lgb.train(
+            {**SMALL, "objective": loss.lgb_objective},
+            lgb.Dataset(X, y, group=group),
+            5,
+        ).predict(X)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(preds[0], preds[1])
+
+
+@pytest.mark.parametrize("name", RANKING_LOSSES)
+def test_objective_uses_dataset_groups_and_weights(name):
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss(name)
+    y = training_label(loss, y)
+    weight = np.repeat([1.0, 0.0, 2.0, 0.0, 0.5], group)
+    scores = np.random.default_rng(1).normal(size=y.size)
+    dataset = lgb.Dataset(X, y, group=group, weight=weight).construct()
+    grad, hess = loss.lgb_objective(scores, dataset)
+    expected = loss.grad_hess(y, scores, group=group, sample_weight=weight)
+    np.testing.assert_array_equal(grad, expected[0])
+    np.testing.assert_array_equal(hess, expected[1])
+    # zero-weight queries == dropped queries
+    keep = weight > 0
+    dropped = lgb.Dataset(X[keep], y[keep], group=group[[0, 2, 4]], weight=weight[keep])
+    grad_kept, _ = loss.lgb_objective(scores[keep], dropped.construct())
+    np.testing.assert_allclose(grad[keep], grad_kept, rtol=1e-12, atol=1e-15)
+    assert np.all(grad[~keep] == 0)
+
+
+def test_weights_change_training():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("pairwise_hinge")
+    params = {**SMALL, "objective": loss.lgb_objective}
+    plain = lgb.train(params, lgb.Dataset(X, y, group=group), 5).predict(X)
+    weight = np.repeat([1.0, 3.0, 1.0, 0.2, 1.0], group)
+    weighted = lgb.Dataset(X, y, group=group, weight=weight)
+    assert not np.allclose(lgb.train(params, weighted, 5).predict(X), plain)
+
+
+def test_no_group_is_one_query():
+    X, y, _ = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    scores = np.linspace(-1, 1, y.size)
+    grad, _ = loss.lgb_objective(scores, lgb.Dataset(X, y).construct())
+    np.testing.assert_array_equal(grad, loss.grad_hess(y, scores)[0])
+
+
+class _Boom(gbrank.SoftmaxLoss):
+    def _compute(self, batch):
+        raise RuntimeError("objective was called")
+
+
+def test_objective_is_called():
+    X, y, group = small_ranking()
+    loss = _Boom()
+    with pytest.raises(RuntimeError, match="objective was called"):
+        lgb.train(
+            {**SMALL, "objective": loss.lgb_objective},
+            lgb.Dataset(X, y, group=group),
+            1,
+        )
+    with pytest.raises(RuntimeError, match="objective was called"):
+        lgb.LGBMRanker(objective=loss.lgb_sklearn_objective, n_estimators=1).fit(
+            X, y, group=group
+        )
+
+
+def test_sklearn_ranker_and_classifier():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("pairwise_hinge")
+    kwargs = {"n_estimators": 5, "min_child_samples": 3, "verbose": -1, "n_jobs": 2}
+    ranker = lgb.LGBMRanker(objective=loss.lgb_sklearn_objective, **kwargs)
+    ranker.fit(X, y, group=group)
+    booster = lgb.train(
+        {**SMALL, "objective": loss.lgb_objective, "min_child_samples": 3},
+        lgb.Dataset(X, y, group=group), 5,
+    )  # fmt: skip
+    np.testing.assert_allclose(ranker.predict(X), booster.predict(X))
+    Xw, yw = load_wine(return_X_y=True)
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    clf = lgb.LGBMClassifier(objective=cce.lgb_sklearn_objective, **kwargs).fit(Xw, yw)
+    assert np.mean(np.argmax(clf.predict(Xw, raw_score=True), axis=1) == yw) > 0.9
+    with pytest.raises(ValueError, match="2-D scores"):
+        cce.lgb_sklearn_objective(yw, np.zeros(yw.size), None, None)
+
+
+def test_metric_with_early_stopping_and_cv(lambdarank_data):
+    d = lambdarank_data
+    loss = gbrank.get_loss("softmax")
+    dtrain = lgb.Dataset(d.X, d.y, group=d.group)
+    dtest = lgb.Dataset(d.X_test, d.y_test, group=d.group_test, reference=dtrain)
+    params = {**RANK_PARAMS, "objective": loss.lgb_objective, "metric": "None"}
+    booster = lgb.train(
+        params, dtrain, 30, valid_sets=[dtest], feval=loss.lgb_metric,
+        callbacks=[lgb.early_stopping(3, verbose=False)],
+    )  # fmt: skip
+    best = booster.best_score["valid_0"]["softmax"]
+    scores = booster.predict(d.X_test, num_iteration=booster.best_iteration)
+    assert best == pytest.approx(loss.loss(d.y_test, scores, group=d.group_test))
+    result = lgb.cv(
+        params, lgb.Dataset(d.X, d.y, group=d.group), num_boost_round=5, nfold=3,
+        feval=loss.lgb_metric, stratified=False, seed=0,
+    )  # fmt: skip
+    assert len(result["valid softmax-mean"]) == 5
+
+
+def test_metric_value_and_adapters_pickle():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("pairwise_hinge", temperature=0.5)
+    scores = np.linspace(-1, 1, y.size)
+    dataset = lgb.Dataset(X, y, group=group).construct()
+    name, value, higher = loss.lgb_metric(scores, dataset)
+    assert (name, higher) == ("pairwise_hinge", False)
+    assert value == loss.loss(y, scores, group=group)
+    for adapter in (loss.lgb_objective, loss.lgb_sklearn_objective, loss.lgb_metric):
+        assert pickle.loads(pickle.dumps(adapter)) == adapter
+    assert repr(loss.lgb_objective) == (
+        "LightGBMObjective(PairwiseHingeLoss(temperature=0.5))"
+    )
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    assert LightGBMMetric(cce).loss.hessian_factor == "lightgbm"
+    with pytest.raises(TypeError, match="loss must be a gbrank Loss"):
+        LightGBMObjective("softmax")
+
+
+def test_multiclass_metric_takes_2d_predictions():
+    X, y = load_wine(return_X_y=True)
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    dataset = lgb.Dataset(X, y).construct()
+    scores = np.random.default_rng(0).normal(size=(y.size, 3))
+    _, value, _ = cce.lgb_metric(scores, dataset)
+    assert value == pytest.approx(
+        -np.mean(np.log(softmax(scores, axis=1)[np.arange(y.size), y]))
+    )

@@ -1,0 +1,151 @@
+import pickle
+
+import numpy as np
+import pytest
+import xgboost as xgb
+from scipy.special import expit, softmax
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+
+import gbrank
+from gbrank.xgboost import XGBoostObjective
+
+from .conftest import RANKING_LOSSES, ndcg_at, small_ranking, training_label
+
+PARAMS = {"nthread": 2, "seed": 0, "max_depth": 3}
+# Tree settings shared by rank:ndcg and every gbrank loss (see test_lightgbm.py).
+RANK_PARAMS = {"nthread": 2, "seed": 0, "eta": 0.05, "max_depth": 6}
+RANK_ROUNDS = 200
+
+
+@pytest.mark.parametrize("load", [load_wine, load_digits], ids=["wine", "digits"])
+def test_cce_matches_native_softprob(load):
+    X, y = load(return_X_y=True)
+    params = {**PARAMS, "num_class": int(y.max()) + 1, "base_score": 0.5}
+    native = xgb.train({**params, "objective": "multi:softprob"}, xgb.DMatrix(X, y), 20)
+    loss = gbrank.get_loss("categorical_cross_entropy")
+    custom = xgb.train(params, xgb.DMatrix(X, y), 20, obj=loss.xgb_objective)
+    margin = custom.predict(xgb.DMatrix(X), output_margin=True)
+    assert margin.shape == (y.size, params["num_class"])
+    diff = softmax(margin, axis=1) - native.predict(xgb.DMatrix(X))
+    assert np.abs(diff).max() < 1e-5
+
+
+def test_sigmoid_ce_matches_native_logistic():
+    X, y = load_breast_cancer(return_X_y=True)
+    native = xgb.train(
+        {**PARAMS, "objective": "binary:logistic", "base_score": 0.5},
+        xgb.DMatrix(X, y), 20,
+    )  # fmt: skip
+    loss = gbrank.get_loss("sigmoid_cross_entropy")
+    # a custom objective's base_score is a margin: 0.0 = probability 0.5
+    custom = xgb.train(
+        {**PARAMS, "base_score": 0.0}, xgb.DMatrix(X, y), 20, obj=loss.xgb_objective
+    )
+    proba = expit(custom.predict(xgb.DMatrix(X), output_margin=True))
+    assert np.abs(proba - native.predict(xgb.DMatrix(X))).max() < 1e-5
+
+
+@pytest.fixture(scope="module")
+def native_ndcg10(lambdarank_data):
+    d = lambdarank_data
+    dtrain = xgb.DMatrix(d.X, d.y, group=d.group)
+    booster = xgb.train({**RANK_PARAMS, "objective": "rank:ndcg"}, dtrain, RANK_ROUNDS)
+    return ndcg_at(d, booster.predict(xgb.DMatrix(d.X_test)), 10)
+
+
+@pytest.mark.parametrize("name", RANKING_LOSSES)
+def test_ranking_loss_trains_like_rank_ndcg(lambdarank_data, native_ndcg10, name):
+    d = lambdarank_data
+    loss = gbrank.get_loss(name)
+    dtrain = xgb.DMatrix(d.X, training_label(loss, d.y), group=d.group)
+    booster = xgb.train(RANK_PARAMS, dtrain, RANK_ROUNDS, obj=loss.xgb_objective)
+    scores = booster.predict(xgb.DMatrix(d.X_test), output_margin=True)
+    got = {k: ndcg_at(d, scores, k) for k in (1, 3, 10)}
+    assert got[10] > native_ndcg10 - 0.03, (got, native_ndcg10)
+    assert got[1] > 0.5674, got
+    assert got[3] > 0.578, got
+
+
+def _train(loss, dmatrix, rounds=5):
+    params = {**PARAMS, "min_child_weight": 0.0, "base_score": 0.0}
+    return xgb.train(params, dmatrix, rounds, obj=loss.xgb_objective)
+
+
+@pytest.mark.parametrize("name", RANKING_LOSSES)
+def test_group_sizes_and_qid_give_identical_boosters(name):
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss(name)
+    y = training_label(loss, y)
+    qid = np.repeat(np.arange(group.size), group)
+    by_group = _train(loss, xgb.DMatrix(X, y, group=group)).predict(xgb.DMatrix(X))
+    by_qid = _train(loss, xgb.DMatrix(X, y, qid=qid)).predict(xgb.DMatrix(X))
+    np.testing.assert_array_equal(by_group, by_qid)
+    again = _train(loss, xgb.DMatrix(X, y, qid=qid)).predict(xgb.DMatrix(X))
+    np.testing.assert_array_equal(by_qid, again)
+
+
+@pytest.mark.parametrize("name", RANKING_LOSSES)
+def test_per_group_weights_are_expanded_to_rows(name):
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss(name)
+    y = training_label(loss, y)
+    query_weight = np.array([1.0, 0.0, 2.0, 0.0, 0.5])
+    row_weight = np.repeat(query_weight, group)
+    scores = np.random.default_rng(1).normal(size=y.size)
+    expected = loss.grad_hess(y, scores, group=group, sample_weight=row_weight)
+    for weight in (query_weight, row_weight):
+        dmatrix = xgb.DMatrix(X, y, group=group, weight=weight)
+        grad, hess = loss.xgb_objective(scores, dmatrix)
+        np.testing.assert_array_equal(grad, expected[0])
+        np.testing.assert_array_equal(hess, expected[1])
+    # zero-weight queries == dropped queries
+    keep = row_weight > 0
+    dropped = xgb.DMatrix(X[keep], y[keep], group=group[[0, 2, 4]], weight=[1, 2, 0.5])
+    grad_kept, _ = loss.xgb_objective(scores[keep], dropped)
+    np.testing.assert_allclose(expected[0][keep], grad_kept, rtol=1e-12, atol=1e-15)
+    assert np.all(expected[0][~keep] == 0)
+
+
+def test_weights_change_training_and_bad_weights():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("pairwise_hinge")
+    plain = _train(loss, xgb.DMatrix(X, y, group=group)).predict(xgb.DMatrix(X))
+    weighted = xgb.DMatrix(X, y, group=group, weight=[1.0, 3.0, 1.0, 0.2, 1.0])
+    assert not np.allclose(_train(loss, weighted).predict(xgb.DMatrix(X)), plain)
+    bad = xgb.DMatrix(X, y, group=group, weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match="the DMatrix has 2 weights; expected 50"):
+        loss.xgb_objective(np.zeros(y.size), bad)
+
+
+class _Boom(gbrank.SoftmaxLoss):
+    def _compute(self, batch):
+        raise RuntimeError("objective was called")
+
+
+def test_objective_is_called():
+    X, y, group = small_ranking()
+    with pytest.raises(RuntimeError, match="objective was called"):
+        _train(_Boom(), xgb.DMatrix(X, y, group=group), 1)
+
+
+def test_metric_and_pickle():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    dtrain = xgb.DMatrix(X, y, group=group)
+    result: dict = {}
+    xgb.train(
+        {**PARAMS, "disable_default_eval_metric": 1}, dtrain, 3,
+        obj=loss.xgb_objective, custom_metric=loss.xgb_metric,
+        evals=[(dtrain, "train")], evals_result=result,
+    )  # fmt: skip
+    assert len(result["train"]["softmax"]) == 3
+    assert result["train"]["softmax"][-1] < result["train"]["softmax"][0]
+    scores = np.linspace(-1, 1, y.size)
+    assert loss.xgb_metric(scores, dtrain) == (
+        "softmax",
+        loss.loss(y, scores, group=group),
+    )
+    for adapter in (loss.xgb_objective, loss.xgb_metric):
+        assert pickle.loads(pickle.dumps(adapter)) == adapter
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    assert XGBoostObjective(cce).loss.hessian_factor == "xgboost"
