@@ -3,15 +3,23 @@
 from gbrank.losses import (
     LOSSES,
     CategoricalCrossEntropyLoss,
+    DCGLambdaWeight,
+    LabelDiffLambdaWeight,
+    LambdaWeight,
+    ListMLELoss,
+    ListNetLoss,
     Loss,
+    NDCGLambdaWeight,
     PairwiseHingeLoss,
+    PairwiseLogisticLoss,
+    PairwiseMeanSquaredError,
+    PairwiseSoftZeroOneLoss,
     RankOneListNetLoss,
     SigmoidCrossEntropyLoss,
     SoftmaxLoss,
     available_losses,
     get_loss,
 )
-
 from gbrank.sklearn import GBRankClassifier, GBRankRegressor
 
 __version__ = "0.1.0"
@@ -19,10 +27,19 @@ __version__ = "0.1.0"
 __all__ = [
     "LOSSES",
     "CategoricalCrossEntropyLoss",
+    "DCGLambdaWeight",
     "GBRankClassifier",
     "GBRankRegressor",
+    "LabelDiffLambdaWeight",
+    "LambdaWeight",
+    "ListMLELoss",
+    "ListNetLoss",
     "Loss",
+    "NDCGLambdaWeight",
     "PairwiseHingeLoss",
+    "PairwiseLogisticLoss",
+    "PairwiseMeanSquaredError",
+    "PairwiseSoftZeroOneLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",

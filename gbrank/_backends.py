@@ -138,7 +138,9 @@ class LightGBMBackend:
     @staticmethod
     def predict_raw(booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw scores, (n,) or (n, n_classes), using the first ``n_iterations``."""
-        return np.asarray(booster.predict(X, raw_score=True, num_iteration=n_iterations))
+        return np.asarray(
+            booster.predict(X, raw_score=True, num_iteration=n_iterations)
+        )
 
     @staticmethod
     def gain_importances(booster: Any) -> Array:

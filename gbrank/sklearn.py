@@ -131,7 +131,9 @@ class _GBRankModel(BaseEstimator):
             raise ValueError(
                 f"n_estimators must be an integer >= 1, got {self.n_estimators!r}."
             )
-        if self.booster_params is not None and not isinstance(self.booster_params, dict):
+        if self.booster_params is not None and not isinstance(
+            self.booster_params, dict
+        ):
             raise TypeError(
                 "booster_params must be a dict of engine parameters or None, got "
                 f"{type(self.booster_params).__name__}."
@@ -298,16 +300,25 @@ random_state, n_jobs, booster_params
                 f"loss {loss.name!r} is a classification loss; use GBRankClassifier."
             )
         X, y = validate_data(
-            self, X, y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False,
+            self,
+            X,
+            y,
+            accept_sparse=SPARSE_FORMATS,
+            ensure_all_finite=False,
             y_numeric=True,
-        )  # fmt: skip
+        )
         train = _ranking_set(X, y, qid, group, sample_weight, "")
         valid = [
             _ranking_set(
                 *validate_data(
-                    self, Xv, yv, reset=False, accept_sparse=SPARSE_FORMATS,
-                    ensure_all_finite=False, y_numeric=True,
-                ),  # fmt: skip
+                    self,
+                    Xv,
+                    yv,
+                    reset=False,
+                    accept_sparse=SPARSE_FORMATS,
+                    ensure_all_finite=False,
+                    y_numeric=True,
+                ),
                 _nth(eval_qid, i),
                 _nth(eval_group, i),
                 _nth(eval_sample_weight, i),
@@ -466,12 +477,17 @@ evals_result_, feature_importances_
         valid = []
         for i, (Xv, yv) in enumerate(eval_set or []):
             Xv = validate_data(
-                self, Xv, reset=False, accept_sparse=SPARSE_FORMATS,
+                self,
+                Xv,
+                reset=False,
+                accept_sparse=SPARSE_FORMATS,
                 ensure_all_finite=False,
-            )  # fmt: skip
+            )
             weights = _weights(_nth(eval_sample_weight, i), Xv.shape[0], "eval_")
             valid.append(
-                TrainingSet(Xv, self._encoder.transform(yv).astype(float), None, weights)
+                TrainingSet(
+                    Xv, self._encoder.transform(yv).astype(float), None, weights
+                )
             )
         metric = loss.lgb_metric if self.backend == "lightgbm" else loss.xgb_metric
         n_boosted_classes = n_classes if loss.is_multiclass else None

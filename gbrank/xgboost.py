@@ -107,9 +107,9 @@ class XGBoostObjective(LossAdapter):
         if type(other) is not type(self):
             return NotImplemented
         mine, theirs = self.sample_weight, other.sample_weight  # type: ignore[attr-defined]
-        same_weights = (
-            mine is None and theirs is None
-        ) or (mine is not None and theirs is not None and np.array_equal(mine, theirs))
+        same_weights = (mine is None and theirs is None) or (
+            mine is not None and theirs is not None and np.array_equal(mine, theirs)
+        )
         return bool(self.loss == other.loss) and same_weights  # type: ignore[attr-defined]
 
     __hash__ = LossAdapter.__hash__

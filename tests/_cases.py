@@ -36,9 +36,15 @@ def ranking_losses():
 
 
 def labels_for(loss, size, rng):
-    """Labels in the loss's domain, with ties and ~15 % ignored rows (-1)."""
+    """Labels in the loss's domain, with ties (but for ListMLE) and ~15 % ignored
+    rows (-1)."""
     if loss.label_bounds == (0.0, 1.0):
         labels = rng.choice([0.0, 0.0, 1.0, 0.5], size=size)
+    elif loss.name == "listmle":
+        # ListMLE breaks label ties by row order, so tied rows are not exchangeable;
+        # distinct labels keep the permutation invariances meaningful (ties are
+        # pinned in test_loss_family.py)
+        labels = rng.permutation(size) / 4.0
     else:
         labels = rng.integers(0, 4, size=size).astype(float)
     return np.where(rng.random(size) < 0.15, -1.0, labels)

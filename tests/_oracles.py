@@ -14,25 +14,156 @@ import math
 
 import numpy as np
 
+import gbrank
 
-def pairwise_hinge(labels, scores, weights, temperature=1.0, hessian="active_pairs"):
+
+def lambda_matrix(labels, scores, lambda_weight):
+    """lam[i, j] of every pair of one group, from plain definitions: ranks count
+    the valid rows scored higher (or equal and earlier), the ideal DCG sums the
+    sorted gains."""
     n = len(labels)
+    if lambda_weight is None:
+        return np.ones((n, n))
+    if isinstance(lambda_weight, str):
+        lambda_weight = gbrank.losses.lambdaweights.SHORTCUTS[lambda_weight]()
+    valid = [i for i in range(n) if labels[i] >= 0]
+    if isinstance(lambda_weight, gbrank.LabelDiffLambdaWeight):
+        return np.abs(np.subtract.outer(labels, labels))
+    params = lambda_weight.get_params()
+    topn = params["topn"] or n
+
+    def gain(y):
+        return 2.0**y - 1.0 if params["gain"] == "exp2" else y
+
+    def discount(rank):
+        return 1.0 / math.log2(1 + rank) if rank <= topn else 0.0
+
+    disc = np.zeros(n)
+    for i in valid:
+        rank = 1 + sum(
+            1
+            for j in valid
+            if scores[j] > scores[i] or (scores[j] == scores[i] and j < i)
+        )
+        disc[i] = discount(rank)
+    gains = np.array([gain(y) for y in labels])
+    lam = np.abs(np.subtract.outer(gains, gains)) * np.abs(
+        np.subtract.outer(disc, disc)
+    )
+    if isinstance(lambda_weight, gbrank.NDCGLambdaWeight):
+        ideal = sorted((gains[i] for i in valid), reverse=True)
+        idcg = sum(g * discount(r + 1) for r, g in enumerate(ideal))
+        lam = lam / idcg if idcg > 0 else lam * 0.0
+    return lam
+
+
+def _pairwise(labels, scores, weights, temperature, lambda_weight, pair_fn, all_pairs):
+    """Sum pair_fn(d, label_diff) -> (value, slope, curvature) over ordered pairs
+    with y_i > y_j (all_pairs: every ordered pair of distinct valid rows)."""
+    n = len(labels)
+    lam = lambda_matrix(labels, scores, lambda_weight)
     values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
     for i in range(n):
         for j in range(n):
-            if labels[i] < 0 or labels[j] < 0 or not labels[i] > labels[j]:
+            if labels[i] < 0 or labels[j] < 0 or i == j:
+                continue
+            if not (all_pairs or labels[i] > labels[j]):
                 continue
             d = (scores[i] - scores[j]) / temperature
-            if d < 1:
-                values[i] += weights[i] * (1 - d)
-                grad[i] -= weights[i] / temperature
-                grad[j] += weights[i] / temperature
-                if hessian == "active_pairs":
-                    hess[i] += weights[i] / temperature**2
-                    hess[j] += weights[i] / temperature**2
+            value, slope, curvature = pair_fn(d, labels[i] - labels[j])
+            w = weights[i] * lam[i, j]
+            values[i] += w * value
+            grad[i] += w * slope / temperature
+            grad[j] -= w * slope / temperature
+            hess[i] += w * curvature / temperature**2
+            hess[j] += w * curvature / temperature**2
+    return values, grad, hess
+
+
+def _sigmoid(x):
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+def pairwise_hinge(
+    labels, scores, weights, temperature=1.0, hessian="active_pairs", lambda_weight=None
+):
+    def hinge(d, _):
+        return (1 - d, -1.0, 1.0) if d < 1 else (0.0, 0.0, 0.0)
+
+    values, grad, hess = _pairwise(
+        labels, scores, weights, temperature, lambda_weight, hinge, all_pairs=False
+    )
     if hessian == "constant":
         hess = np.where(labels >= 0, weights / temperature**2, 0.0)
     return values, grad, hess
+
+
+def pairwise_logistic(labels, scores, weights, temperature=1.0, lambda_weight=None):
+    def logistic(d, _):
+        value = math.log1p(math.exp(-d)) if d > -30 else -d + math.log1p(math.exp(d))
+        return value, -_sigmoid(-d), _sigmoid(d) * _sigmoid(-d)
+
+    return _pairwise(
+        labels, scores, weights, temperature, lambda_weight, logistic, all_pairs=False
+    )
+
+
+def pairwise_soft_zero_one(
+    labels, scores, weights, temperature=1.0, lambda_weight=None
+):
+    """Hessian: the documented surrogate |f'(d)| = sigma(d) sigma(-d)."""
+
+    def soft(d, _):
+        slope = -_sigmoid(d) * _sigmoid(-d)
+        return _sigmoid(-d), slope, -slope
+
+    return _pairwise(
+        labels, scores, weights, temperature, lambda_weight, soft, all_pairs=False
+    )
+
+
+def pairwise_mse(labels, scores, weights, lambda_weight=None):
+    def squared(d, label_diff):
+        return (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
+
+    return _pairwise(
+        labels, scores, weights, 1.0, lambda_weight, squared, all_pairs=True
+    )
+
+
+def listmle(labels, scores, weights, temperature=1.0):
+    """Plackett-Luce stages written out: stage k picks order[k] among order[k:]."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    valid = [i for i in range(n) if labels[i] >= 0]
+    order = sorted(valid, key=lambda i: (-labels[i], i))
+    t = scores / temperature
+    value = 0.0
+    for k, chosen in enumerate(order):
+        rest = order[k:]
+        top = max(t[m] for m in rest)
+        norm = sum(math.exp(t[m] - top) for m in rest)
+        value -= weights[chosen] * (t[chosen] - top - math.log(norm))
+        for m in rest:
+            p = math.exp(t[m] - top) / norm
+            grad[m] += weights[chosen] * (p - (m == chosen)) / temperature
+            hess[m] += weights[chosen] * p * (1 - p) / temperature**2
+    return value, grad, hess
+
+
+def listnet(labels, scores, weights, label_normalization="sum"):
+    valid = labels >= 0
+    grad, hess = np.zeros(len(labels)), np.zeros(len(labels))
+    if not np.any(labels[valid] > 0):
+        return 0.0, grad, hess
+    y = labels[valid]
+    q = y / y.sum() if label_normalization == "sum" else np.exp(y) / np.exp(y).sum()
+    list_weight = float(np.sum(weights[valid] * q))
+    p = _softmax(scores, valid)[valid]
+    value = -list_weight * float(np.sum(q * np.log(p)))
+    grad[valid] = list_weight * (p - q)
+    hess[valid] = list_weight * p * (1 - p)
+    return value, grad, hess
 
 
 def sigmoid_cross_entropy(labels, scores, weights):
@@ -128,6 +259,11 @@ def apply(loss, labels, scores, weights, offsets):
 
 ORACLES = {
     "pairwise_hinge": pairwise_hinge,
+    "pairwise_logistic": pairwise_logistic,
+    "pairwise_soft_zero_one": pairwise_soft_zero_one,
+    "pairwise_mse": pairwise_mse,
+    "listmle": listmle,
+    "listnet": listnet,
     "sigmoid_cross_entropy": sigmoid_cross_entropy,
     "softmax": softmax,
     "rank_one_listnet": rank_one_listnet,

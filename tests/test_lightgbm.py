@@ -16,8 +16,11 @@ PARAMS = {"verbose": -1, "num_threads": 2, "seed": 0, "deterministic": True}
 # 50 test queries moves by ~0.05 between settings; at learning rate 0.1 with 100
 # rounds the hinge and softmax reach ndcg@1 = 0.555 / 0.557 (threshold 0.5674).
 RANK_PARAMS = {
-    **PARAMS, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 50,
-}  # fmt: skip
+    **PARAMS,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 50,
+}
 RANK_ROUNDS = 200
 
 
@@ -27,8 +30,9 @@ def test_cce_matches_native_multiclass(load):
     params = {**PARAMS, "num_class": int(y.max()) + 1}
     native = lgb.train(
         {**params, "objective": "multiclass", "boost_from_average": False},
-        lgb.Dataset(X, y), num_boost_round=20,
-    )  # fmt: skip
+        lgb.Dataset(X, y),
+        num_boost_round=20,
+    )
     loss = gbrank.get_loss("categorical_cross_entropy")
     custom = lgb.train(
         {**params, "objective": loss.lgb_objective}, lgb.Dataset(X, y), 20
@@ -42,8 +46,9 @@ def test_sigmoid_ce_matches_native(objective):
     X, y = load_breast_cancer(return_X_y=True)
     native = lgb.train(
         {**PARAMS, "objective": objective, "boost_from_average": False},
-        lgb.Dataset(X, y), num_boost_round=20,
-    )  # fmt: skip
+        lgb.Dataset(X, y),
+        num_boost_round=20,
+    )
     loss = gbrank.get_loss("sigmoid_cross_entropy")
     custom = lgb.train(
         {**PARAMS, "objective": loss.lgb_objective}, lgb.Dataset(X, y), 20
@@ -157,8 +162,9 @@ def test_sklearn_ranker_and_classifier():
     ranker.fit(X, y, group=group)
     booster = lgb.train(
         {**SMALL, "objective": loss.lgb_objective, "min_child_samples": 3},
-        lgb.Dataset(X, y, group=group), 5,
-    )  # fmt: skip
+        lgb.Dataset(X, y, group=group),
+        5,
+    )
     np.testing.assert_allclose(ranker.predict(X), booster.predict(X))
     Xw, yw = load_wine(return_X_y=True)
     cce = gbrank.get_loss("categorical_cross_entropy")
@@ -175,16 +181,25 @@ def test_metric_with_early_stopping_and_cv(lambdarank_data):
     dtest = lgb.Dataset(d.X_test, d.y_test, group=d.group_test, reference=dtrain)
     params = {**RANK_PARAMS, "objective": loss.lgb_objective, "metric": "None"}
     booster = lgb.train(
-        params, dtrain, 30, valid_sets=[dtest], feval=loss.lgb_metric,
+        params,
+        dtrain,
+        30,
+        valid_sets=[dtest],
+        feval=loss.lgb_metric,
         callbacks=[lgb.early_stopping(3, verbose=False)],
-    )  # fmt: skip
+    )
     best = booster.best_score["valid_0"]["softmax"]
     scores = booster.predict(d.X_test, num_iteration=booster.best_iteration)
     assert best == pytest.approx(loss.loss(d.y_test, scores, group=d.group_test))
     result = lgb.cv(
-        params, lgb.Dataset(d.X, d.y, group=d.group), num_boost_round=5, nfold=3,
-        feval=loss.lgb_metric, stratified=False, seed=0,
-    )  # fmt: skip
+        params,
+        lgb.Dataset(d.X, d.y, group=d.group),
+        num_boost_round=5,
+        nfold=3,
+        feval=loss.lgb_metric,
+        stratified=False,
+        seed=0,
+    )
     assert len(result["valid softmax-mean"]) == 5
 
 

@@ -165,9 +165,13 @@ def test_lgb_eval_early_stopping(lambdarank_data):
     result: dict = {}
     params = {**LGB_PARAMS, "objective": "lambdarank", "metric": "None"}
     booster = lgb.train(
-        params, dtrain, num_boost_round=15, valid_sets=[dtest], feval=feval,
+        params,
+        dtrain,
+        num_boost_round=15,
+        valid_sets=[dtest],
+        feval=feval,
         callbacks=[lgb.early_stopping(5, verbose=False), lgb.record_evaluation(result)],
-    )  # fmt: skip
+    )
     recorded = result["valid_0"]["ndcg@10"]
     best = booster.predict(d.X_test, num_iteration=booster.best_iteration)
     assert booster.best_score["valid_0"]["ndcg@10"] == max(recorded)
@@ -182,10 +186,13 @@ def test_xgb_eval_custom_metric(lambdarank_data, graded_predictions):
     dtest.set_base_margin(graded_predictions)
     result: dict = {}
     xgb.train(
-        {"base_score": 0.0, "disable_default_eval_metric": 1}, dtest, 0,
-        evals=[(dtest, "test")], custom_metric=metrics.xgb_eval("mrr", None),
+        {"base_score": 0.0, "disable_default_eval_metric": 1},
+        dtest,
+        0,
+        evals=[(dtest, "test")],
+        custom_metric=metrics.xgb_eval("mrr", None),
         evals_result=result,
-    )  # fmt: skip
+    )
     booster = xgb.train({"base_score": 0.0}, dtest, 0)
     name, value = metrics.xgb_eval("mrr", None)(booster.predict(dtest), dtest)
     assert name == "mrr"
@@ -205,8 +212,12 @@ def test_ndcg_scorer_with_metadata_routing(lambdarank_data):
     )
     with sklearn.config_context(enable_metadata_routing=True):
         result = cross_validate(
-            Ridge(), d.X_test, d.y_test, scoring=scorer, cv=GroupKFold(3),
+            Ridge(),
+            d.X_test,
+            d.y_test,
+            scoring=scorer,
+            cv=GroupKFold(3),
             params={"qid": qid, "groups": qid},
-        )  # fmt: skip
+        )
     assert result["test_score"].shape == (3,)
     assert np.all((result["test_score"] > 0) & (result["test_score"] <= 1))

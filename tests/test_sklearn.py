@@ -65,7 +65,9 @@ def test_unsorted_qid_is_sorted_for_training(ranking, backend):
     X, y, _, qid = ranking
     rng = np.random.default_rng(0)
     rows = rng.permutation(X.shape[0])
-    shuffled = GBRankRegressor(backend=backend, **SMALL).fit(X[rows], y[rows], qid=qid[rows])
+    shuffled = GBRankRegressor(backend=backend, **SMALL).fit(
+        X[rows], y[rows], qid=qid[rows]
+    )
     assert shuffled.score(X, y, qid=qid) > 0.8
     assert shuffled.score(X[rows], y[rows], qid=qid[rows]) == pytest.approx(
         shuffled.score(X, y, qid=qid)
@@ -75,7 +77,9 @@ def test_unsorted_qid_is_sorted_for_training(ranking, backend):
 def test_loss_instance_and_name(ranking):
     X, y, group, _ = ranking
     by_name = GBRankRegressor(loss="softmax", **SMALL).fit(X, y, group=group)
-    by_instance = GBRankRegressor(loss=gbrank.SoftmaxLoss(), **SMALL).fit(X, y, group=group)
+    by_instance = GBRankRegressor(loss=gbrank.SoftmaxLoss(), **SMALL).fit(
+        X, y, group=group
+    )
     np.testing.assert_array_equal(by_name.predict(X), by_instance.predict(X))
 
 
@@ -90,14 +94,18 @@ def test_sample_weight_changes_the_model(ranking, backend):
 
 
 def test_early_stopping(ranking, backend):
-    X, y, group, qid = ranking
+    X, y, _, qid = ranking
     train, valid = qid < 30, qid >= 30
-    ranker = GBRankRegressor(backend=backend, n_estimators=300, learning_rate=0.3,
-                             random_state=0).fit(
-        X[train], y[train], qid=qid[train],
-        eval_set=[(X[valid], y[valid])], eval_qid=[qid[valid]],
+    ranker = GBRankRegressor(
+        backend=backend, n_estimators=300, learning_rate=0.3, random_state=0
+    ).fit(
+        X[train],
+        y[train],
+        qid=qid[train],
+        eval_set=[(X[valid], y[valid])],
+        eval_qid=[qid[valid]],
         early_stopping_rounds=5,
-    )  # fmt: skip
+    )
     assert ranker.best_iteration_ < 300
     history = ranker.evals_result_["valid_0"]["ndcg@10"]
     assert len(history) < 300
@@ -106,15 +114,19 @@ def test_early_stopping(ranking, backend):
 
 def test_early_stopping_needs_an_eval_set(ranking):
     X, y, group, _ = ranking
-    with pytest.raises(ValueError, match="early_stopping_rounds needs at least one eval_set"):
+    with pytest.raises(
+        ValueError, match="early_stopping_rounds needs at least one eval_set"
+    ):
         GBRankRegressor(**SMALL).fit(X, y, group=group, early_stopping_rounds=3)
 
 
 def test_pipeline_routes_qid(ranking):
     X, y, _, qid = ranking
     with sklearn.config_context(enable_metadata_routing=True):
-        ranker = GBRankRegressor(**SMALL).set_fit_request(qid=True).set_score_request(
-            qid=True
+        ranker = (
+            GBRankRegressor(**SMALL)
+            .set_fit_request(qid=True)
+            .set_score_request(qid=True)
         )
         pipeline = make_pipeline(StandardScaler(), ranker).fit(X, y, qid=qid)
         assert pipeline.score(X, y, qid=qid) > 0.8
@@ -158,7 +170,9 @@ def test_randomized_search_and_cross_val_score(ranking):
 
 
 def test_clone_keeps_parameters_and_drops_fit():
-    ranker = GBRankRegressor(loss=gbrank.PairwiseHingeLoss(temperature=0.5), backend="xgboost")
+    ranker = GBRankRegressor(
+        loss=gbrank.PairwiseHingeLoss(temperature=0.5), backend="xgboost"
+    )
     copy = clone(ranker)
     assert copy.get_params()["loss"] == gbrank.PairwiseHingeLoss(temperature=0.5)
     assert copy.get_params()["loss"] is not ranker.loss
@@ -205,7 +219,9 @@ def test_dataframe_feature_names(ranking):
 
 def test_regressor_rejects_classification_loss(ranking):
     X, y, group, _ = ranking
-    with pytest.raises(ValueError, match="is a classification loss; use GBRankClassifier"):
+    with pytest.raises(
+        ValueError, match="is a classification loss; use GBRankClassifier"
+    ):
         GBRankRegressor(loss="categorical_cross_entropy").fit(X, y, group=group)
 
 
@@ -248,8 +264,9 @@ def test_classifier_string_and_noncontiguous_labels(backend):
 def test_binary_classifier_with_sigmoid_cross_entropy(backend):
     X, y = load_iris(return_X_y=True)
     binary = y == 2
-    clf = GBRankClassifier(loss="sigmoid_cross_entropy", backend=backend,
-                           n_estimators=20).fit(X, binary)  # fmt: skip
+    clf = GBRankClassifier(
+        loss="sigmoid_cross_entropy", backend=backend, n_estimators=20
+    ).fit(X, binary)
     proba = clf.predict_proba(X)
     assert proba.shape == (len(y), 2)
     assert clf.score(X, binary) > 0.95

@@ -9,8 +9,24 @@ from typing import Any
 
 from gbrank.losses.base import HESSIAN_FLOOR, REDUCTIONS, Loss
 from gbrank.losses.classification import CategoricalCrossEntropyLoss
-from gbrank.losses.listwise import RankOneListNetLoss, SoftmaxLoss
-from gbrank.losses.pairwise import PairwiseHingeLoss
+from gbrank.losses.lambdaweights import (
+    DCGLambdaWeight,
+    LabelDiffLambdaWeight,
+    LambdaWeight,
+    NDCGLambdaWeight,
+)
+from gbrank.losses.listwise import (
+    ListMLELoss,
+    ListNetLoss,
+    RankOneListNetLoss,
+    SoftmaxLoss,
+)
+from gbrank.losses.pairwise import (
+    PairwiseHingeLoss,
+    PairwiseLogisticLoss,
+    PairwiseMeanSquaredError,
+    PairwiseSoftZeroOneLoss,
+)
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
 
 LOSSES: dict[str, type[Loss]] = {
@@ -19,8 +35,13 @@ LOSSES: dict[str, type[Loss]] = {
         SigmoidCrossEntropyLoss,
         RankOneListNetLoss,
         SoftmaxLoss,
+        ListNetLoss,
+        ListMLELoss,
         CategoricalCrossEntropyLoss,
         PairwiseHingeLoss,
+        PairwiseLogisticLoss,
+        PairwiseSoftZeroOneLoss,
+        PairwiseMeanSquaredError,
     )
 }
 
@@ -70,8 +91,17 @@ __all__ = [
     "LOSSES",
     "REDUCTIONS",
     "CategoricalCrossEntropyLoss",
+    "DCGLambdaWeight",
+    "LabelDiffLambdaWeight",
+    "LambdaWeight",
+    "ListMLELoss",
+    "ListNetLoss",
     "Loss",
+    "NDCGLambdaWeight",
     "PairwiseHingeLoss",
+    "PairwiseLogisticLoss",
+    "PairwiseMeanSquaredError",
+    "PairwiseSoftZeroOneLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",

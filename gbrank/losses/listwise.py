@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from gbrank import _kernels
-from gbrank._validation import check_choice
+from gbrank._validation import check_choice, check_positive
 from gbrank.losses.base import Array, Batch, Loss
 
 
@@ -73,9 +73,14 @@ class SoftmaxLoss(_ListwiseLoss):
     def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
         values, grad, hess = self._outputs(batch)
         _kernels.softmax_cross_entropy(
-            batch.labels, batch.scores, batch.weights, batch.groups.offsets,
-            values, grad, hess,
-        )  # fmt: skip
+            batch.labels,
+            batch.scores,
+            batch.weights,
+            batch.groups.offsets,
+            values,
+            grad,
+            hess,
+        )
         return values, grad, hess
 
 
@@ -146,7 +151,170 @@ class RankOneListNetLoss(_ListwiseLoss):
     def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
         values, grad, hess = self._outputs(batch)
         _kernels.rank_one_listnet(
-            batch.labels, batch.scores, batch.weights, batch.groups.offsets,
-            self._hessian_modes[self.hessian], values, grad, hess,
-        )  # fmt: skip
+            batch.labels,
+            batch.scores,
+            batch.weights,
+            batch.groups.offsets,
+            self._hessian_modes[self.hessian],
+            values,
+            grad,
+            hess,
+        )
+        return values, grad, hess
+
+
+class ListNetLoss(_ListwiseLoss):
+    r"""ListNet with graded labels: cross-entropy against the labels' distribution.
+
+    TF-Ranking's formulation (its ``SoftmaxLoss``) with a choice of target.
+
+    Parameters
+    ----------
+    label_normalization : {"sum", "softmax"}, default "sum"
+        How labels become the target distribution :math:`q` of a list:
+        ``"sum"``: :math:`q_i = y_i / \sum_j y_j`; ``"softmax"``:
+        :math:`q_i = e^{y_i} / \sum_j e^{y_j}`.
+
+    Notes
+    -----
+    Per list of valid rows, with :math:`p = \mathrm{softmax}(s)` and the list
+    weight :math:`W = \sum_i w_i q_i` (the weight of a list with constant
+    per-row weights):
+
+    .. math::
+
+        \mathcal{L} = -W \sum_i q_i \log p_i, \qquad
+        \frac{\partial \mathcal{L}}{\partial s_k} = W (p_k - q_k), \qquad
+        \frac{\partial^2 \mathcal{L}}{\partial s_k^2} = W p_k (1 - p_k)
+
+    The hessian is the exact diagonal. A list without a positive label (all
+    labels 0) contributes 0 loss and gradient, as in TF-Ranking. Unlike
+    :class:`SoftmaxLoss` (ml4ir), the labels are normalised, so every list with a
+    positive label has the same total weight. Default reduction: the mean over
+    lists (``"sum_over_batch_size"``).
+
+    See Also
+    --------
+    tfr.keras.losses.SoftmaxLoss : the neural twin (``"sum"``).
+    SoftmaxLoss : unnormalised labels.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> round(gbrank.ListNetLoss().loss([3.0, 0.0], [0.0, 0.0]), 6)  # log 2
+    0.693147
+    """
+
+    name = "listnet"
+    _normalizations: ClassVar[dict[str, int]] = {
+        "sum": _kernels.LISTNET_TARGET_SUM,
+        "softmax": _kernels.LISTNET_TARGET_SOFTMAX,
+    }
+
+    def __init__(self, *, label_normalization: str = "sum"):
+        self.label_normalization = label_normalization
+
+    def _check_params(self) -> None:
+        check_choice(
+            self.label_normalization, "label_normalization", self._normalizations
+        )
+
+    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+        values, grad, hess = self._outputs(batch)
+        targets = np.empty(batch.scores.size)
+        _kernels.listnet_targets(
+            batch.labels,
+            batch.weights,
+            batch.groups.offsets,
+            self._normalizations[self.label_normalization],
+            targets,
+        )
+        _kernels.softmax_cross_entropy(
+            targets,
+            batch.scores,
+            np.ones(batch.scores.size),
+            batch.groups.offsets,
+            values,
+            grad,
+            hess,
+        )
+        return values, grad, hess
+
+
+class ListMLELoss(_ListwiseLoss):
+    r"""ListMLE, Plackett-Luce likelihood of the label order (keras_rs ``ListMLELoss``).
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        Scores are divided by it; must be > 0.
+
+    Notes
+    -----
+    The valid rows of a list are sorted by label, descending; label ties keep
+    their row order (keras_rs's stable sort, deterministic), so permuting tied
+    rows changes the loss. With :math:`t_k = s_{\pi(k)}/T` in that order, the
+    weight :math:`w_k` of the row at stage k, and
+    :math:`p_{kj} = e^{t_j} / \sum_{m \ge k} e^{t_m}` (:math:`j \ge k`):
+
+    .. math::
+
+        \mathcal{L} = -\sum_k w_k \log p_{kk}, \qquad
+        \frac{\partial \mathcal{L}}{\partial s_{\pi(j)}} = \frac{1}{T}\Big(
+            \sum_{k \le j} w_k p_{kj} - w_j\Big)
+
+        \frac{\partial^2 \mathcal{L}}{\partial s_{\pi(j)}^2} = \frac{1}{T^2}
+            \sum_{k \le j} w_k p_{kj} (1 - p_{kj}) \ \ge 0
+
+    The hessian is the exact diagonal. With one weight per list (keras_rs's only
+    meaningful choice: a per-list ``(batch, 1)`` or ``(batch,)`` weight, or a
+    scalar) this is :math:`w` times keras_rs's value; per-row weights weight the
+    stage whose row they belong to. Everything is computed in the log domain
+    without keras_rs's :math:`\epsilon = 10^{-10}` inside the log, which changes
+    its value once a list's tempered scores spread more than about 20. One
+    value per list; a list without valid rows gives 0. Default reduction: the
+    mean over lists (``"sum_over_batch_size"``), as keras_rs's. The activation is
+    the top-one probability :math:`\mathrm{softmax}(s / T)`.
+
+    See Also
+    --------
+    keras_rs.losses.ListMLELoss : the neural twin.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> round(gbrank.ListMLELoss().loss([1.0, 0.0], [0.0, 0.0]), 6)  # log 2
+    0.693147
+    """
+
+    name = "listmle"
+
+    def __init__(self, *, temperature: float = 1.0):
+        self.temperature = temperature
+
+    def _check_params(self) -> None:
+        check_positive(self.temperature, "temperature")
+
+    def _activation(self, batch: Batch) -> Array:
+        probabilities = np.zeros(batch.scores.size)
+        _kernels.group_softmax(
+            batch.scores / self.temperature,
+            batch.valid,
+            batch.groups.offsets,
+            probabilities,
+        )
+        return probabilities
+
+    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+        values, grad, hess = self._outputs(batch)
+        _kernels.listmle(
+            batch.labels,
+            batch.scores,
+            batch.weights,
+            batch.groups.offsets,
+            1.0 / self.temperature,
+            values,
+            grad,
+            hess,
+        )
         return values, grad, hess

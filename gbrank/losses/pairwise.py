@@ -5,11 +5,15 @@ ordered pairs of a list whose labels differ:
 
 .. math::
 
-    \mathcal{L} = \sum_i \sum_j w_i \, \mathbb{I}(y_i > y_j) \,
+    \mathcal{L} = \sum_i \sum_j \lambda_{ij} \, w_i \, \mathbb{I}(y_i > y_j) \,
         f\!\left(\frac{s_i - s_j}{T}\right)
 
 The pair's loss is credited to its higher-labelled row i (the per-row values of
-``reduction="none"``) and weighted by that row's sample weight.
+``reduction="none"``) and weighted by that row's sample weight, on both ends of the
+gradient. :math:`\lambda_{ij} = 1` unless a ``lambda_weight`` is given
+(:mod:`gbrank.losses.lambdaweights`). :class:`PairwiseMeanSquaredError` differs:
+every ordered pair of distinct rows counts, label ties included, and there is no
+temperature (keras_rs's code). Every loss costs O(n²) per list of n valid rows.
 """
 
 from __future__ import annotations
@@ -21,31 +25,53 @@ import numpy as np
 from gbrank import _kernels
 from gbrank._validation import check_choice, check_positive
 from gbrank.losses.base import Array, Batch, Loss
+from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
 
 
 class _PairwiseLoss(Loss):
     """Shared machinery: checks, the all-pairs kernel, no activation."""
 
     _kind: ClassVar[int]
-    _hessian_modes: ClassVar[dict[str, int]]
+    _smooth: ClassVar[bool] = True
     temperature: float
-    hessian: str
+    lambda_weight: str | LambdaWeight | None
+
+    @property
+    def differentiable(self) -> bool:  # type: ignore[override]
+        """Whether ``grad_hess`` is the gradient of a smooth loss.
+
+        False for the hinge and under rank-based lambda weights (DCG, NDCG),
+        whose gradient is taken with the weights frozen.
+        """
+        weight = resolve_lambda_weight(self.lambda_weight)
+        return self._smooth and (weight is None or not weight.depends_on_scores)
 
     def _check_params(self) -> None:
-        check_positive(self.temperature, "temperature")
-        check_choice(self.hessian, "hessian", self._hessian_modes)
+        check_positive(self._temperature(), "temperature")
+        resolve_lambda_weight(self.lambda_weight)
+
+    def _temperature(self) -> float:
+        return self.temperature
+
+    def _hessian_mode(self) -> int:
+        return _kernels.PAIR_HESSIAN_CURVATURE
 
     def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
         n_rows = batch.scores.size
         values, grad, hess = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows)
+        weight = resolve_lambda_weight(self.lambda_weight)
+        lambda_args = (
+            (_kernels.NO_LAMBDA, 0, 0) if weight is None else weight.kernel_args()
+        )
         _kernels.pairwise(
             batch.labels,
             batch.scores,
             batch.weights,
             batch.groups.offsets,
             self._kind,
-            1.0 / self.temperature,
-            self._hessian_modes[self.hessian],
+            1.0 / self._temperature(),
+            self._hessian_mode(),
+            *lambda_args,
             values,
             grad,
             hess,
@@ -66,20 +92,24 @@ class PairwiseHingeLoss(_PairwiseLoss):
     hessian : {"active_pairs", "constant"}, default "active_pairs"
         Positive surrogate for the hessian, which is 0 almost everywhere.
         ``"active_pairs"``: every pair inside the margin (:math:`d_{ij} < 1`)
-        adds :math:`w_i / T^2` to the hessian of both its rows, the curvature of
-        a hinge smoothed over one margin width. ``"constant"``: :math:`w_i / T^2`
-        on every valid row (a plain gradient step).
+        adds :math:`\lambda_{ij} w_i / T^2` to the hessian of both its rows, the
+        curvature of a hinge smoothed over one margin width. ``"constant"``:
+        :math:`w_i / T^2` on every valid row (a plain gradient step).
+    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+        Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
 
     Notes
     -----
-    Per list, with :math:`d_{ij} = (s_i - s_j)/T`:
+    Per list, with :math:`d_{ij} = (s_i - s_j)/T` and :math:`\lambda_{ij} = 1`
+    without lambda weights:
 
     .. math::
 
-        \mathcal{L} = \sum_{i,j:\, y_i > y_j} w_i \max(0, 1 - d_{ij}), \qquad
+        \mathcal{L} = \sum_{i,j:\, y_i > y_j} \lambda_{ij} w_i \max(0, 1 - d_{ij}),
+        \qquad
         \frac{\partial \mathcal{L}}{\partial s_k} = \frac{1}{T}\Big(
-            \sum_{j:\, y_j < y_k,\ d_{kj} < 1} (-w_k)
-            + \sum_{i:\, y_i > y_k,\ d_{ik} < 1} w_i \Big)
+            \sum_{j:\, y_j < y_k,\ d_{kj} < 1} (-\lambda_{kj} w_k)
+            + \sum_{i:\, y_i > y_k,\ d_{ik} < 1} \lambda_{ik} w_i \Big)
 
     Ties in labels form no pair; ignored rows (label < 0 or masked) form none.
     The hessian is a surrogate (``approx_hessian = True``); rows in no active pair
@@ -101,13 +131,200 @@ class PairwiseHingeLoss(_PairwiseLoss):
 
     name = "pairwise_hinge"
     approx_hessian = True
-    differentiable = False
+    _smooth = False
     _kind = _kernels.HINGE
     _hessian_modes: ClassVar[dict[str, int]] = {
-        "active_pairs": _kernels.HINGE_HESSIAN_ACTIVE_PAIRS,
-        "constant": _kernels.HINGE_HESSIAN_CONSTANT,
+        "active_pairs": _kernels.PAIR_HESSIAN_CURVATURE,
+        "constant": _kernels.PAIR_HESSIAN_CONSTANT,
     }
 
-    def __init__(self, *, temperature: float = 1.0, hessian: str = "active_pairs"):
+    def __init__(
+        self,
+        *,
+        temperature: float = 1.0,
+        hessian: str = "active_pairs",
+        lambda_weight: str | LambdaWeight | None = None,
+    ):
         self.temperature = temperature
         self.hessian = hessian
+        self.lambda_weight = lambda_weight
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_choice(self.hessian, "hessian", self._hessian_modes)
+
+    def _hessian_mode(self) -> int:
+        return self._hessian_modes[self.hessian]
+
+
+class PairwiseLogisticLoss(_PairwiseLoss):
+    r"""Pairwise logistic loss (RankNet), as keras_rs ``PairwiseLogisticLoss``.
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        Score differences are divided by it; must be > 0.
+    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+        Per-pair weight :math:`\lambda_{ij}`; ``"ndcg"`` makes this LambdaMART.
+
+    Notes
+    -----
+    Per list, with :math:`d_{ij} = (s_i - s_j)/T` and :math:`\sigma` the sigmoid:
+
+    .. math::
+
+        \mathcal{L} = \sum_{i,j:\, y_i > y_j} \lambda_{ij} w_i \log(1 + e^{-d_{ij}}),
+        \qquad
+        \frac{\partial \mathcal{L}}{\partial s_k} = \frac{1}{T}\Big(
+            -\sum_{j:\, y_j < y_k} \lambda_{kj} w_k \sigma(-d_{kj})
+            + \sum_{i:\, y_i > y_k} \lambda_{ik} w_i \sigma(-d_{ik}) \Big)
+
+        \frac{\partial^2 \mathcal{L}}{\partial s_k^2} = \frac{1}{T^2}
+            \sum_{\text{pairs } (i, j) \ni k} \lambda_{ij} w_i \,
+            \sigma(d_{ij}) \sigma(-d_{ij})
+
+    :math:`\log(1 + e^{-d})` is computed as :math:`\max(-d, 0) +
+    \log(1 + e^{-|d|})`. The hessian is the exact diagonal (with frozen lambda
+    weights). Label ties and ignored rows form no pair. Default reduction:
+    keras_rs's ``"sum_over_batch_size"`` (sum ÷ number of rows, ignored included).
+
+    See Also
+    --------
+    keras_rs.losses.PairwiseLogisticLoss : the neural twin.
+    lightgbm : ``objective="lambdarank"``, the native twin of ``lambda_weight="ndcg"``.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> loss = gbrank.PairwiseLogisticLoss()
+    >>> round(loss.loss([1.0, 0.0, 1.0, 3.0, 2.0], [1.0, 3.0, 2.0, 4.0, 0.8]), 5)
+    1.70708
+    """
+
+    name = "pairwise_logistic"
+    _kind = _kernels.LOGISTIC
+
+    def __init__(
+        self,
+        *,
+        temperature: float = 1.0,
+        lambda_weight: str | LambdaWeight | None = None,
+    ):
+        self.temperature = temperature
+        self.lambda_weight = lambda_weight
+
+
+class PairwiseSoftZeroOneLoss(_PairwiseLoss):
+    r"""Pairwise soft zero-one loss, as keras_rs ``PairwiseSoftZeroOneLoss``.
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        Score differences are divided by it; must be > 0.
+    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+        Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
+
+    Notes
+    -----
+    Per list, with :math:`d_{ij} = (s_i - s_j)/T` and :math:`\sigma` the sigmoid:
+
+    .. math::
+
+        \mathcal{L} = \sum_{i,j:\, y_i > y_j} \lambda_{ij} w_i \sigma(-d_{ij}),
+        \qquad
+        \frac{\partial \mathcal{L}}{\partial s_k} = \frac{1}{T}\Big(
+            -\sum_{j:\, y_j < y_k} \lambda_{kj} w_k \sigma(d_{kj})\sigma(-d_{kj})
+            + \sum_{i:\, y_i > y_k} \lambda_{ik} w_i \sigma(d_{ik})\sigma(-d_{ik})
+            \Big)
+
+    The exact curvature of a pair, :math:`f''(d) = \sigma(d)\sigma(-d)
+    (\sigma(d) - \sigma(-d))`, is negative for :math:`d < 0` and 0 at
+    :math:`d = 0`, where the gradient is largest. The hessian given to boosters
+    (``approx_hessian = True``) replaces it by :math:`|f'(d)| =
+    \sigma(d)\sigma(-d) \ge |f''(d)|`:
+
+    .. math::
+
+        h_k = \frac{1}{T^2} \sum_{\text{pairs } (i, j) \ni k}
+            \lambda_{ij} w_i \, \sigma(d_{ij}) \sigma(-d_{ij})
+
+    so it bounds the exact diagonal from above, is > 0 on every row in a pair,
+    and a lone pair's Newton step :math:`|f'| / h = T` is one temperature
+    (the logistic loss's curvature, same scale). Label ties and ignored rows form
+    no pair. Default reduction: keras_rs's ``"sum_over_batch_size"``.
+
+    See Also
+    --------
+    keras_rs.losses.PairwiseSoftZeroOneLoss : the neural twin.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> loss = gbrank.PairwiseSoftZeroOneLoss()
+    >>> round(loss.loss([1.0, 0.0, 1.0, 3.0, 2.0], [1.0, 3.0, 2.0, 4.0, 0.8]), 5)
+    0.86104
+    """
+
+    name = "pairwise_soft_zero_one"
+    approx_hessian = True
+    _kind = _kernels.SOFT_ZERO_ONE
+
+    def __init__(
+        self,
+        *,
+        temperature: float = 1.0,
+        lambda_weight: str | LambdaWeight | None = None,
+    ):
+        self.temperature = temperature
+        self.lambda_weight = lambda_weight
+
+
+class PairwiseMeanSquaredError(_PairwiseLoss):
+    r"""Pairwise squared error, as keras_rs ``PairwiseMeanSquaredError`` computes it.
+
+    Parameters
+    ----------
+    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+        Per-pair weight :math:`\lambda_{ij}` (symmetric; label ties get 0).
+
+    Notes
+    -----
+    keras_rs's code (not its docstring, which shows :math:`\mathbb{I}(y_i > y_j)`)
+    sums over every ordered pair of distinct valid rows, label ties included, and
+    ignores its ``temperature``; this loss has none. Per list:
+
+    .. math::
+
+        \mathcal{L} = \sum_i \sum_{j \ne i} \lambda_{ij} w_i
+            \big((y_i - y_j) - (s_i - s_j)\big)^2, \qquad
+        \frac{\partial \mathcal{L}}{\partial s_k} = -2 \sum_{j \ne k}
+            (\lambda_{kj} w_k + \lambda_{jk} w_j) \big((y_k - y_j) - (s_k - s_j)\big)
+
+        \frac{\partial^2 \mathcal{L}}{\partial s_k^2} = 2 \sum_{j \ne k}
+            (\lambda_{kj} w_k + \lambda_{jk} w_j)
+
+    Each unordered pair appears twice, credited once to each of its rows (the
+    per-row values of ``reduction="none"``) with that row's weight. The hessian
+    is exact. Ignored rows form no pair. Default reduction: keras_rs's
+    ``"sum_over_batch_size"`` (sum ÷ number of rows, ignored included).
+
+    See Also
+    --------
+    keras_rs.losses.PairwiseMeanSquaredError : the neural twin.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> loss = gbrank.PairwiseMeanSquaredError()
+    >>> round(loss.loss([1.0, 0.0, 1.0, 3.0, 2.0], [1.0, 3.0, 2.0, 4.0, 0.8]), 5)
+    19.104
+    """
+
+    name = "pairwise_mse"
+    _kind = _kernels.SQUARED_ERROR
+
+    def __init__(self, *, lambda_weight: str | LambdaWeight | None = None):
+        self.lambda_weight = lambda_weight
+
+    def _temperature(self) -> float:
+        return 1.0
