@@ -205,7 +205,15 @@ def test_native_model_round_trip(ranking, backend, tmp_path):
 
         booster = xgb.Booster(model_file=str(path))
         restored = booster.predict(xgb.DMatrix(X), output_margin=True)
-    np.testing.assert_allclose(restored, ranker.predict(X), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(restored, ranker.predict(X))
+
+
+def test_training_is_deterministic_for_a_seed(ranking, backend):
+    X, y, group, _ = ranking
+    params = {**SMALL, "subsample": 0.8, "colsample_bytree": 0.8}
+    first = GBRankRegressor(backend=backend, **params).fit(X, y, group=group)
+    second = GBRankRegressor(backend=backend, **params).fit(X, y, group=group)
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
 
 
 def test_dataframe_feature_names(ranking):
