@@ -7,7 +7,11 @@ Conventions shared by all kernels:
 - ``offsets``: int64 group offsets, rows ``offsets[g]:offsets[g + 1]`` form group g;
 - results are written into caller-allocated ``out`` arrays that start at zero;
 - groups are processed in parallel (``prange``); each iteration writes only the
-  rows (and the group slot) of its own group.
+  rows (and the group slot) of its own group;
+- ``need_loss``: when False (``grad_hess``), the loss value is not computed and
+  ``loss_out`` is left untouched.
+
+The pairwise kernels are in :mod:`gbrank._pair_kernels`.
 
 Every kernel has a plain-loop twin in ``tests/_oracles.py``.
 """
@@ -26,7 +30,7 @@ SOFT_ZERO_ONE = 2
 SQUARED_ERROR = 3  # f(d) = ((y_i - y_j) - d)^2 over all ordered pairs i != j
 
 # Hessians of the pairwise losses: the pair function's curvature (exact, or the
-# surrogate that _pair_terms returns), or a constant per valid row.
+# surrogate of gbrank._pair_kernels._pair_terms), or a constant per valid row.
 PAIR_HESSIAN_CURVATURE = 0
 PAIR_HESSIAN_CONSTANT = 1
 
@@ -49,220 +53,44 @@ LISTNET_TARGET_SUM = 0
 LISTNET_TARGET_SOFTMAX = 1
 
 
-@njit(cache=True, inline="always")
-def _pair_terms(kind: int, d: float, label_diff: float) -> tuple[float, float, float]:
-    """Return ``f(d)``, ``f'(d)`` and the curvature used for the hessian.
-
-    The curvature is ``f''(d)`` except for the hinge (1 inside the margin, the
-    active-pairs surrogate) and the soft zero-one loss (``|f'(d)|``, a bound
-    of ``|f''(d)|``).
-    """
-    if kind == HINGE:
-        if d < 1.0:
-            return 1.0 - d, -1.0, 1.0
-        return 0.0, 0.0, 0.0
-    if kind == SQUARED_ERROR:
-        residual = label_diff - d
-        return residual * residual, -2.0 * residual, 2.0
-    # sigma(-d) and sigma(d) without overflow
-    e = math.exp(-abs(d))
-    sig_neg = (e if d >= 0.0 else 1.0) / (1.0 + e)
-    sig_pos = (1.0 if d >= 0.0 else e) / (1.0 + e)
-    if kind == LOGISTIC:
-        return max(-d, 0.0) + math.log1p(e), -sig_neg, sig_pos * sig_neg
-    # SOFT_ZERO_ONE
-    return sig_neg, -sig_pos * sig_neg, sig_pos * sig_neg
-
-
-@njit(cache=True)
-def _lambda_terms(
-    labels, scores, start, stop, lambda_mode, topn, gain_kind, gain_out, discount_out
-):
-    """Gains and rank discounts of one group's valid rows for its lambda weights.
-
-    Ranks come from the scores, descending, ties broken by row order (a stable
-    sort); a rank past ``topn`` (when ``topn > 0``) has discount 0. Returns the
-    factor every pair weight of the group is multiplied by: 1, or 1 / ideal DCG
-    for NDCG (0 when the ideal DCG is 0).
-    """
-    n_valid = 0
-    for i in range(start, stop):
-        if labels[i] >= 0:
-            n_valid += 1
-    rows = np.empty(n_valid, dtype=np.int64)
-    k = 0
-    for i in range(start, stop):
-        if labels[i] >= 0:
-            rows[k] = i
-            k += 1
-    for i in rows:
-        y = labels[i]
-        if lambda_mode == LABEL_DIFF_LAMBDA or gain_kind == GAIN_LINEAR:
-            gain_out[i] = y
-        else:
-            gain_out[i] = math.expm1(y * math.log(2.0))
-    if lambda_mode == LABEL_DIFF_LAMBDA:
-        return 1.0
-    cutoff = n_valid if topn <= 0 else min(topn, n_valid)
-    by_score = np.argsort(-scores[rows], kind="mergesort")
-    for rank in range(n_valid):
-        row = rows[by_score[rank]]
-        discount_out[row] = 1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
-    if lambda_mode == DCG_LAMBDA:
-        return 1.0
-    by_label = np.argsort(-labels[rows], kind="mergesort")
-    ideal = 0.0
-    for rank in range(cutoff):
-        ideal += gain_out[rows[by_label[rank]]] / math.log2(rank + 2.0)
-    return 1.0 / ideal if ideal > 0.0 else 0.0
-
-
-@njit(parallel=True, cache=True)
-def pairwise(
-    labels,
-    scores,
-    weights,
-    offsets,
-    kind,
-    inv_temperature,
-    hessian_mode,
-    lambda_mode,
-    topn,
-    gain_kind,
-    loss_out,
-    grad_out,
-    hess_out,
-):
-    """All ordered pairs (i, j) of a group with ``labels[i] > labels[j]``.
-
-    For ``SQUARED_ERROR`` every ordered pair of distinct valid rows counts, label
-    ties included. The pair loss ``lambda_ij * weights[i] * f(d)`` with
-    ``d = (s_i - s_j) * inv_temperature`` is credited to row i (keras_rs: the
-    higher-labelled item carries the pair). The lambda weight (1 without one) is
-    computed from the current ranks and is a constant of the gradient.
-    """
-    n_groups = offsets.size - 1
-    all_pairs = kind == SQUARED_ERROR
-    weighted = lambda_mode != NO_LAMBDA
-    rank_based = weighted and lambda_mode != LABEL_DIFF_LAMBDA
-    curvature_hessian = hessian_mode == PAIR_HESSIAN_CURVATURE
-    inv_t2 = inv_temperature * inv_temperature
-    gain = np.zeros(scores.size if weighted else 0)
-    discount = np.zeros(scores.size if rank_based else 0)
-    for g in prange(n_groups):
-        start, stop = offsets[g], offsets[g + 1]
-        scale = 1.0
-        if weighted:
-            scale = _lambda_terms(
-                labels,
-                scores,
-                start,
-                stop,
-                lambda_mode,
-                topn,
-                gain_kind,
-                gain,
-                discount,
-            )
-        for i in range(start, stop):
-            y_i = labels[i]
-            if y_i < 0:
-                continue
-            s_i = scores[i]
-            w_i = weights[i]
-            value_i = 0.0
-            grad_i = 0.0
-            hess_i = 0.0
-            for j in range(start, stop):
-                y_j = labels[j]
-                if y_j < 0 or not (y_i > y_j or (all_pairs and j != i)):
-                    continue
-                pair_weight = w_i
-                if weighted:
-                    pair_weight *= scale * abs(gain[i] - gain[j])
-                    if rank_based:
-                        pair_weight *= abs(discount[i] - discount[j])
-                d = (s_i - scores[j]) * inv_temperature
-                value, slope, curvature = _pair_terms(kind, d, y_i - y_j)
-                value_i += pair_weight * value
-                step = pair_weight * slope * inv_temperature
-                grad_i += step
-                grad_out[j] -= step
-                if curvature_hessian:
-                    h = pair_weight * curvature * inv_t2
-                    hess_i += h
-                    hess_out[j] += h
-            loss_out[i] += value_i
-            grad_out[i] += grad_i
-            hess_out[i] += hess_i
-        if hessian_mode == PAIR_HESSIAN_CONSTANT:
-            for i in range(start, stop):
-                if labels[i] >= 0:
-                    hess_out[i] = weights[i] * inv_t2
-
-
-@njit(cache=True)
-def _log_softmax(labels, scores, start, stop, logp_out):
-    """Masked log-softmax of one group; returns (n_valid, argmax row, log Z')."""
-    top = -np.inf
-    argmax = -1
-    n_valid = 0
-    for i in range(start, stop):
-        if labels[i] >= 0:
-            n_valid += 1
-            if scores[i] > top:
-                top = scores[i]
-                argmax = i
-    if n_valid == 0:
-        return 0, -1, 0.0
-    total = 0.0
-    for i in range(start, stop):
-        if labels[i] >= 0:
-            total += math.exp(scores[i] - top)
-    log_norm = top + math.log(total)
-    for i in range(start, stop):
-        if labels[i] >= 0:
-            logp_out[i] = scores[i] - log_norm
-    # log(1 - p_argmax) = log(sum over the others of exp(s_j)) - log Z, computed
-    # without cancellation even when p_argmax rounds to 1.
-    second = -np.inf
-    for i in range(start, stop):
-        if labels[i] >= 0 and i != argmax and scores[i] > second:
-            second = scores[i]
-    log1m_top = -np.inf
-    if n_valid > 1:
-        rest = 0.0
-        for i in range(start, stop):
-            if labels[i] >= 0 and i != argmax:
-                rest += math.exp(scores[i] - second)
-        log1m_top = second + math.log(rest) - log_norm
-    return n_valid, argmax, log1m_top
-
-
 @njit(parallel=True, cache=True)
 def softmax_cross_entropy(
-    labels, scores, weights, offsets, loss_out, grad_out, hess_out
+    labels, scores, weights, offsets, need_loss, loss_out, grad_out, hess_out
 ):
-    """Softmax cross-entropy per group: ``-sum_i w_i y_i log p_i``."""
+    """Softmax cross-entropy per group: ``-sum_i w_i y_i log p_i``.
+
+    One exp per row (``grad_out`` holds ``exp(s_i - max s)`` in between); the
+    loss uses ``log p_i = s_i - max s - log sum_j exp(s_j - max s)``.
+    """
     n_groups = offsets.size - 1
-    logp = np.zeros(scores.size)
     for g in prange(n_groups):
         start, stop = offsets[g], offsets[g + 1]
-        n_valid, _, _ = _log_softmax(labels, scores, start, stop, logp)
-        if n_valid == 0:
+        top = -np.inf
+        for i in range(start, stop):
+            if labels[i] >= 0 and scores[i] > top:
+                top = scores[i]
+        if top == -np.inf:
             continue
+        total = 0.0
         mass = 0.0
+        for i in range(start, stop):
+            if labels[i] >= 0:
+                e = math.exp(scores[i] - top)
+                grad_out[i] = e
+                total += e
+                mass += weights[i] * labels[i]
+        log_total = math.log(total) if need_loss else 0.0
         value = 0.0
         for i in range(start, stop):
             if labels[i] >= 0:
-                mass += weights[i] * labels[i]
-                value -= weights[i] * labels[i] * logp[i]
-        loss_out[g] = value
-        for i in range(start, stop):
-            if labels[i] >= 0:
-                p = math.exp(logp[i])
-                grad_out[i] = p * mass - weights[i] * labels[i]
+                target = weights[i] * labels[i]
+                if need_loss:
+                    value -= target * (scores[i] - top - log_total)
+                p = grad_out[i] / total
+                grad_out[i] = p * mass - target
                 hess_out[i] = mass * p * (1.0 - p)
+        if need_loss:
+            loss_out[g] = value
 
 
 @njit(parallel=True, cache=True)
@@ -310,26 +138,122 @@ def _logaddexp(a: float, b: float) -> float:
     return max(a, b) + math.log1p(math.exp(-abs(a - b)))
 
 
+LINEAR_DOMAIN_SPREAD = 300.0
+"""Largest score spread of a group (tempered units) computed without logs.
+
+Within it, ``exp(t - max t)`` and its inverse square stay normal floats, so
+sums of exponentials lose nothing to underflow; wider groups take the log
+domain.
+"""
+
+
+@njit(cache=True)
+def _listmle_linear(rows, t, weights, inv_temperature, need_loss, grad_out, hess_out):
+    """ListMLE of one group from suffix sums of ``exp(t - max t)``; returns the loss.
+
+    ``S_k = sum_{m>=k} e_m``: ``p_kj = e_j / S_k``, ``1 - p_jj = S_{j+1} / S_j``,
+    stage j costs ``w_j log1p(S_{j+1} / e_j)``.
+    """
+    n_valid = rows.size
+    top = t.max()
+    e = np.exp(t - top)
+    suffix = np.empty(n_valid + 1)
+    suffix[n_valid] = 0.0
+    for k in range(n_valid - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + e[k]
+    inv_t2 = inv_temperature * inv_temperature
+    value = 0.0
+    a = 0.0  # sum_{k<j} w_k / S_k
+    b = 0.0  # sum_{k<j} w_k / S_k^2
+    c = 0.0  # sum_{k<j} w_k (S_k - S_j) / S_k^2
+    for j in range(n_valid):
+        row = rows[j]
+        w = weights[row]
+        own_p = e[j] / suffix[j]
+        own_q = suffix[j + 1] / suffix[j]
+        # sum_{k<j} w_k p_kj (1 - p_kj), with 1 - p_kj = (S_k - S_j + S_{j+1}) / S_k
+        cross_var = e[j] * (c + suffix[j + 1] * b)
+        grad_out[row] = (e[j] * a - w * own_q) * inv_temperature
+        hess_out[row] = (w * own_p * own_q + cross_var) * inv_t2
+        if need_loss:
+            value += w * math.log1p(suffix[j + 1] / e[j])
+        inverse = 1.0 / suffix[j]
+        a += w * inverse
+        b += w * inverse * inverse
+        c += e[j] * b
+    return value
+
+
+@njit(cache=True)
+def _listmle_log(rows, t, weights, inv_temperature, need_loss, grad_out, hess_out):
+    """ListMLE of one group in the log domain (any score spread); returns the loss.
+
+    ``L_k = log sum_{m>=k} exp(t_m)``; stage k costs ``w_k softplus(L_{k+1} -
+    t_k)``; the own-stage terms use ``1 - p_jj = exp(L_{j+1} - L_j)``.
+    """
+    n_valid = rows.size
+    log_z = np.empty(n_valid + 1)  # log_z[k] = L_k, log_z[n_valid] = -inf
+    log_z[n_valid] = -np.inf
+    for k in range(n_valid - 1, -1, -1):
+        log_z[k] = _logaddexp(t[k], log_z[k + 1])
+    inv_t2 = inv_temperature * inv_temperature
+    value = 0.0
+    log_a = -np.inf  # log sum_{k<j} w_k exp(-L_k)
+    log_b = -np.inf  # log sum_{k<j} w_k exp(-2 L_k)
+    log_c = -np.inf  # log sum_{k<j} w_k (exp(L_k) - exp(L_j)) exp(-2 L_k)
+    for j in range(n_valid):
+        row = rows[j]
+        w = weights[row]
+        if need_loss:
+            x = log_z[j + 1] - t[j]
+            value += w * (max(x, 0.0) + math.log1p(math.exp(-abs(x))))
+        own_p = math.exp(t[j] - log_z[j])
+        own_q = math.exp(log_z[j + 1] - log_z[j])  # 1 - p_jj
+        cross = math.exp(t[j] + log_a)  # sum_{k<j} w_k p_kj
+        # sum_{k<j} w_k p_kj (1 - p_kj), as in _listmle_linear
+        cross_var = math.exp(t[j] + _logaddexp(log_c, log_z[j + 1] + log_b))
+        grad_out[row] = (cross - w * own_q) * inv_temperature
+        hess_out[row] = (w * own_p * own_q + cross_var) * inv_t2
+        if w > 0.0:
+            log_a = _logaddexp(log_a, math.log(w) - log_z[j])
+            log_b = _logaddexp(log_b, math.log(w) - 2.0 * log_z[j])
+        log_c = _logaddexp(log_c, t[j] + log_b)
+    return value
+
+
 @njit(parallel=True, cache=True)
 def listmle(
-    labels, scores, weights, offsets, inv_temperature, loss_out, grad_out, hess_out
+    labels,
+    scores,
+    weights,
+    offsets,
+    inv_temperature,
+    need_loss,
+    loss_out,
+    grad_out,
+    hess_out,
 ):
     """Plackett-Luce negative log-likelihood of the label order of each group.
 
     Valid rows are sorted by label, descending, ties by row order (stable sort).
     With ``t = s * inv_temperature`` in that order and ``L_k = log sum_{m>=k}
     exp(t_m)``, stage k costs ``w_k (L_k - t_k) = w_k softplus(L_{k+1} - t_k)``.
-    Everything is done in the log domain: no division by an underflowed sum. The
-    own-stage terms use ``1 - p_jj = exp(L_{j+1} - L_j)`` so that the last row
-    (p = 1) contributes exactly 0.
+    Groups whose tempered scores spread at most ``LINEAR_DOMAIN_SPREAD`` use
+    sums of exponentials (one exp per row); wider ones the log domain. Nothing
+    divides by an underflowed sum, and the last stage (p = 1) contributes
+    exactly 0.
     """
     n_groups = offsets.size - 1
     for g in prange(n_groups):
         start, stop = offsets[g], offsets[g + 1]
         n_valid = 0
+        ordered = True  # labels already descending over the valid rows
+        previous = np.inf
         for i in range(start, stop):
             if labels[i] >= 0:
                 n_valid += 1
+                ordered = ordered and labels[i] <= previous
+                previous = labels[i]
         if n_valid == 0:
             continue
         rows = np.empty(n_valid, dtype=np.int64)
@@ -338,53 +262,79 @@ def listmle(
             if labels[i] >= 0:
                 rows[k] = i
                 k += 1
-        rows = rows[np.argsort(-labels[rows], kind="mergesort")]
+        if not ordered:
+            rows = rows[np.argsort(-labels[rows], kind="mergesort")]
         t = scores[rows] * inv_temperature
-        log_z = np.empty(n_valid + 1)  # log_z[k] = L_k, log_z[n_valid] = -inf
-        log_z[n_valid] = -np.inf
-        for k in range(n_valid - 1, -1, -1):
-            log_z[k] = _logaddexp(t[k], log_z[k + 1])
-        value = 0.0
-        log_a = -np.inf  # log sum_{k<j} w_k exp(-L_k)
-        log_b = -np.inf  # log sum_{k<j} w_k exp(-2 L_k)
-        for j in range(n_valid):
-            row = rows[j]
-            w = weights[row]
-            x = log_z[j + 1] - t[j]
-            value += w * (max(x, 0.0) + math.log1p(math.exp(-abs(x))))
-            own_p = math.exp(t[j] - log_z[j])
-            own_q = math.exp(log_z[j + 1] - log_z[j])  # 1 - p_jj
-            cross = math.exp(t[j] + log_a)  # sum_{k<j} w_k p_kj
-            cross_sq = math.exp(2.0 * t[j] + log_b)  # sum_{k<j} w_k p_kj^2
-            grad_out[row] = (cross - w * own_q) * inv_temperature
-            hess_out[row] = (
-                (w * own_p * own_q + max(cross - cross_sq, 0.0))
-                * inv_temperature
-                * inv_temperature
+        if t.max() - t.min() <= LINEAR_DOMAIN_SPREAD:
+            value = _listmle_linear(
+                rows, t, weights, inv_temperature, need_loss, grad_out, hess_out
             )
-            if w > 0.0:
-                log_a = _logaddexp(log_a, math.log(w) - log_z[j])
-                log_b = _logaddexp(log_b, math.log(w) - 2.0 * log_z[j])
-        loss_out[g] = value
+        else:
+            value = _listmle_log(
+                rows, t, weights, inv_temperature, need_loss, grad_out, hess_out
+            )
+        if need_loss:
+            loss_out[g] = value
 
 
 @njit(parallel=True, cache=True)
 def rank_one_listnet(
-    labels, scores, weights, offsets, hessian_mode, loss_out, grad_out, hess_out
+    labels,
+    scores,
+    weights,
+    offsets,
+    hessian_mode,
+    need_loss,
+    loss_out,
+    grad_out,
+    hess_out,
 ):
     """Binary cross-entropy of each row's label against its softmax probability.
 
-    See :class:`gbrank.losses.listwise.RankOneListNetLoss` for the formulas. The
-    row with the largest score (the only one that can have p > 1/2) is handled
-    in the log domain so that nothing divides by ``1 - p`` when p rounds to 1.
+    See :class:`gbrank.losses.listwise.RankOneListNetLoss` for the formulas. With
+    ``e_i = exp(s_i - max s)`` (held in ``grad_out`` in between) and ``R`` the
+    sum of the others' ``e``, ``p_i = e_i / (1 + R)``; a row other than the
+    top one has ``p_i <= 1/2``, so ``1 - p_i`` is exact, and the top row's is
+    ``R / (1 + R)``. When ``R`` underflows (the top score leads by ~700), its
+    log is taken from the second-largest score instead.
     """
     n_groups = offsets.size - 1
-    logp = np.zeros(scores.size)
     for g in prange(n_groups):
         start, stop = offsets[g], offsets[g + 1]
-        n_valid, top, log1m_top = _log_softmax(labels, scores, start, stop, logp)
+        top = -1
+        n_valid = 0
+        for i in range(start, stop):
+            if labels[i] >= 0:
+                n_valid += 1
+                if top < 0 or scores[i] > scores[top]:
+                    top = i
         if n_valid < 2:
             continue  # p = 1 whatever the score: constant loss, zero gradient
+        s_top = scores[top]
+        rest = 0.0
+        for i in range(start, stop):
+            if labels[i] >= 0 and i != top:
+                e = math.exp(scores[i] - s_top)
+                grad_out[i] = e
+                rest += e
+        total = 1.0 + rest
+        tiny = rest < 1e-300
+        log_total = math.log1p(rest) if need_loss or tiny else 0.0
+        log1m_top = 0.0  # log(1 - p_top)
+        if tiny:
+            second = -np.inf
+            for i in range(start, stop):
+                if labels[i] >= 0 and i != top:
+                    second = max(second, scores[i])
+            rest_scaled = 0.0
+            for i in range(start, stop):
+                if labels[i] >= 0 and i != top:
+                    rest_scaled += math.exp(scores[i] - second)
+            log1m_top = (second - s_top) + math.log(rest_scaled) - log_total
+        elif need_loss:
+            log1m_top = math.log(rest) - log_total
+        one_minus_top = rest / total
+        p_top = 1.0 / total
         total_weight = 0.0
         value = 0.0
         rest_r = 0.0  # sum over rows other than top of w_i (1 - y_i) / (1 - p_i)
@@ -393,35 +343,48 @@ def rank_one_listnet(
             if labels[i] < 0:
                 continue
             y = labels[i]
-            log1m = log1m_top if i == top else math.log1p(-math.exp(logp[i]))
-            total_weight += weights[i]
-            value -= weights[i] * (y * logp[i] + (1.0 - y) * log1m)
-            if i != top:
-                odds = math.exp(logp[i] - log1m)
-                rest_r += weights[i] * (1.0 - y) * math.exp(-log1m)
-                rest_q += weights[i] * (y + (1.0 - y) * odds * odds)
-        loss_out[g] = value
+            w = weights[i]
+            total_weight += w
+            if i == top:
+                if need_loss:
+                    value -= w * (y * -log_total + (1.0 - y) * log1m_top)
+                continue
+            p = grad_out[i] / total
+            one_minus_p = 1.0 - p
+            odds = p / one_minus_p
+            rest_r += w * (1.0 - y) / one_minus_p
+            rest_q += w * (y + (1.0 - y) * odds * odds)
+            if need_loss:
+                log_p = scores[i] - s_top - log_total
+                value -= w * (y * log_p + (1.0 - y) * math.log1p(-p))
+        if need_loss:
+            loss_out[g] = value
         w_top = weights[top]
         y_top = labels[top]
-        p_top = math.exp(logp[top])
         for k in range(start, stop):
             if labels[k] < 0:
                 continue
             y = labels[k]
-            p = math.exp(logp[k])
+            w = weights[k]
             if k == top:
+                p = p_top
+                one_minus_p = one_minus_top
                 grad = p * total_weight - w_top * y_top - p * rest_r
-                log1m = log1m_top
                 cross = p * p * rest_q
             else:
-                log1m = math.log1p(-p)
-                r_k = weights[k] * (1.0 - y) * math.exp(-log1m)
-                odds = math.exp(logp[k] - log1m)
-                q_k = weights[k] * (y + (1.0 - y) * odds * odds)
-                scaled_top = math.exp(logp[k] - log1m_top)  # p_k / (1 - p_top)
+                e = grad_out[k]
+                p = e / total
+                one_minus_p = 1.0 - p
+                r_k = w * (1.0 - y) / one_minus_p
+                odds = p / one_minus_p
+                q_k = w * (y + (1.0 - y) * odds * odds)
+                if tiny:  # p_k / (1 - p_top)
+                    scaled_top = math.exp(scores[k] - s_top - log_total - log1m_top)
+                else:
+                    scaled_top = e / rest
                 grad = (
                     p * total_weight
-                    - weights[k] * y
+                    - w * y
                     - p * (rest_r - r_k)
                     - w_top * (1.0 - y_top) * scaled_top
                 )
@@ -431,11 +394,10 @@ def rank_one_listnet(
                 )
             grad_out[k] = grad
             if hessian_mode == LISTNET_HESSIAN_GAUSS_NEWTON:
-                one_minus_p = math.exp(log1m)
                 own = y * one_minus_p * one_minus_p + (1.0 - y) * p * p
-                hess_out[k] = weights[k] * own + cross
+                hess_out[k] = w * own + cross
             else:
-                hess_out[k] = total_weight * p * math.exp(log1m)
+                hess_out[k] = total_weight * p * one_minus_p
 
 
 @njit(parallel=True, cache=True)

@@ -146,8 +146,14 @@ def listmle(labels, scores, weights, temperature=1.0):
         value -= weights[chosen] * (t[chosen] - top - math.log(norm))
         for m in rest:
             p = math.exp(t[m] - top) / norm
+            # 1 - p without cancellation when p is close to 1
+            q = (
+                sum(math.exp(t[o] - top) for o in rest if o != m) / norm
+                if p > 0.5
+                else 1 - p
+            )
             grad[m] += weights[chosen] * (p - (m == chosen)) / temperature
-            hess[m] += weights[chosen] * p * (1 - p) / temperature**2
+            hess[m] += weights[chosen] * p * q / temperature**2
     return value, grad, hess
 
 
@@ -269,3 +275,43 @@ ORACLES = {
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
 }
+
+
+def _expit(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def pairwise_dense(loss, labels, scores, weights):
+    """The pairwise sums of ``_pairwise`` with n x n numpy arrays, for one group too
+    big for Python loops; same definitions (d = (s_i - s_j) / T, hinge active iff
+    d < 1, pairs y_i > y_j, or all i != j for pairwise_mse)."""
+    params = loss.get_params()
+    temperature = params.get("temperature", 1.0)
+    valid = labels >= 0
+    d = np.subtract.outer(scores, scores) / temperature
+    label_diff = np.subtract.outer(labels, labels)
+    both = np.outer(valid, valid)
+    if loss.name == "pairwise_mse":
+        pairs = both & ~np.eye(len(labels), dtype=bool)
+        value, slope, curv = (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
+    else:
+        pairs = both & (label_diff > 0)
+        if loss.name == "pairwise_hinge":
+            active = d < 1
+            value, slope, curv = np.where(active, 1 - d, 0.0), -1.0 * active, active
+        elif loss.name == "pairwise_logistic":
+            value, slope = np.logaddexp(0.0, -d), -_expit(-d)
+            curv = _expit(d) * _expit(-d)
+        else:
+            value, slope = _expit(-d), -_expit(d) * _expit(-d)
+            curv = -slope
+    lam = lambda_matrix(labels, scores, params.get("lambda_weight"))
+    w = np.where(pairs, weights[:, None] * lam, 0.0)
+    g = w * slope / temperature
+    h = w * curv / temperature**2
+    values = (w * value).sum(axis=1)
+    grad = g.sum(axis=1) - g.sum(axis=0)
+    hess = h.sum(axis=1) + h.sum(axis=0)
+    if params.get("hessian") == "constant":
+        hess = np.where(valid, weights / temperature**2, 0.0)
+    return values, grad, hess

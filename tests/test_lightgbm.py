@@ -135,7 +135,7 @@ def test_no_group_is_one_query():
 
 
 class _Boom(gbrank.SoftmaxLoss):
-    def _compute(self, batch):
+    def _compute(self, batch, need_loss=True):
         raise RuntimeError("objective was called")
 
 

@@ -121,7 +121,7 @@ def test_weights_change_training_and_bad_weights():
 
 
 class _Boom(gbrank.SoftmaxLoss):
-    def _compute(self, batch):
+    def _compute(self, batch, need_loss=True):
         raise RuntimeError("objective was called")
 
 

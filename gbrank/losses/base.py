@@ -3,7 +3,8 @@
 Subclasses hold only the math: :meth:`Loss._compute` gets a validated
 :class:`Batch` (float64 labels with -1 on ignored rows, float64 scores, per-row
 weights, group offsets) and returns the unreduced weighted loss, the gradient and
-the hessian of the summed loss with respect to the raw scores.
+the hessian of the summed loss with respect to the raw scores; its
+``need_loss`` flag lets :meth:`Loss.grad_hess` skip the loss values.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ class Loss:
         if reduction == "auto":
             reduction = self.default_reduction
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        values, _, _ = self._compute(batch)
+        values, _, _ = self._compute(batch, need_loss=True)
         return _reduce(values, batch, reduction, self.per_group)
 
     def grad_hess(
@@ -193,7 +194,7 @@ class Loss:
             ``HESSIAN_FLOOR`` (1e-16) so that boosters get a finite positive value.
         """
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        _, grad, hess = self._compute(batch)
+        _, grad, hess = self._compute(batch, need_loss=False)
         hess = np.maximum(hess, HESSIAN_FLOOR)
         shape = np.shape(y_pred)
         return grad.reshape(shape), hess.reshape(shape)
@@ -325,8 +326,14 @@ class Loss:
     def _check_params(self) -> None:
         """Validate hyperparameters; raise ``ValueError`` naming the bad one."""
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
-        """Return unreduced weighted loss, gradient and hessian (unfloored)."""
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
+        """Return unreduced weighted loss, gradient and hessian (unfloored).
+
+        With ``need_loss=False`` (:meth:`grad_hess`) the loss values are not
+        needed: a subclass may skip them and return zeros in their place.
+        """
         raise NotImplementedError
 
     def _activation(self, batch: Batch) -> Array:

@@ -115,7 +115,9 @@ CategoricalCrossEntropy
         groups = make_groups(n_samples, group=group, qid=qid)
         return Batch(classes, scores, weights, groups, None, weight_sum)
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
         scores = batch.scores
         valid = batch.valid
         weights = np.where(valid, batch.weights, 0.0)[:, None]

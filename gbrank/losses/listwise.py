@@ -70,13 +70,16 @@ class SoftmaxLoss(_ListwiseLoss):
     def __init__(self) -> None:
         pass
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
         values, grad, hess = self._outputs(batch)
         _kernels.softmax_cross_entropy(
             batch.labels,
             batch.scores,
             batch.weights,
             batch.groups.offsets,
+            need_loss,
             values,
             grad,
             hess,
@@ -148,7 +151,9 @@ class RankOneListNetLoss(_ListwiseLoss):
     def _check_params(self) -> None:
         check_choice(self.hessian, "hessian", self._hessian_modes)
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
         values, grad, hess = self._outputs(batch)
         _kernels.rank_one_listnet(
             batch.labels,
@@ -156,6 +161,7 @@ class RankOneListNetLoss(_ListwiseLoss):
             batch.weights,
             batch.groups.offsets,
             self._hessian_modes[self.hessian],
+            need_loss,
             values,
             grad,
             hess,
@@ -219,7 +225,9 @@ class ListNetLoss(_ListwiseLoss):
             self.label_normalization, "label_normalization", self._normalizations
         )
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
         values, grad, hess = self._outputs(batch)
         targets = np.empty(batch.scores.size)
         _kernels.listnet_targets(
@@ -234,6 +242,7 @@ class ListNetLoss(_ListwiseLoss):
             batch.scores,
             np.ones(batch.scores.size),
             batch.groups.offsets,
+            need_loss,
             values,
             grad,
             hess,
@@ -305,7 +314,9 @@ class ListMLELoss(_ListwiseLoss):
         )
         return probabilities
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
         values, grad, hess = self._outputs(batch)
         _kernels.listmle(
             batch.labels,
@@ -313,6 +324,7 @@ class ListMLELoss(_ListwiseLoss):
             batch.weights,
             batch.groups.offsets,
             1.0 / self.temperature,
+            need_loss,
             values,
             grad,
             hess,

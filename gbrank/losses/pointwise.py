@@ -56,7 +56,9 @@ class SigmoidCrossEntropyLoss(Loss):
     def __init__(self) -> None:
         pass
 
-    def _compute(self, batch: Batch) -> tuple[Array, Array, Array]:
+    def _compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
         valid = batch.valid
         weights = np.where(valid, batch.weights, 0.0)
         labels = np.where(valid, batch.labels, 0.0)
