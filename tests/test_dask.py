@@ -2,6 +2,8 @@
 
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +133,14 @@ def test_partition_by_query_dataframe_with_column_names():
         expected[["a", "qid", "y"]].sort_values("a").reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_import_gbrank_does_not_import_dask():
+    code = "import sys, gbrank; print(sorted({'dask', 'distributed'} & {*sys.modules}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 # -- pickling and workers -------------------------------------------------------------
