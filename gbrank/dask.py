@@ -1,0 +1,668 @@
+"""Distributed training on Dask: gbrank losses with ``lightgbm.dask``, ``xgboost.dask``.
+
+Install the extra with ``pip install "gbrank[dask]"``; ``import gbrank`` never
+imports Dask, and this module imports it only when a function needs it.
+
+What runs where
+---------------
+The client sends the loss object (a small picklable object without per-process
+state) to every worker. Each worker computes the gradients and hessians of its
+own rows, query by query, with the same kernels as in a single process; the
+engine then builds every tree collectively (LightGBM's data-parallel learner,
+XGBoost's allreduce of gradient histograms), so all workers hold the same model.
+A gradient of a ranking loss depends on every row of the query, so **each query
+must lie in one partition**: :func:`partition_by_query` arranges that and
+:func:`check_query_partitions` verifies it (a straddling query would silently be
+treated as two smaller queries).
+
+Examples
+--------
+>>> import dask.array as da
+>>> import numpy as np
+>>> from gbrank.dask import check_query_partitions, partition_by_query
+>>> qid = da.from_array(np.array([0, 0, 1, 1, 1, 2]), chunks=3)
+>>> check_query_partitions(qid)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: query id 1 straddles partitions 0 and 1: ...partition_by_query(X, y, qid).
+>>> X = da.zeros((6, 2), chunks=(3, 2))
+>>> parts = partition_by_query(X, da.zeros(6, chunks=3), qid, npartitions=2)
+>>> [sizes.tolist() for sizes in check_query_partitions(parts.qid)]
+[[2, 3], [1]]
+
+Training needs a ``distributed.Client`` (here a local cluster):
+
+>>> from distributed import Client, LocalCluster  # doctest: +SKIP
+>>> from gbrank.dask import DaskGBRankRegressor  # doctest: +SKIP
+>>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # doctest: +SKIP
+>>> ranker = DaskGBRankRegressor(loss="softmax").fit(
+...     parts.X, parts.y, qid=parts.qid)  # doctest: +SKIP
+>>> local = ranker.to_local()  # a GBRankRegressor for in-memory data  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.utils.validation import check_is_fitted
+
+from gbrank._backends import LightGBMBackend, Settings, XGBoostBackend
+from gbrank.losses import Loss
+from gbrank.sklearn import GBRankClassifier, GBRankRegressor, _GBRankModel
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+Array = NDArray[np.float64]
+
+_QID, _Y, _W, _KEY = "_gbrank_qid", "_gbrank_y", "_gbrank_w", "_gbrank_key"
+
+# LightGBM's main parameter names (gbrank's backend) -> scikit-learn API names
+_LGB_SKLEARN_NAMES = {
+    "bagging_fraction": "subsample",
+    "bagging_freq": "subsample_freq",
+    "feature_fraction": "colsample_bytree",
+    "lambda_l1": "reg_alpha",
+    "lambda_l2": "reg_lambda",
+    "seed": "random_state",
+    "min_sum_hessian_in_leaf": "min_child_weight",
+}
+
+
+# -- query-aligned partitions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryPartitions:
+    """Training data whose partitions each hold whole queries.
+
+    Attributes
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame
+        Features (the type of the input), rows sorted by query id.
+    y, qid : dask.array.Array or dask.dataframe.Series
+        Labels and query ids, partitioned like ``X``.
+    sample_weight : dask.array.Array, dask.dataframe.Series or None
+    group : dask.array.Array of int64
+        Group sizes; chunk ``i`` holds the sizes of the queries of partition
+        ``i`` (``lightgbm.dask``'s ``group=`` layout).
+    """
+
+    X: Any
+    y: Any
+    qid: Any
+    sample_weight: Any
+    group: Any
+
+
+def _qid_runs(part: Any) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Ids and lengths of the runs of equal query ids in one partition."""
+    ids = np.asarray(part).ravel()
+    if ids.size == 0:
+        return ids, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    bounds = np.concatenate(([0], starts, [ids.size]))
+    return ids[bounds[:-1]], np.diff(bounds).astype(np.int64)
+
+
+def _partitions(collection: Any) -> list[Any]:
+    """Delayed partitions (row blocks) of a Dask Series/DataFrame/Array."""
+    parts = collection.to_delayed()
+    return list(np.asarray(parts, dtype=object).ravel())
+
+
+def check_query_partitions(qid: Any) -> list[NDArray[np.int64]]:
+    """Check that every query lies in one partition and is contiguous in it.
+
+    Parameters
+    ----------
+    qid : dask.array.Array or dask.dataframe.Series
+        Query id of every row, partitioned like the features.
+
+    Returns
+    -------
+    list of ndarray of int64
+        Group sizes of each partition, queries in row order.
+
+    Raises
+    ------
+    ValueError
+        Naming the first query id found in two partitions (or twice in one
+        partition, not contiguously) and where.
+    """
+    import dask
+
+    runs = dask.compute(*[dask.delayed(_qid_runs)(part) for part in _partitions(qid)])
+    owner: dict[Any, int] = {}
+    for index, (ids, _) in enumerate(runs):
+        unique, counts = np.unique(ids, return_counts=True)
+        if unique.size != ids.size:
+            repeated = unique[counts > 1][0].item()
+            raise ValueError(
+                f"query id {repeated!r} is not contiguous in partition {index}: "
+                "the rows of a query must be adjacent. Sort the rows by qid, e.g. "
+                "with gbrank.dask.partition_by_query."
+            )
+        for value in ids.tolist():
+            first = owner.setdefault(value, index)
+            if first != index:
+                raise ValueError(
+                    f"query id {value!r} straddles partitions {first} and {index}: "
+                    "all rows of a query must be in one partition (each worker "
+                    "computes the gradients of its own partitions). Repartition "
+                    "with gbrank.dask.partition_by_query(X, y, qid)."
+                )
+    return [sizes for _, sizes in runs]
+
+
+def _frame(X: Any, columns: dict[str, Any]) -> tuple[Any, list[Any], bool]:
+    """One Dask DataFrame of features and extra columns; feature names; was-array."""
+    import dask.array as da
+    import dask.dataframe as dd
+
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D, got a Dask array of shape {X.shape}.")
+        X = X.rechunk({1: -1})
+        features = [f"f{i}" for i in range(X.shape[1])]
+        frame = dd.from_dask_array(X, columns=features)
+        extra = {}
+        for name, value in columns.items():
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{name.removeprefix('_gbrank_')} is the column name "
+                    f"{value!r}, but X is a Dask array; pass a Dask array."
+                )
+            extra[name] = dd.from_dask_array(
+                da.asarray(value).rechunk(X.chunks[0]), index=frame.index
+            )
+        return frame.assign(**extra), features, True
+    if not isinstance(X, dd.DataFrame):
+        raise TypeError(
+            "X must be a dask.array.Array or dask.dataframe.DataFrame, got "
+            f"{type(X).__name__}."
+        )
+    named = [value for value in columns.values() if isinstance(value, str)]
+    features = [column for column in X.columns if column not in named]
+    extra = {
+        name: X[value] if isinstance(value, str) else value
+        for name, value in columns.items()
+    }
+    return X[features].assign(**extra), features, False
+
+
+def partition_by_query(
+    X: Any,
+    y: Any,
+    qid: Any,
+    *,
+    sample_weight: Any = None,
+    npartitions: int | None = None,
+) -> QueryPartitions:
+    """Sort rows by query id and cut partitions at query boundaries.
+
+    Partitions get about the same number of rows (whole queries only). Query
+    sizes are counted on the cluster (one number per query comes back to the
+    client); the rows move with one shuffle (``set_index`` with known
+    divisions).
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame
+        Features.
+    y, qid : dask.array.Array, dask.dataframe.Series or str
+        Labels and query ids, partitioned like ``X``, or names of columns of a
+        DataFrame ``X`` (those columns are then dropped from the features).
+    sample_weight : dask.array.Array, dask.dataframe.Series, str or None
+        Per-row weights, like ``y``.
+    npartitions : int or None, default None
+        Number of partitions (at most the number of queries); None keeps
+        ``X``'s.
+
+    Returns
+    -------
+    QueryPartitions
+        ``X``, ``y``, ``qid``, ``sample_weight`` of the same kinds as given
+        (arrays with known chunk sizes) and ``group`` sizes per partition.
+    """
+    import dask.array as da
+
+    columns = {_QID: qid, _Y: y}
+    if sample_weight is not None:
+        columns[_W] = sample_weight
+    frame, features, was_array = _frame(X, columns)
+    n_parts = frame.npartitions if npartitions is None else npartitions
+    if not isinstance(n_parts, int) or n_parts < 1:
+        raise ValueError(f"npartitions must be an integer >= 1, got {npartitions!r}.")
+
+    counts = frame[_QID].value_counts().compute().sort_index()
+    ids, sizes = counts.index.to_numpy(), counts.to_numpy().astype(np.int64)
+    ends = np.cumsum(sizes)
+    targets = ends[-1] * np.arange(1, n_parts) / n_parts
+    cuts = np.unique(np.searchsorted(ends, targets, side="left") + 1)
+    cuts = cuts[(cuts > 0) & (cuts < ids.size)]
+    divisions = [ids[0], *ids[cuts].tolist(), ids[-1]]
+
+    frame = frame.assign(**{_KEY: frame[_QID]})
+    frame = frame.set_index(_KEY, divisions=divisions, sort=True)
+    part_sizes = np.split(sizes, cuts)
+    lengths = tuple(int(part.sum()) for part in part_sizes)
+    group = da.concatenate(
+        [da.from_array(part, chunks=part.size) for part in part_sizes]
+    )
+
+    def column(name: str) -> Any:
+        return frame[name].to_dask_array(lengths=lengths) if was_array else frame[name]
+
+    return QueryPartitions(
+        X=frame[features].to_dask_array(lengths=lengths)
+        if was_array
+        else frame[features],
+        y=column(_Y),
+        qid=column(_QID),
+        sample_weight=column(_W) if sample_weight is not None else None,
+        group=group,
+    )
+
+
+# -- training -------------------------------------------------------------------------
+
+
+def lgb_dask_params(settings: Settings, loss: Loss) -> dict[str, Any]:
+    """Keyword arguments of ``lightgbm.dask.DaskLGBM*`` for gbrank's settings.
+
+    The objective is ``loss.lgb_sklearn_objective`` (4 parameters, so each worker
+    passes it the group sizes of its own rows); other parameters are those of
+    ``lightgbm.train`` in :class:`gbrank.GBRankRegressor`, under their
+    scikit-learn names.
+    """
+    params = LightGBMBackend.params(replace(settings, booster_params={}), loss)
+    for key in ("objective", "num_threads"):  # Dask sets threads per worker
+        params.pop(key, None)
+    kwargs = {_LGB_SKLEARN_NAMES.get(key, key): value for key, value in params.items()}
+    return {
+        **kwargs,
+        **settings.booster_params,
+        "objective": loss.lgb_sklearn_objective,
+        "n_estimators": settings.n_estimators,
+    }
+
+
+def _client(client: Client | None) -> Client:
+    from distributed import default_client
+
+    return default_client() if client is None else client
+
+
+def _to_array(collection: Any) -> Any:
+    """Return a 1-D Dask Series or Array as a Dask array."""
+    import dask.array as da
+
+    return (
+        collection if isinstance(collection, da.Array) else collection.to_dask_array()
+    )
+
+
+def _check_dask(X: Any, *others: Any) -> None:
+    import dask.array as da
+    import dask.dataframe as dd
+
+    kinds = (da.Array, dd.DataFrame, dd.Series)
+    for name, value in zip(
+        ("X", "y", "qid", "sample_weight"), (X, *others), strict=False
+    ):
+        if value is not None and not isinstance(value, kinds):
+            raise TypeError(
+                f"{name} must be a Dask Array, DataFrame or Series, got "
+                f"{type(value).__name__}; use to_local() for in-memory data."
+            )
+        if value is not None and value.npartitions != X.npartitions:
+            raise ValueError(
+                f"{name} has {value.npartitions} partitions but X has "
+                f"{X.npartitions}; partition them alike (partition_by_query)."
+            )
+
+
+class _DaskMixin:
+    """Fitting on a Dask cluster, prediction of Dask collections, ``to_local``."""
+
+    _local_class: type[_GBRankModel]
+
+    def _set_fitted(self, X: Any, loss: Loss, booster: Any, n_rounds: int) -> None:
+        self.loss_ = loss
+        self.booster_ = booster
+        self.best_iteration_ = n_rounds
+        self.evals_result_: dict[str, Any] = {}
+        self.n_features_in_ = int(X.shape[1])
+        if hasattr(X, "columns") and all(isinstance(c, str) for c in X.columns):
+            self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+
+    def to_local(self) -> Any:
+        """Return the fitted model as an in-memory gbrank estimator.
+
+        Its predictions on in-memory data equal this model's.
+
+        Returns
+        -------
+        GBRankRegressor or GBRankClassifier
+        """
+        check_is_fitted(self, "booster_")
+        local = self._local_class(**self.get_params())  # type: ignore[attr-defined]
+        for name, value in vars(self).items():
+            if (name.endswith("_") and not name.startswith("__")) or name == "_encoder":
+                setattr(local, name, value)
+        return local
+
+    def _map_rows(self, X: Any, method: str, trailing: tuple[int, ...]) -> Any:
+        """Apply the local model's ``method`` to the row blocks of ``X``.
+
+        Dask input gives a Dask array (lazy); in-memory input is predicted now.
+        """
+        import dask
+        import dask.array as da
+        import dask.dataframe as dd
+
+        function = getattr(self.to_local(), method)
+        if not isinstance(X, (da.Array, dd.DataFrame)):
+            return function(X)
+        dtype = (
+            self.classes_.dtype  # type: ignore[attr-defined]
+            if method == "predict" and hasattr(self, "classes_")
+            else np.dtype(np.float64)
+        )
+        if isinstance(X, dd.DataFrame):
+            blocks = [
+                da.from_delayed(
+                    dask.delayed(function)(part), shape=(np.nan, *trailing), dtype=dtype
+                )
+                for part in _partitions(X)
+            ]
+            return da.concatenate(blocks)
+        X = X.rechunk({1: -1})
+        if not trailing:
+            return X.map_blocks(function, drop_axis=1, dtype=dtype)
+        return X.map_blocks(function, chunks=(X.chunks[0], trailing), dtype=dtype)
+
+
+def _train(
+    client: Client,
+    loss: Loss,
+    settings: Settings,
+    backend: str,
+    X: Any,
+    y: Any,
+    *,
+    group: Any = None,
+    qid: Any = None,
+    sample_weight: Any = None,
+) -> tuple[Any, int]:
+    """Train on the cluster; the booster and its number of rounds."""
+    if backend == "lightgbm":
+        from lightgbm.dask import DaskLGBMRanker, DaskLGBMRegressor
+
+        # DaskLGBMClassifier would label-encode on each worker separately (a worker
+        # missing a class breaks it): classifiers train as multi-output regressors
+        # on labels encoded once, with ``num_class`` set.
+        factory = DaskLGBMRanker if group is not None else DaskLGBMRegressor
+        model = factory(client=client, **lgb_dask_params(settings, loss))
+        extra = {} if group is None else {"group": group}
+        with warnings.catch_warnings():
+            # threads are set per worker by lightgbm.dask, as intended
+            warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
+            model.fit(X, y, sample_weight=sample_weight, **extra)
+        return model.booster_, model.booster_.current_iteration()
+
+    from xgboost import dask as dxgb
+
+    from gbrank.xgboost import XGBoostObjective
+
+    if qid is not None and sample_weight is not None:
+        raise NotImplementedError(
+            "sample_weight with backend='xgboost' is not supported for ranking on "
+            "Dask: xgboost.dask.DaskDMatrix refuses weights together with qid. Use "
+            "backend='lightgbm'."
+        )
+    dtrain = dxgb.DaskDMatrix(client, X, y, qid=qid, weight=sample_weight)
+    result = dxgb.train(
+        client,
+        XGBoostBackend.params(settings, loss),
+        dtrain,
+        settings.n_estimators,
+        obj=XGBoostObjective(loss),
+        verbose_eval=False,
+    )
+    booster = result["booster"]
+    # predict like a locally trained model: on arrays, without column names
+    booster.feature_names = None
+    booster.feature_types = None
+    return booster, booster.num_boosted_rounds()
+
+
+def _group_array(sizes: list[NDArray[np.int64]]) -> Any:
+    """Group sizes as a Dask array with one chunk per data partition."""
+    import dask.array as da
+
+    for index, part in enumerate(sizes):
+        if part.size == 0:
+            raise ValueError(
+                f"partition {index} is empty; every partition needs rows (use "
+                "gbrank.dask.partition_by_query or repartition the data)."
+            )
+    return da.concatenate([da.from_array(part, chunks=part.size) for part in sizes])
+
+
+class DaskGBRankRegressor(_DaskMixin, GBRankRegressor):
+    """:class:`gbrank.GBRankRegressor` trained on a Dask cluster.
+
+    Same parameters as :class:`gbrank.GBRankRegressor`. LightGBM trains through
+    ``lightgbm.dask.DaskLGBMRanker(objective=loss.lgb_sklearn_objective)``,
+    XGBoost through ``xgboost.dask.train(client, params, DaskDMatrix(..., qid=),
+    obj=loss.xgb_objective)``. Every query must lie in one partition
+    (:func:`partition_by_query`).
+
+    Parameters
+    ----------
+    loss, backend, n_estimators, learning_rate, max_depth, num_leaves, \
+min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
+random_state, n_jobs, booster_params
+        As for :class:`gbrank.GBRankRegressor` (``n_jobs`` is ignored: each
+        worker uses its Dask threads).
+
+    Attributes
+    ----------
+    booster_, loss_, n_features_in_, feature_names_in_, best_iteration_
+        As for :class:`gbrank.GBRankRegressor`.
+
+    Notes
+    -----
+    Gradients are computed per worker on its own partitions; trees are built
+    collectively by the engine. With ``backend="xgboost"`` per-row weights are
+    not supported (``DaskDMatrix`` refuses weights with ``qid``). No eval sets
+    or early stopping on the cluster: evaluate with :meth:`to_local`.
+    """
+
+    _local_class = GBRankRegressor
+
+    def fit(  # type: ignore[override]
+        self,
+        X: Any,
+        y: Any,
+        *,
+        qid: Any,
+        sample_weight: Any = None,
+        client: Client | None = None,
+    ) -> DaskGBRankRegressor:
+        """Fit the ranker on Dask collections.
+
+        Parameters
+        ----------
+        X : dask.array.Array or dask.dataframe.DataFrame
+        y : dask.array.Array or dask.dataframe.Series
+            Relevance labels.
+        qid : dask.array.Array or dask.dataframe.Series
+            Query id of every row; each query within one partition, its rows
+            adjacent.
+        sample_weight : dask.array.Array or dask.dataframe.Series, optional
+            Per-row weights (LightGBM only).
+        client : distributed.Client, optional
+            Default: the current default client.
+
+        Returns
+        -------
+        self : DaskGBRankRegressor
+        """
+        loss = self._resolve_loss()
+        if loss.is_multiclass:
+            raise ValueError(
+                f"loss {loss.name!r} is a classification loss; use "
+                "DaskGBRankClassifier."
+            )
+        _check_dask(X, y, qid, sample_weight)
+        group = _group_array(check_query_partitions(qid))
+        booster, n_rounds = _train(
+            _client(client),
+            loss,
+            self._settings(None),
+            self.backend,
+            X,
+            y,
+            group=group if self.backend == "lightgbm" else None,
+            qid=qid if self.backend == "xgboost" else None,
+            sample_weight=sample_weight,
+        )
+        self._set_fitted(X, loss, booster, n_rounds)
+        return self
+
+    def predict(self, X: Any) -> Any:
+        """Ranking scores; a lazy Dask array for Dask input.
+
+        Parameters
+        ----------
+        X : dask.array.Array, dask.dataframe.DataFrame or array-like
+
+        Returns
+        -------
+        dask.array.Array or ndarray of shape (n_samples,)
+        """
+        return self._map_rows(X, "predict", ())
+
+
+class DaskGBRankClassifier(_DaskMixin, GBRankClassifier):
+    """:class:`gbrank.GBRankClassifier` trained on a Dask cluster.
+
+    Same parameters as :class:`gbrank.GBRankClassifier`. Classes are found on the
+    cluster and labels encoded once; LightGBM trains through
+    ``lightgbm.dask.DaskLGBMRegressor`` with ``num_class`` and
+    ``objective=loss.lgb_sklearn_objective``, XGBoost through
+    ``xgboost.dask.train(..., obj=loss.xgb_objective)``.
+
+    Parameters
+    ----------
+    loss, backend, n_estimators, learning_rate, max_depth, num_leaves, \
+min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
+random_state, n_jobs, booster_params
+        As for :class:`gbrank.GBRankClassifier`.
+
+    Attributes
+    ----------
+    classes_, booster_, loss_, n_features_in_, feature_names_in_, best_iteration_
+        As for :class:`gbrank.GBRankClassifier`.
+    """
+
+    _local_class = GBRankClassifier
+
+    def fit(  # type: ignore[override]
+        self,
+        X: Any,
+        y: Any,
+        *,
+        sample_weight: Any = None,
+        client: Client | None = None,
+    ) -> DaskGBRankClassifier:
+        """Fit the classifier on Dask collections.
+
+        Parameters
+        ----------
+        X : dask.array.Array or dask.dataframe.DataFrame
+        y : dask.array.Array or dask.dataframe.Series
+            Class labels.
+        sample_weight : dask.array.Array or dask.dataframe.Series, optional
+        client : distributed.Client, optional
+            Default: the current default client.
+
+        Returns
+        -------
+        self : DaskGBRankClassifier
+        """
+        import dask.array as da
+        from sklearn.preprocessing import LabelEncoder
+
+        loss = self._resolve_loss()
+        if loss.needs_groups:
+            raise ValueError(
+                f"loss {loss.name!r} is a ranking loss; use DaskGBRankRegressor."
+            )
+        _check_dask(X, y, None, sample_weight)
+        labels = _to_array(y)
+        classes = np.asarray(da.unique(labels).compute())
+        self._encoder = LabelEncoder().fit(classes)
+        self.classes_ = self._encoder.classes_
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
+                "at least 2 classes."
+            )
+        if not loss.is_multiclass and n_classes != 2:
+            raise ValueError(
+                f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
+                "loss='categorical_cross_entropy'."
+            )
+        encoded = labels.map_blocks(_encode, self.classes_, dtype=np.float64)
+        booster, n_rounds = _train(
+            _client(client),
+            loss,
+            self._settings(n_classes if loss.is_multiclass else None),
+            self.backend,
+            X,
+            encoded,
+            sample_weight=sample_weight,
+        )
+        self._set_fitted(X, loss, booster, n_rounds)
+        return self
+
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities; a lazy Dask array for Dask input.
+
+        Parameters
+        ----------
+        X : dask.array.Array, dask.dataframe.DataFrame or array-like
+
+        Returns
+        -------
+        dask.array.Array or ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "classes_")
+        return self._map_rows(X, "predict_proba", (len(self.classes_),))
+
+    def predict(self, X: Any) -> Any:
+        """Most probable class; a lazy Dask array for Dask input.
+
+        Parameters
+        ----------
+        X : dask.array.Array, dask.dataframe.DataFrame or array-like
+
+        Returns
+        -------
+        dask.array.Array or ndarray of shape (n_samples,)
+        """
+        return self._map_rows(X, "predict", ())
+
+
+def _encode(labels: ArrayLike, classes: NDArray[Any]) -> Array:
+    """Class indices of ``labels`` (float64, as the engines take labels)."""
+    return np.searchsorted(classes, np.asarray(labels)).astype(np.float64)
