@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from gbrank._groups import Groups
 from gbrank.losses import Loss
+from gbrank.position import PositionBias
 
 Array = NDArray[np.float64]
 
@@ -46,6 +47,7 @@ class TrainingSet:
     y: Array
     groups: Groups | None
     weights: Array | None
+    positions: NDArray[np.int64] | None = None
 
 
 @dataclass
@@ -55,6 +57,15 @@ class Fitted:
     booster: Any
     best_iteration: int
     evals_result: dict[str, dict[str, list[float]]]
+
+
+def _position_args(
+    train: TrainingSet, position_bias: PositionBias | None
+) -> dict[str, Any]:
+    """Objective keywords for the training rows' positions (none without)."""
+    if train.positions is None:
+        return {}
+    return {"position": train.positions, "position_bias": position_bias}
 
 
 def _drop_none(params: dict[str, Any]) -> dict[str, Any]:
@@ -67,12 +78,12 @@ class LightGBMBackend:
     name: ClassVar[str] = "lightgbm"
 
     @staticmethod
-    def params(settings: Settings, loss: Loss) -> dict[str, Any]:
-        """LightGBM parameters for ``settings``."""
+    def params(settings: Settings, loss: Loss, objective: Any = None) -> dict[str, Any]:
+        """LightGBM parameters for ``settings`` (objective: ``loss.lgb_objective``)."""
         n_jobs = settings.n_jobs
         params = _drop_none(
             {
-                "objective": loss.lgb_objective,
+                "objective": loss.lgb_objective if objective is None else objective,
                 "learning_rate": settings.learning_rate,
                 "max_depth": settings.max_depth,
                 "num_leaves": settings.num_leaves,
@@ -103,9 +114,12 @@ class LightGBMBackend:
         valid: list[TrainingSet],
         metric: Any,
         early_stopping_rounds: int | None,
+        position_bias: PositionBias | None = None,
     ) -> Fitted:
-        """Train a LightGBM booster."""
+        """Train a LightGBM booster (positions reach the objective directly)."""
         import lightgbm as lgb
+
+        from gbrank.lightgbm import LightGBMObjective
 
         def dataset(part: TrainingSet, reference: Any = None) -> Any:
             group = None if part.groups is None else part.groups.sizes
@@ -123,8 +137,9 @@ class LightGBMBackend:
                     early_stopping_rounds, first_metric_only=True, verbose=False
                 )
             )
+        objective = LightGBMObjective(loss, **_position_args(train, position_bias))
         booster = lgb.train(
-            cls.params(settings, loss),
+            cls.params(settings, loss, objective),
             train_set,
             num_boost_round=settings.n_estimators,
             valid_sets=valid_sets,
@@ -191,6 +206,7 @@ class XGBoostBackend:
         valid: list[TrainingSet],
         metric: Any,
         early_stopping_rounds: int | None,
+        position_bias: PositionBias | None = None,
     ) -> Fitted:
         """Train an XGBoost booster."""
         import xgboost as xgb
@@ -203,7 +219,11 @@ class XGBoostBackend:
             cls.params(settings, loss),
             cls.dmatrix(train),
             num_boost_round=settings.n_estimators,
-            obj=XGBoostObjective(loss, sample_weight=train.weights),
+            obj=XGBoostObjective(
+                loss,
+                sample_weight=train.weights,
+                **_position_args(train, position_bias),
+            ),
             evals=evals,
             custom_metric=metric if valid else None,
             maximize=metric.higher_is_better,

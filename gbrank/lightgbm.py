@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank._adapter import LossAdapter
+from gbrank._adapter import LossAdapter, ObjectiveAdapter
 from gbrank._groups import Groups, groups_from_sizes
 
 if TYPE_CHECKING:
@@ -40,17 +40,65 @@ def _groups(group: ArrayLike | None, n_rows: int) -> Groups | None:
     return None if group is None else groups_from_sizes(group, n_rows)
 
 
-class LightGBMObjective(LossAdapter):
+class LightGBMObjective(ObjectiveAdapter):
     """Custom objective for ``lightgbm.train({"objective": obj}, dtrain)``.
 
-    Labels, group sizes and weights come from the training ``Dataset``. A ranking
-    loss on a ``Dataset`` without ``group`` treats all rows as one query; losses
-    that need no groups (``needs_groups = False``) ignore them.
+    Labels, group sizes, weights and display positions come from the training
+    ``Dataset``. A ranking loss on a ``Dataset`` without ``group`` treats all rows
+    as one query; losses that need no groups (``needs_groups = False``) ignore
+    them.
 
     Parameters
     ----------
     loss : Loss
         The gbrank loss; stored as ``loss.for_engine("lightgbm")``.
+    position : array-like of int, shape (n_rows,), optional
+        Display position (1 = top) of every training row. Takes precedence over
+        the ``Dataset``'s ``position`` (see Notes).
+    position_bias : {"learned", "ipw"}, PositionBias or None, default None
+        Correction applied when there are positions: None or ``"learned"``
+        learns one score offset per position
+        (:class:`~gbrank.position.LearnedPositionBias`), ``"ipw"`` weights
+        clicked rows by ``1 / p(position)`` with ``p(k) = 1/k``; or an object of
+        :mod:`gbrank.position`, which holds the fitted offsets afterwards.
+
+    Attributes
+    ----------
+    position_bias : PositionBias
+    position_offsets_ : ndarray
+        Learned offsets of positions 1, 2, ... once trained (learned offsets).
+
+    Notes
+    -----
+    ``lgb.Dataset(..., position=pos)``: LightGBM keeps only a code per distinct
+    position, numbered 0, 1, 2, ... in order of first appearance in the rows,
+    and ``get_position()`` returns those codes. gbrank reads code ``c`` as
+    position ``c + 1``, which is exact when positions first appear in
+    increasing order (e.g. the first query lists positions 1, 2, 3, ... in
+    order). Otherwise pass ``position=`` here, which is always exact; IPW and
+    the reported offsets need the real positions, while learned offsets only
+    need rows of the same position to share a code.
+
+    ``lightgbm.train`` calls a deep copy of the objective; the copy shares
+    ``position_bias``, so read the offsets from the object you passed.
+    ``lightgbm.cv`` would make its folds share one set of offsets: use learned
+    offsets with ``lightgbm.train`` only.
+
+    Examples
+    --------
+    >>> import lightgbm as lgb
+    >>> import numpy as np
+    >>> import gbrank
+    >>> from gbrank.lightgbm import LightGBMObjective
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, size=60)
+    >>> position = np.tile(np.arange(1, 11), 6)
+    >>> obj = LightGBMObjective(gbrank.get_loss("sigmoid_cross_entropy"))
+    >>> dtrain = lgb.Dataset(X, y, position=position)
+    >>> params = {"objective": obj, "verbose": -1, "min_data_in_leaf": 5}
+    >>> booster = lgb.train(params, dtrain, num_boost_round=3)
+    >>> obj.position_offsets_.shape
+    (10,)
     """
 
     engine = "lightgbm"
@@ -72,7 +120,12 @@ class LightGBMObjective(LossAdapter):
         labels = train_data.get_label()
         n_rows = np.shape(preds)[0]
         groups = _groups(train_data.get_group(), n_rows)
-        return self._grad_hess(labels, preds, groups, train_data.get_weight())
+        codes = train_data.get_position()
+        from_data = None if codes is None else np.asarray(codes, np.int64) + 1
+        positions = self._training_positions(from_data, n_rows)
+        return self._objective(
+            labels, preds, groups, train_data.get_weight(), positions
+        )
 
 
 class LightGBMSklearnObjective(LossAdapter):

@@ -35,6 +35,12 @@ from gbrank._backends import BACKENDS, Fitted, Settings, TrainingSet
 from gbrank._groups import Groups, make_groups
 from gbrank._validation import as_float_array, check_choice, check_nonnegative
 from gbrank.losses import Loss, get_loss
+from gbrank.position import (
+    LearnedPositionBias,
+    PositionBias,
+    check_positions,
+    resolve_position_bias,
+)
 
 Array = NDArray[np.float64]
 SPARSE_FORMATS = ["csr", "csc"]  # what both engines read without converting
@@ -76,6 +82,14 @@ class _GBRankModel(BaseEstimator):
     booster_params : dict or None, default None
         Extra engine parameters, passed as they are (e.g.
         ``{"min_data_in_leaf": 50}`` for LightGBM); they override the above.
+    position_bias : {"learned", "ipw"}, PositionBias or None, default None
+        Position-bias correction when ``fit`` gets ``position=``: None or
+        ``"learned"`` learns one score offset per display position alongside the
+        trees (``gbrank.position.LearnedPositionBias()``; prediction ignores the
+        offsets), ``"ipw"`` weights clicked rows (label > 0) by ``1 / p(k)`` with
+        ``p(k) = 1/k`` (``gbrank.position.PowerLawPropensity()``); or an object
+        of :mod:`gbrank.position` (copied, never fitted in place). Not for
+        ``categorical_cross_entropy``.
     """
 
     _default_loss: ClassVar[str]
@@ -97,6 +111,7 @@ class _GBRankModel(BaseEstimator):
         random_state: int | None = None,
         n_jobs: int | None = None,
         booster_params: dict[str, Any] | None = None,
+        position_bias: str | PositionBias | None = None,
     ) -> None:
         self.loss = loss
         self.backend = backend
@@ -112,6 +127,7 @@ class _GBRankModel(BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.booster_params = booster_params
+        self.position_bias = position_bias
 
     def __sklearn_tags__(self) -> Any:
         """Sparse input is accepted; NaN features are left to the engine."""
@@ -166,6 +182,7 @@ class _GBRankModel(BaseEstimator):
         if early_stopping_rounds is not None and not valid:
             raise ValueError("early_stopping_rounds needs at least one eval_set.")
         settings = self._settings(n_classes)
+        bias = self._resolve_position_bias(loss, train)
         fitted: Fitted = BACKENDS[self.backend].train(
             loss,
             settings,
@@ -173,11 +190,35 @@ class _GBRankModel(BaseEstimator):
             valid,
             metric,
             early_stopping_rounds,
+            bias,
         )
+        self.position_bias_ = bias
+        if isinstance(bias, LearnedPositionBias):
+            self.position_offsets_ = bias.offsets_
+        elif hasattr(self, "position_offsets_"):
+            del self.position_offsets_
         self.loss_ = loss
         self.booster_ = fitted.booster
         self.best_iteration_ = fitted.best_iteration
         self.evals_result_ = fitted.evals_result
+
+    def _resolve_position_bias(
+        self, loss: Loss, train: TrainingSet
+    ) -> PositionBias | None:
+        """Return a fresh position-bias object (None without positions)."""
+        if train.positions is None:
+            if self.position_bias is not None:
+                raise ValueError(
+                    f"position_bias={self.position_bias!r} needs display positions: "
+                    "pass fit(..., position=...)."
+                )
+            return None
+        if loss.is_multiclass:
+            raise ValueError(
+                f"position bias correction needs a loss with one score per row; "
+                f"{loss.name!r} is multiclass."
+            )
+        return resolve_position_bias(self.position_bias)
 
     def _raw_scores(self, X: ArrayLike) -> Array:
         check_is_fitted(self, "booster_")
@@ -212,6 +253,10 @@ min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
 random_state, n_jobs, booster_params
         Booster settings; see the Parameters of the module's base estimator and
         the README.
+    position_bias : {"learned", "ipw"}, PositionBias or None, default None
+        Correction for the display positions given to ``fit(position=...)``:
+        learned per-position offsets (None, ``"learned"``), inverse-propensity
+        weights (``"ipw"``: ``p(k) = 1/k``) or a :mod:`gbrank.position` object.
 
     Attributes
     ----------
@@ -229,6 +274,11 @@ random_state, n_jobs, booster_params
         Eval metrics per round: ``{"valid_0": {"ndcg@10": [...], ...}}``.
     feature_importances_ : ndarray of shape (n_features,)
         Normalised total split gain.
+    position_bias_ : PositionBias or None
+        The fitted position-bias object (None when ``fit`` got no positions).
+    position_offsets_ : ndarray of shape (n_positions,)
+        Learned score offset of display positions 1, 2, ... (position 1 is 0);
+        only with learned offsets. Prediction does not use them.
 
     Notes
     -----
@@ -268,6 +318,7 @@ random_state, n_jobs, booster_params
         eval_group: list[ArrayLike] | None = None,
         eval_sample_weight: list[ArrayLike | None] | None = None,
         early_stopping_rounds: int | None = None,
+        position: ArrayLike | None = None,
     ) -> GBRankRegressor:
         """Fit the ranker.
 
@@ -289,6 +340,10 @@ random_state, n_jobs, booster_params
         early_stopping_rounds : int, optional
             Stop when NDCG@10 on the first eval set has not improved for this many
             rounds.
+        position : array-like of int, shape (n_samples,), optional
+            Display position (1 = top) of every row when the labels were logged
+            (clicks); corrected for as ``position_bias`` says. Eval sets and
+            prediction use no positions.
 
         Returns
         -------
@@ -307,7 +362,7 @@ random_state, n_jobs, booster_params
             ensure_all_finite=False,
             y_numeric=True,
         )
-        train = _ranking_set(X, y, qid, group, sample_weight, "")
+        train = _ranking_set(X, y, qid, group, sample_weight, "", position)
         valid = [
             _ranking_set(
                 *validate_data(
@@ -394,7 +449,7 @@ class GBRankClassifier(ClassifierMixin, _GBRankModel):
         ``"sigmoid_cross_entropy"`` for two classes (one tree per round).
     backend, n_estimators, learning_rate, max_depth, num_leaves, \
 min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
-random_state, n_jobs, booster_params
+random_state, n_jobs, booster_params, position_bias
         Booster settings, as for :class:`GBRankRegressor`.
 
     Attributes
@@ -402,7 +457,7 @@ random_state, n_jobs, booster_params
     classes_ : ndarray
         Class labels (any sortable labels: strings, non-contiguous integers).
     booster_, loss_, n_features_in_, feature_names_in_, best_iteration_, \
-evals_result_, feature_importances_
+evals_result_, feature_importances_, position_bias_, position_offsets_
         As for :class:`GBRankRegressor`; eval sets record the loss value.
 
     Examples
@@ -426,6 +481,7 @@ evals_result_, feature_importances_
         eval_set: list[tuple[ArrayLike, ArrayLike]] | None = None,
         eval_sample_weight: list[ArrayLike | None] | None = None,
         early_stopping_rounds: int | None = None,
+        position: ArrayLike | None = None,
     ) -> GBRankClassifier:
         """Fit the classifier.
 
@@ -441,6 +497,9 @@ evals_result_, feature_importances_
         early_stopping_rounds : int, optional
             Stop when the loss on the first eval set has not improved for this
             many rounds.
+        position : array-like of int, shape (n_samples,), optional
+            Display position (1 = top) of every row, for ``position_bias`` with
+            ``loss="sigmoid_cross_entropy"`` (clicks as the positive class).
 
         Returns
         -------
@@ -473,6 +532,7 @@ evals_result_, feature_importances_
             self._encoder.transform(y).astype(np.float64),
             None,
             _weights(sample_weight, X.shape[0], ""),
+            None if position is None else check_positions(position, X.shape[0]),
         )
         valid = []
         for i, (Xv, yv) in enumerate(eval_set or []):
@@ -553,13 +613,16 @@ def _ranking_set(
     group: ArrayLike | None,
     sample_weight: ArrayLike | None,
     prefix: str,
+    position: ArrayLike | None = None,
 ) -> TrainingSet:
-    """Rows sorted stably by ``qid`` (if given) with their groups and weights."""
+    """Rows sorted stably by ``qid`` (if given) with groups, weights, positions."""
     n_rows = X.shape[0]
     weights = _weights(sample_weight, n_rows, prefix)
+    positions = None if position is None else check_positions(position, n_rows)
     if qid is None:
         groups: Groups = make_groups(n_rows, group=group)
-        return TrainingSet(X, np.asarray(y, dtype=np.float64), groups, weights)
+        labels = np.asarray(y, dtype=np.float64)
+        return TrainingSet(X, labels, groups, weights, positions)
     if group is not None:
         raise ValueError(f"pass {prefix}qid or {prefix}group, not both.")
     ids = np.asarray(qid)
@@ -572,4 +635,5 @@ def _ranking_set(
         np.asarray(y, dtype=np.float64)[order],
         groups,
         None if weights is None else weights[order],
+        None if positions is None else positions[order],
     )

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank._adapter import LossAdapter
+from gbrank._adapter import LossAdapter, ObjectiveAdapter
 from gbrank._groups import Groups, groups_from_offsets
 from gbrank._validation import as_float_array, check_nonnegative
 from gbrank.losses.base import Loss
+from gbrank.position import PositionBias
 
 if TYPE_CHECKING:
     from xgboost import DMatrix
@@ -73,7 +74,7 @@ def _row_weights(dmatrix: DMatrix, groups: Groups | None, n_rows: int) -> Array 
     raise ValueError(f"the DMatrix has {weights.size} weights; expected {expected}.")
 
 
-class XGBoostObjective(LossAdapter):
+class XGBoostObjective(ObjectiveAdapter):
     """Custom objective for ``xgboost.train(params, dtrain, obj=...)``.
 
     A ranking loss on a DMatrix without ``group``/``qid`` treats all rows as one
@@ -88,12 +89,54 @@ class XGBoostObjective(LossAdapter):
         XGBoost refuses a ranking DMatrix with per-row weights ("Size of weight
         must equal to the number of query groups"), so per-row weights that vary
         within a query (e.g. inverse-propensity weights) are given here.
+    position : array-like of int, shape (n_rows,), optional
+        Display position (1 = top) of every training row. A DMatrix has no
+        position field, so positions are given here, in the DMatrix's row order.
+    position_bias : {"learned", "ipw"}, PositionBias or None, default None
+        Correction applied when ``position`` is given: None or ``"learned"``
+        learns one score offset per position
+        (:class:`~gbrank.position.LearnedPositionBias`), ``"ipw"`` weights
+        clicked rows by ``1 / p(position)`` with ``p(k) = 1/k``; or an object of
+        :mod:`gbrank.position`, which holds the fitted offsets afterwards.
+
+    Attributes
+    ----------
+    position_bias : PositionBias
+    position_offsets_ : ndarray
+        Learned offsets of positions 1, 2, ... once trained (learned offsets).
+
+    Notes
+    -----
+    Learned offsets start at the objective's first call; to train again with
+    the same objective, call :meth:`reset` first (``xgboost.train`` does not
+    copy it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import xgboost as xgb
+    >>> import gbrank
+    >>> from gbrank.xgboost import XGBoostObjective
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, size=60)
+    >>> qid, position = np.repeat(np.arange(6), 10), np.tile(np.arange(1, 11), 6)
+    >>> obj = XGBoostObjective(gbrank.get_loss("softmax"), position=position)
+    >>> booster = xgb.train({"max_depth": 2}, xgb.DMatrix(X, y, qid=qid), 3, obj=obj)
+    >>> obj.position_offsets_.shape
+    (10,)
     """
 
     engine = "xgboost"
 
-    def __init__(self, loss: Loss, *, sample_weight: ArrayLike | None = None):
-        super().__init__(loss)
+    def __init__(
+        self,
+        loss: Loss,
+        *,
+        sample_weight: ArrayLike | None = None,
+        position: ArrayLike | None = None,
+        position_bias: str | PositionBias | None = None,
+    ):
+        super().__init__(loss, position=position, position_bias=position_bias)
         self.sample_weight = (
             None
             if sample_weight is None
@@ -102,17 +145,8 @@ class XGBoostObjective(LossAdapter):
         if self.sample_weight is not None:
             check_nonnegative(self.sample_weight, "sample_weight")
 
-    def __eq__(self, other: object) -> bool:
-        """Equal when wrapping equal losses and equal weights."""
-        if type(other) is not type(self):
-            return NotImplemented
-        mine, theirs = self.sample_weight, other.sample_weight  # type: ignore[attr-defined]
-        same_weights = (mine is None and theirs is None) or (
-            mine is not None and theirs is not None and np.array_equal(mine, theirs)
-        )
-        return bool(self.loss == other.loss) and same_weights  # type: ignore[attr-defined]
-
-    __hash__ = LossAdapter.__hash__
+    def _fields(self) -> tuple[object, ...]:
+        return (*super()._fields(), self.sample_weight)
 
     def __call__(self, predt: Array, dtrain: DMatrix) -> tuple[Array, Array]:
         """Gradient and hessian of the summed loss at ``predt``.
@@ -140,7 +174,8 @@ class XGBoostObjective(LossAdapter):
             )
         else:
             weights = self.sample_weight
-        return self._grad_hess(dtrain.get_label(), predt, groups, weights)
+        positions = self._training_positions(None, n_rows)
+        return self._objective(dtrain.get_label(), predt, groups, weights, positions)
 
 
 class XGBoostMetric(LossAdapter):
