@@ -93,9 +93,11 @@ def test_permuting_rows_of_a_group_permutes_results(name):
         labels, scores, sizes, weights = case
         offsets = np.concatenate(([0], np.cumsum(sizes)))
         order = np.concatenate(
-            [start + np.array(random.sample(range(int(stop - start)), int(stop - start)))
-             for start, stop in itertools.pairwise(offsets)]
-        )  # fmt: skip
+            [
+                start + np.array(random.sample(range(int(size)), int(size)))
+                for start, size in zip(offsets[:-1], sizes, strict=True)
+            ]
+        )
         kwargs = {"group": sizes}
         grad, hess = loss.grad_hess(labels, scores, sample_weight=weights, **kwargs)
         p_grad, p_hess = loss.grad_hess(
@@ -196,11 +198,15 @@ def test_inputs_are_never_modified(name):
     loss = gbrank.get_loss(name)
     rng = np.random.default_rng(1)
     if loss.is_multiclass:
-        arrays = {"y_true": rng.integers(0, 3, 30).astype(float),
-                  "y_pred": rng.normal(size=(30, 3))}  # fmt: skip
+        arrays = {
+            "y_true": rng.integers(0, 3, 30).astype(float),
+            "y_pred": rng.normal(size=(30, 3)),
+        }
     else:
-        arrays = {"y_true": rng.integers(0, 2, 30).astype(float),
-                  "y_pred": rng.normal(size=30)}  # fmt: skip
+        arrays = {
+            "y_true": rng.integers(0, 2, 30).astype(float),
+            "y_pred": rng.normal(size=30),
+        }
     arrays["sample_weight"] = rng.uniform(size=30)
     arrays["mask"] = rng.random(30) > 0.1
     before = {key: value.copy() for key, value in arrays.items()}
