@@ -13,7 +13,8 @@ import argparse
 import inspect
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from importlib.util import find_spec
 from pathlib import Path
@@ -159,7 +160,7 @@ def _add_booster_options(parser: argparse.ArgumentParser) -> None:
         "--n-jobs",
         type=_positive_int,
         metavar="N",
-        help="threads (default: all cores)",
+        help="threads of the engine and of the gbrank kernels (default: all cores)",
     )
 
 
@@ -372,6 +373,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _threads(n_jobs: int | None) -> Iterator[None]:
+    """Run the gbrank (numba) kernels on ``n_jobs`` threads, as the engines."""
+    if n_jobs is None:
+        yield
+        return
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -380,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or argparse's own usage errors (2)
         return stop.code if isinstance(stop.code, int) else 2
     try:
-        return int(args.run(args))
+        with _threads(getattr(args, "n_jobs", None)):
+            return int(args.run(args))
     except (UsageError, FileNotFoundError, ValueError) as error:
         print(f"gbrank {args.command}: error: {error}", file=sys.stderr)
         return 2

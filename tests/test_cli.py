@@ -326,3 +326,20 @@ def test_index_base_is_decided_for_both_files(tmp_path, train_line, base, column
     train_data, valid_data, _, _ = _io.load_pair(train, valid, index_base=base)
     assert train_data.X.shape[1] == valid_data.X.shape[1]
     assert valid_data.X[0, column] == 7
+
+
+def test_n_jobs_limits_the_kernel_threads_for_the_command_only(capsys, monkeypatch):
+    numba = pytest.importorskip("numba")
+    before = numba.get_num_threads()
+    seen = []
+    fit_loss = _compare.fit_loss
+
+    def spy(*args, **kwargs):
+        seen.append(numba.get_num_threads())
+        return fit_loss(*args, **kwargs)
+
+    monkeypatch.setattr(_compare, "fit_loss", spy)
+    code, _, _ = run(capsys, "train", *FAST)
+    assert code == 0
+    assert seen == [1]
+    assert numba.get_num_threads() == before
