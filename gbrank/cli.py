@@ -373,6 +373,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# errors the engines raise for bad parameters (matched by name: no import needed)
+_ENGINE_ERRORS = ("LightGBMError", "XGBoostError")
+
+
+def _is_user_error(error: Exception) -> bool:
+    """Whether ``error`` reports bad input (file, option, parameter), not a bug."""
+    return isinstance(error, (UsageError, FileNotFoundError, ValueError)) or any(
+        cls.__name__ in _ENGINE_ERRORS for cls in type(error).__mro__
+    )
+
+
 @contextmanager
 def _threads(n_jobs: int | None) -> Iterator[None]:
     """Run the gbrank (numba) kernels on ``n_jobs`` threads, as the engines."""
@@ -399,7 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _threads(getattr(args, "n_jobs", None)):
             return int(args.run(args))
-    except (UsageError, FileNotFoundError, ValueError) as error:
+    except Exception as error:
+        if not _is_user_error(error):
+            raise
         print(f"gbrank {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
