@@ -1,16 +1,38 @@
-"""The ``gbrank`` command line (``python -m gbrank`` does the same)."""
+"""The ``gbrank`` command line (``python -m gbrank`` does the same).
+
+``gbrank losses`` lists the losses, ``gbrank train`` trains one loss on one
+engine and ``gbrank compare`` trains many next to the engines' native ranking
+objectives. Without ``--train`` / ``--valid`` both use the bundled sample
+(:func:`gbrank.datasets.load_sample`). User errors (a missing or malformed file,
+an unknown loss, a bad ``key=value``) print one line to stderr and exit with 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import inspect
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
 
-from gbrank.losses import LOSSES, available_losses
+from gbrank import _compare, _io
+from gbrank._backends import Settings
+from gbrank.losses import LOSSES, Loss, available_losses, get_loss
 
 
-def _loss_rows() -> list[tuple[str, str, str, str]]:
+class UsageError(Exception):
+    """A mistake in the command line; printed without a traceback."""
+
+
+# -- gbrank losses -------------------------------------------------------------
+
+
+def _loss_rows() -> list[tuple[str, str, str, str, str]]:
     rows = []
     for name in available_losses():
         cls = LOSSES[name]
@@ -30,25 +52,250 @@ def _loss_rows() -> list[tuple[str, str, str, str]]:
             else "pairwise"
         )
         hessian = "surrogate" if cls.approx_hessian else "exact"
-        rows.append((name, kind, hessian, params or "-"))
+        rows.append((name, kind, hessian, cls.default_reduction, params or "-"))
     return rows
 
 
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _print_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], file: Any = None
+) -> None:
     widths = [
         max(len(str(v)) for v in column) for column in zip(header, *rows, strict=True)
     ]
     for row in (header, ["-" * w for w in widths], *rows):
-        print(
-            "  ".join(
-                str(v).ljust(w) for v, w in zip(row, widths, strict=True)
-            ).rstrip()
-        )
+        line = "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
+        print(line.rstrip(), file=file or sys.stdout)
 
 
 def _losses(_: argparse.Namespace) -> int:
-    _print_table(("loss", "kind", "hessian", "parameters"), _loss_rows())
+    header = ("loss", "kind", "hessian", "default reduction", "parameters")
+    _print_table(header, _loss_rows())
     return 0
+
+
+# -- shared options ------------------------------------------------------------
+
+
+def _value(text: str) -> Any:
+    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"none"`` -> None."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _key_value(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected key=value (e.g. num_leaves=63), got {text!r}"
+        )
+    return key.strip(), _value(value.strip())
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    data = parser.add_argument_group("data (default: the bundled sample)")
+    data.add_argument(
+        "--train",
+        type=Path,
+        metavar="FILE",
+        help="svmlight/LETOR training file with qid: tokens or a FILE.query file",
+    )
+    data.add_argument("--valid", type=Path, metavar="FILE", help="validation file")
+    data.add_argument(
+        "--index-base",
+        choices=("auto", "0", "1"),
+        default="auto",
+        help="first feature index of the files (default auto: 0 if feature 0 "
+        "occurs in either file, else 1)",
+    )
+
+
+def _add_booster_options(parser: argparse.ArgumentParser) -> None:
+    booster = parser.add_argument_group("booster")
+    booster.add_argument(
+        "--n-estimators",
+        type=_positive_int,
+        default=_compare.DEFAULT_ROUNDS,
+        metavar="N",
+        help="boosting rounds (default %(default)s)",
+    )
+    booster.add_argument(
+        "--learning-rate",
+        type=float,
+        default=_compare.DEFAULT_LEARNING_RATE,
+        metavar="X",
+        help="shrinkage (default %(default)s)",
+    )
+    booster.add_argument(
+        "--param",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="engine parameter, repeatable (default trees: LightGBM num_leaves=31 "
+        "min_data_in_leaf=50, XGBoost max_depth=4)",
+    )
+    booster.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="engine seed (default 0)"
+    )
+    booster.add_argument(
+        "--n-jobs",
+        type=_positive_int,
+        metavar="N",
+        help="threads of the engine and of the gbrank kernels (default: all cores)",
+    )
+
+
+def _settings(args: argparse.Namespace, engine: str) -> Settings:
+    settings = _compare.engine_settings(
+        engine,
+        n_estimators=args.n_estimators,
+        learning_rate=args.learning_rate,
+        random_state=args.seed,
+        booster_params=dict(args.param),
+    )
+    return replace(settings, n_jobs=args.n_jobs)
+
+
+def _check_writable(path: Path | None, option: str) -> None:
+    if path is not None and not path.parent.resolve().is_dir():
+        raise UsageError(f"{option} {path}: folder '{path.parent}' does not exist")
+
+
+# -- gbrank train --------------------------------------------------------------
+
+
+def _make_loss(name: str, params: list[tuple[str, Any]]) -> Loss:
+    if name not in LOSSES:
+        raise UsageError(
+            f"unknown loss {name!r}; available: {', '.join(available_losses())}"
+        )
+    try:
+        loss = get_loss(name, **dict(params))
+    except TypeError as error:
+        accepted = [
+            p
+            for p in inspect.signature(LOSSES[name].__init__).parameters
+            if p != "self"
+        ]
+        raise UsageError(
+            f"bad --loss-param for {name}: {error}; its parameters: "
+            f"{', '.join(accepted) or 'none'}"
+        ) from error
+    _compare.check_ranking_loss(loss)
+    _compare.warm_up(loss)  # checks the parameter values now, not after loading
+    return loss
+
+
+def _train(args: argparse.Namespace) -> int:
+    loss = _make_loss(args.loss, args.loss_param)
+    _check_writable(args.output, "--output")
+    train, valid, train_name, valid_name = _io.load_pair(
+        args.train, args.valid, index_base=args.index_base
+    )
+    settings = _settings(args, args.backend)
+    print(f"{loss!r} on {args.backend}: {_compare.describe_settings(settings)}")
+    print(_io.describe(train, "train " + train_name))
+    print(_io.describe(valid, "valid " + valid_name))
+    print(f"training ({settings.n_estimators} rounds) ...", file=sys.stderr)
+    model, run = _compare.fit_loss(loss, args.backend, settings, train, valid)
+    print("validation NDCG@10 by round:", file=sys.stderr)
+    every = args.log_every or max(1, settings.n_estimators // 10)
+    for index, value in enumerate(run.curve, start=1):
+        if index % every == 0 or index == len(run.curve):
+            print(
+                f"[{index:>{len(str(len(run.curve)))}}/{len(run.curve)}] "
+                f"valid ndcg@10 {value:.4f}",
+                file=sys.stderr,
+            )
+    if run.label_divisor is not None:
+        print(f"labels: trained on y / {run.label_divisor:g} (loss needs [0, 1])")
+    print(f"fit: {run.fit_seconds:.2f} s\n")
+    _print_table(
+        ("metric", "valid"),
+        [(name, f"{value:.4f}") for name, value in run.scores.items()],
+    )
+    if args.output is not None:
+        _io.save_booster(model.booster_, args.backend, args.output)
+        print(f"\nmodel saved to {args.output}")
+    return 0
+
+
+# -- gbrank compare ------------------------------------------------------------
+
+
+def _names(text: str, allowed: Sequence[str], what: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in allowed]
+    if unknown or not names:
+        raise UsageError(
+            f"unknown {what} {', '.join(map(repr, unknown)) or repr(text)}; "
+            f"choose from {', '.join(allowed)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    names = (
+        _compare.ranking_losses()
+        if args.losses is None
+        else _names(args.losses, available_losses(), "loss")
+    )
+    losses = [_make_loss(name, []) for name in names]
+    engines = _names(args.backends, _compare.ENGINES, "backend")
+    if args.plot is not None:
+        _check_writable(args.plot, "--plot")
+        if find_spec("matplotlib") is None:
+            raise UsageError("--plot needs matplotlib: pip install 'gbrank[plot]'")
+    train, valid, train_name, valid_name = _io.load_pair(
+        args.train, args.valid, index_base=args.index_base
+    )
+    settings = {engine: _settings(args, engine) for engine in engines}
+    print(_io.describe(train, "train " + train_name))
+    print(_io.describe(valid, "valid " + valid_name))
+    for engine in engines:
+        print(f"{engine}: {_compare.describe_settings(settings[engine])}")
+    start = time.perf_counter()
+
+    def report(index: int, total: int, run: _compare.Run) -> None:
+        print(
+            f"[{index:>{len(str(total))}}/{total}] {run.engine} {run.objective}: "
+            f"ndcg@10 {run.scores['ndcg@10']:.4f} ({run.fit_seconds:.1f} s)",
+            file=sys.stderr,
+        )
+
+    runs = _compare.compare(losses, engines, settings, train, valid, report)
+    header, rows, notes = _compare.leaderboard(runs)
+    total = time.perf_counter() - start
+    print(f"\nvalidation metrics, best NDCG@10 first ({total:.0f} s in all):")
+    _print_table(header, rows)
+    for note in notes:
+        print(note)
+    if args.plot is not None:
+        _compare.plot_curves(runs, args.plot)
+        print(f"curves saved to {args.plot}")
+    return 0
+
+
+# -- the parser ----------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,15 +305,119 @@ def build_parser() -> argparse.ArgumentParser:
         description="Learning-to-rank losses as LightGBM/XGBoost objectives.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    losses = commands.add_parser("losses", help="list the losses and their parameters")
+    losses = commands.add_parser(
+        "losses", help="list the losses: kind, hessian, reduction, parameters"
+    )
     losses.set_defaults(run=_losses)
+
+    train = commands.add_parser(
+        "train",
+        help="train one loss, print validation metrics, save the model",
+        description="Train a ranker with a gbrank loss and print validation "
+        "NDCG@1/3/5/10 and MAP.",
+    )
+    train.add_argument(
+        "--loss", default="pairwise_hinge", help="loss name (default %(default)s)"
+    )
+    train.add_argument(
+        "--loss-param",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="loss parameter, repeatable (e.g. temperature=0.5, lambda_weight=ndcg)",
+    )
+    train.add_argument(
+        "--backend", choices=_compare.ENGINES, default="lightgbm", help="engine"
+    )
+    _add_data_options(train)
+    _add_booster_options(train)
+    train.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="save the booster (LightGBM text; XGBoost JSON, or UBJSON for .ubj)",
+    )
+    train.add_argument(
+        "--log-every",
+        type=_positive_int,
+        metavar="N",
+        help="print validation NDCG@10 every N rounds to stderr (default: 10 lines)",
+    )
+    train.set_defaults(run=_train)
+
+    compare = commands.add_parser(
+        "compare",
+        help="leaderboard of losses and native objectives on one data set",
+        description="Train gbrank losses and the native ranking objectives "
+        "(LightGBM lambdarank, rank_xendcg; XGBoost rank:ndcg, rank:pairwise) "
+        "with equal tree settings; print a leaderboard sorted by NDCG@10.",
+    )
+    compare.add_argument(
+        "--losses",
+        metavar="A,B,...",
+        help="comma-separated losses (default: every ranking loss)",
+    )
+    compare.add_argument(
+        "--backends",
+        default=",".join(_compare.ENGINES),
+        metavar="A,B",
+        help="comma-separated engines (default %(default)s)",
+    )
+    _add_data_options(compare)
+    _add_booster_options(compare)
+    compare.add_argument(
+        "--plot", type=Path, metavar="FILE.png", help="save NDCG@10 curves (matplotlib)"
+    )
+    compare.set_defaults(run=_compare_command)
     return parser
+
+
+# errors the engines raise for bad parameters (matched by name: no import needed)
+_ENGINE_ERRORS = ("LightGBMError", "XGBoostError")
+
+
+def _is_user_error(error: Exception) -> bool:
+    """Whether ``error`` reports bad input (file, option, parameter), not a bug."""
+    return isinstance(error, (UsageError, FileNotFoundError, ValueError)) or any(
+        cls.__name__ in _ENGINE_ERRORS for cls in type(error).__mro__
+    )
+
+
+@contextmanager
+def _threads(n_jobs: int | None) -> Iterator[None]:
+    """Run the gbrank (numba) kernels on ``n_jobs`` threads, as the engines."""
+    if n_jobs is None:
+        yield
+        return
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or argparse's own usage errors (2)
+        return stop.code if isinstance(stop.code, int) else 2
+    try:
+        with _threads(getattr(args, "n_jobs", None)):
+            return int(args.run(args))
+    except Exception as error:
+        if not _is_user_error(error):
+            raise
+        print(f"gbrank {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gbrank {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,347 @@
+"""The ``gbrank`` command line, run in-process through ``main(argv)``."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+import xgboost as xgb
+from sklearn.datasets import dump_svmlight_file
+
+import gbrank
+from gbrank import _compare, _io, cli, metrics
+from gbrank.datasets import load_sample, make_ranking
+
+FAST = ["--n-estimators", "3", "--n-jobs", "1"]
+ROW = re.compile(r"^(lightgbm|xgboost)\s+(\S+(?: \(native\))?(?: \*)?)\s+([\d. ]+)$")
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def printed_metrics(out):
+    return {
+        name: float(value)
+        for name, value in re.findall(r"^(ndcg@\d+|map)\s+([\d.]+)$", out, re.M)
+    }
+
+
+def leaderboard(out):
+    rows = []
+    for line in out.splitlines():
+        match = ROW.match(line)
+        if match:
+            values = [float(v) for v in match.group(3).split()]
+            rows.append((match.group(1), match.group(2), values))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Train/valid svmlight files with qid: tokens, and a pair with .query files."""
+    folder = tmp_path_factory.mktemp("data")
+    paths = {}
+    for name, seed in (("train", 0), ("valid", 1)):
+        X, y, group, qid = make_ranking(
+            n_queries=30, docs_per_query=10, n_features=6, random_state=seed
+        )
+        dump_svmlight_file(X, y, str(folder / f"{name}.txt"), query_id=qid)
+        dump_svmlight_file(X, y, str(folder / f"{name}.noqid"))
+        (folder / f"{name}.noqid.query").write_text("\n".join(map(str, group)))
+        paths[name] = folder / f"{name}.txt"
+        paths[f"{name}_query"] = folder / f"{name}.noqid"
+    return paths
+
+
+def test_losses_prints_kind_hessian_reduction_and_parameters(capsys):
+    code, out, _ = run(capsys, "losses")
+    assert code == 0
+    assert out.splitlines()[0].split() == [
+        "loss", "kind", "hessian", "default", "reduction", "parameters"
+    ]  # fmt: skip
+    for name in gbrank.available_losses():
+        cls = gbrank.LOSSES[name]
+        (line,) = [row for row in out.splitlines() if row.startswith(name + " ")]
+        assert ("surrogate" if cls.approx_hessian else "exact") in line
+        assert cls.default_reduction in line
+    assert "temperature=1.0" in out
+    assert re.search(r"^categorical_cross_entropy\s+classification", out, re.M)
+
+
+def test_help_exits_zero(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "compare" in capsys.readouterr().out
+
+
+def test_python_m_gbrank_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "gbrank", "losses"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pairwise_hinge" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("backend", "name"),
+    [("lightgbm", "model.txt"), ("xgboost", "model.json"), ("xgboost", "model.ubj")],
+)
+def test_train_saves_a_model_the_engine_loads(capsys, tmp_path, backend, name):
+    path = tmp_path / name
+    code, out, err = run(
+        capsys, "train", "--backend", backend, "--output", str(path), *FAST
+    )
+    assert code == 0, err
+    assert "PairwiseHingeLoss() on " + backend in out
+    assert "[3/3] valid ndcg@10" in err
+    shown = printed_metrics(out)
+    assert set(shown) == {"ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map"}
+    valid = load_sample("test")
+    if backend == "lightgbm":
+        scores = lgb.Booster(model_file=str(path)).predict(valid.X)
+    else:
+        booster = xgb.Booster(model_file=str(path))
+        scores = booster.predict(xgb.DMatrix(valid.X), output_margin=True)
+    got = metrics.ndcg(valid.y, scores, group=valid.group, k=10)
+    assert got == pytest.approx(shown["ndcg@10"], abs=1e-4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temp file
+
+
+def test_train_on_files_with_qid_and_query_side_files(capsys, files):
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train"]), "--valid", str(files["valid"]),
+        "--loss", "pairwise_logistic", "--loss-param", "temperature=0.5",
+        "--loss-param", "lambda_weight=ndcg", *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "PairwiseLogisticLoss(temperature=0.5, lambda_weight='ndcg')" in out
+    assert "30 queries, 6 features" in out
+    first = printed_metrics(out)
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train_query"]),
+        "--valid", str(files["valid_query"]), "--loss", "pairwise_logistic",
+        "--loss-param", "temperature=0.5", "--loss-param", "lambda_weight=ndcg", *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert printed_metrics(out) == first
+
+
+def test_train_without_valid_reports_on_the_training_data(capsys, files):
+    code, out, _ = run(capsys, "train", "--train", str(files["train"]), *FAST)
+    assert code == 0
+    assert "(training data: pass --valid)" in out
+
+
+def test_train_passes_engine_parameters_and_scales_click_labels(capsys, tmp_path):
+    path = tmp_path / "model.txt"
+    code, out, _ = run(
+        capsys, "train", "--loss", "rank_one_listnet", "--param", "num_leaves=4",
+        "--param", "min_data_in_leaf=20", "--output", str(path), *FAST,
+    )  # fmt: skip
+    assert code == 0
+    assert "trained on y / 4" in out
+    model = path.read_text()
+    assert "[num_leaves: 4]" in model
+    assert "[min_data_in_leaf: 20]" in model
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "model.txt"
+    path.write_text("the previous model")
+    booster = lgb.train(
+        {"objective": "regression", "verbose": -1},
+        lgb.Dataset(np.arange(20.0).reshape(-1, 1), np.arange(20.0)),
+        2,
+    )
+
+    def disk_full(_):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(_io.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        _io.save_booster(booster, "lightgbm", path)
+    assert path.read_text() == "the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.txt"]
+    monkeypatch.undo()
+    _io.save_booster(booster, "lightgbm", path)
+    assert path.read_text() == booster.model_to_string()
+    assert [p.name for p in tmp_path.iterdir()] == ["model.txt"]
+
+
+def test_interrupt_exits_130_without_a_model(capsys, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_compare, "fit_loss", interrupted)
+    code, _, err = run(capsys, "train", "--output", str(tmp_path / "m.txt"), *FAST)
+    assert code == 130
+    assert "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "malformed.txt").write_text("1 qid:1 1:0.5\n0 qid:1 2:oops\n")
+    (folder / "zero.txt").write_text("1 qid:1 0:0.5\n0 qid:1 1:1\n")
+    (folder / "noquery.txt").write_text("1 1:0.5\n0 2:1\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--train", "{bad}/missing.txt"], "svmlight file not found"),
+        (["train", "--valid", "{bad}/missing.txt"], "svmlight file not found"),
+        (["train", "--train", "{bad}/malformed.txt"], "at line 2"),
+        (["train", "--train", "{bad}/zero.txt", "--index-base", "1"], "base 0"),
+        (["train", "--train", "{bad}/noquery.txt"], "no qid: tokens"),
+        (["train", "--loss", "nope"], "unknown loss 'nope'; available:"),
+        (["train", "--loss", "categorical_cross_entropy"], "GBRankClassifier"),
+        (["train", "--loss-param", "warmth=1"], "parameters: temperature"),
+        (["train", "--loss-param", "temperature=-1"], "temperature must be"),
+        (["train", "--param", "num_leaves"], "expected key=value"),
+        (["train", "--param", "=3"], "expected key=value"),
+        (["train", "--n-estimators", "0"], "integer >= 1"),
+        (["train", "--param", "num_leaves=many"], "num_leaves should be of type int"),
+        (["train", "--backend", "xgboost", "--param", "max_depth=x"], "max_depth"),
+        (["train", "--output", "{bad}/no/such/folder/m.txt"], "does not exist"),
+        (["compare", "--losses", "softmax,nope"], "unknown loss 'nope'"),
+        (["compare", "--losses", "categorical_cross_entropy"], "classification"),
+        (["compare", "--backends", "catboost"], "unknown backend 'catboost'"),
+        (["compare", "--train", "{bad}/malformed.txt"], "at line 2"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_user_errors_exit_2_with_a_message(capsys, bad_files, argv, message):
+    argv = [arg.format(bad=bad_files) for arg in argv]
+    code, out, err = run(capsys, *argv, *FAST)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert not printed_metrics(out)  # engine errors come after the header lines
+
+
+def test_compare_prints_a_sorted_leaderboard_with_native_baselines(capsys):
+    code, out, err = run(
+        capsys, "compare", "--losses", "softmax,rank_one_listnet", *FAST
+    )
+    assert code == 0, err
+    rows = leaderboard(out)
+    names = {(engine, objective) for engine, objective, _ in rows}
+    assert names == {
+        ("lightgbm", "lambdarank (native)"),
+        ("lightgbm", "rank_xendcg (native)"),
+        ("xgboost", "rank:ndcg (native)"),
+        ("xgboost", "rank:pairwise (native)"),
+        *(
+            (e, o)
+            for e in ("lightgbm", "xgboost")
+            for o in ("softmax", "rank_one_listnet *")
+        ),
+    }
+    assert all(len(values) == 6 for _, _, values in rows)  # 5 metrics + seconds
+    ndcg10 = [values[3] for _, _, values in rows]
+    assert ndcg10 == sorted(ndcg10, reverse=True)
+    assert "* trained on y / max(y) = y / 4" in out
+    assert err.count("ndcg@10") == 8  # one progress line per run
+
+
+def test_compare_defaults_cover_every_ranking_loss_on_both_engines(capsys):
+    code, out, err = run(capsys, "compare", "--n-estimators", "1", "--n-jobs", "1")
+    assert code == 0, err
+    rows = {
+        (engine, objective.removesuffix(" *"))
+        for engine, objective, _ in leaderboard(out)
+    }
+    expected = [n for n in gbrank.available_losses() if gbrank.LOSSES[n].needs_groups]
+    assert _compare.ranking_losses() == expected
+    for engine in _compare.ENGINES:
+        for objective in expected:
+            assert (engine, objective) in rows
+    assert len(rows) == 2 * (len(expected) + 2)
+
+
+def test_compare_one_engine_on_files(capsys, files):
+    code, out, _ = run(
+        capsys, "compare", "--backends", "xgboost", "--losses", "listnet",
+        "--train", str(files["train"]), "--valid", str(files["valid"]), *FAST,
+    )  # fmt: skip
+    assert code == 0
+    assert {engine for engine, _, _ in leaderboard(out)} == {"xgboost"}
+    assert "xgboost: 3 rounds, learning rate 0.05, max_depth=4" in out
+
+
+def test_compare_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "curves.png"
+    code, _, err = run(
+        capsys, "compare", "--losses", "listnet", "--backends", "lightgbm",
+        "--plot", str(path), *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_plot_without_matplotlib_fails_before_training(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "find_spec", lambda name: None)
+    monkeypatch.setattr(_compare, "compare", None)  # training would fail loudly
+    code, _, err = run(capsys, "compare", "--plot", "curves.png", *FAST)
+    assert code == 2
+    assert "pip install 'gbrank[plot]'" in err
+
+
+def test_native_and_gbrank_runs_share_tree_settings():
+    settings = _compare.engine_settings("lightgbm", n_estimators=7)
+    model = _compare.estimator(gbrank.SoftmaxLoss(), "lightgbm", settings)
+    assert model.num_leaves == 31
+    assert model.booster_params == {"min_data_in_leaf": 50}
+    assert model.n_estimators == 7
+    xgb_settings = _compare.engine_settings("xgboost", booster_params={"eta": 0.3})
+    assert xgb_settings.max_depth == 4
+    assert xgb_settings.booster_params == {"eta": 0.3}
+
+
+@pytest.mark.parametrize(
+    ("train_line", "base", "column"),
+    [
+        ("1 qid:1 0:1 2:1 # comment 0:9", "auto", 2),  # feature 0 in train: 0-based
+        ("1 qid:1 1:1 2:1 # a comment 0:9", "auto", 1),  # comments do not count
+        ("1 qid:1 0:1 2:1", "0", 2),
+    ],
+)
+def test_index_base_is_decided_for_both_files(tmp_path, train_line, base, column):
+    train, valid = tmp_path / "train.txt", tmp_path / "valid.txt"
+    train.write_text(train_line + "\n0 qid:1 3:1\n")
+    valid.write_text("1 qid:5 2:7\n")  # no feature 0 here
+    train_data, valid_data, _, _ = _io.load_pair(train, valid, index_base=base)
+    assert train_data.X.shape[1] == valid_data.X.shape[1]
+    assert valid_data.X[0, column] == 7
+
+
+def test_n_jobs_limits_the_kernel_threads_for_the_command_only(capsys, monkeypatch):
+    numba = pytest.importorskip("numba")
+    before = numba.get_num_threads()
+    seen = []
+    fit_loss = _compare.fit_loss
+
+    def spy(*args, **kwargs):
+        seen.append(numba.get_num_threads())
+        return fit_loss(*args, **kwargs)
+
+    monkeypatch.setattr(_compare, "fit_loss", spy)
+    code, _, _ = run(capsys, "train", *FAST)
+    assert code == 0
+    assert seen == [1]
+    assert numba.get_num_threads() == before
