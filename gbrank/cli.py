@@ -160,7 +160,8 @@ def _add_booster_options(parser: argparse.ArgumentParser) -> None:
         "--n-jobs",
         type=_positive_int,
         metavar="N",
-        help="threads of the engine and of the gbrank kernels (default: all cores)",
+        help="threads of the engine and of the gbrank kernels (default: all "
+        "cores; 1 is fastest on small data and on a busy machine)",
     )
 
 
