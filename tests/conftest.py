@@ -1,3 +1,7 @@
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before any OpenMP starts
+
 from dataclasses import dataclass
 from pathlib import Path
 
