@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gbrank._params import Parameters
 from gbrank._validation import as_float_array, check_nonnegative
 
 Array = NDArray[np.float64]
@@ -194,29 +195,8 @@ def _check_max_weight(max_weight: float) -> float:
     return float(max_weight)
 
 
-class PositionBias:
+class PositionBias(Parameters):
     """Base class: parameters, equality and ``repr`` (fitted state is excluded)."""
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [p for p in signature.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Parameters as a dict (what ``__init__`` was given)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> PositionBias:
-        """Set parameters; unknown names raise ``ValueError``."""
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"{type(self).__name__} has no parameter {key!r}; "
-                    f"its parameters are {valid}."
-                )
-            setattr(self, key, value)
-        return self
 
     def __repr__(self) -> str:
         """Class name and non-default parameters."""

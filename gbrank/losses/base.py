@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gbrank._groups import Groups, make_groups
+from gbrank._params import Parameters
 from gbrank._validation import (
     as_float_array,
     check_bool_mask,
@@ -82,7 +83,7 @@ class Batch:
         return self.labels >= 0
 
 
-class Loss:
+class Loss(Parameters):
     """Base class of gbrank losses.
 
     Subclasses set the class attributes below and implement :meth:`_compute` and
@@ -276,29 +277,6 @@ class Loss:
         from gbrank.xgboost import XGBoostMetric
 
         return XGBoostMetric(self)
-
-    # -- parameters (scikit-learn style, without importing scikit-learn) ------------
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [p for p in signature.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyperparameters as a dict (what ``__init__`` was given)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> Loss:
-        """Set hyperparameters; unknown names raise ``ValueError``."""
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"{type(self).__name__} has no parameter {key!r}; "
-                    f"its parameters are {valid}."
-                )
-            setattr(self, key, value)
-        return self
 
     def __repr__(self) -> str:
         """Class name and non-default parameters."""
