@@ -1,15 +1,26 @@
-"""gbrank: learning-to-rank losses as exact custom objectives for GBDT engines."""
+"""gbrank: learning-to-rank losses as exact custom objectives for GBDT engines.
+
+``import gbrank`` loads the losses (NumPy and numba); the scikit-learn
+estimators, the engines and the metrics' engine adapters load when first used.
+"""
+
+from __future__ import annotations
 
 import os
 
-# numba's OpenMP workers busy-wait after each parallel kernel and then starve the
-# engines' own OpenMP threads (measured: an XGBoost fit 0.9 s -> 47 s on 2 cores).
-# Passive waiting removes that; it must be set before OpenMP starts, so a user who
-# imports lightgbm/xgboost first should export OMP_WAIT_POLICY=passive themselves.
+# The engines' OpenMP threads busy-wait between parallel regions by default; the
+# gbrank objective runs between two of them, so spinning workers would steal its
+# cores (measured on 2 busy cores: a LightGBM fit 0.6 s -> 6.8 s, native
+# objective too). Passive waiting must be chosen before OpenMP starts: a user
+# who runs lightgbm/xgboost before importing gbrank should export it themselves.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
+from typing import TYPE_CHECKING, Any
+
+from gbrank._kernels.threads import get_num_threads, set_num_threads
 from gbrank.losses import (
     LOSSES,
+    Batch,
     CategoricalCrossEntropyLoss,
     DCGLambdaWeight,
     LabelDiffLambdaWeight,
@@ -27,13 +38,43 @@ from gbrank.losses import (
     SoftmaxLoss,
     available_losses,
     get_loss,
+    register_loss,
+    unregister_loss,
 )
-from gbrank.sklearn import GBRankClassifier, GBRankRegressor
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from gbrank.sklearn import GBRankClassifier, GBRankRegressor
+
+__version__ = "0.2.0"
+
+_LAZY = {"GBRankClassifier": "gbrank.sklearn", "GBRankRegressor": "gbrank.sklearn"}
+_SUBMODULES = {
+    "dask",
+    "datasets",
+    "engines",
+    "lightgbm",
+    "metrics",
+    "position",
+    "sklearn",
+    "testing",
+    "xgboost",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the estimators (and scikit-learn) and submodules on first use."""
+    from importlib import import_module
+
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return import_module(f"gbrank.{name}")
+    raise AttributeError(f"module 'gbrank' has no attribute {name!r}")
+
 
 __all__ = [
     "LOSSES",
+    "Batch",
     "CategoricalCrossEntropyLoss",
     "DCGLambdaWeight",
     "GBRankClassifier",
@@ -54,4 +95,8 @@ __all__ = [
     "__version__",
     "available_losses",
     "get_loss",
+    "get_num_threads",
+    "register_loss",
+    "set_num_threads",
+    "unregister_loss",
 ]

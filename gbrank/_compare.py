@@ -1,9 +1,8 @@
 """gbrank losses and the engines' native ranking objectives, trained side by side.
 
-One :class:`~gbrank._backends.Settings` drives every run of an engine: the gbrank
-losses train through :class:`~gbrank.GBRankRegressor`, the native baselines
-through ``lightgbm.train`` / ``xgboost.train`` with the parameters the same
-backend builds, the objective swapped for the native one. Every run records
+One :class:`~gbrank.engines.Settings` drives every run of an engine, and every
+run goes through the same :meth:`Engine.train <gbrank.engines.base.Engine.train>`:
+with a gbrank loss, or with the name of a native objective. Every run records
 validation NDCG@10 per round with the same gbrank metric, so curves and final
 numbers are comparable across engines.
 """
@@ -20,28 +19,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbrank import metrics
-from gbrank._backends import BACKENDS, Settings
+from gbrank._groups import Groups
 from gbrank.datasets import RankingData
-from gbrank.losses import LOSSES, Loss, get_loss
-from gbrank.sklearn import GBRankRegressor
+from gbrank.engines import Settings, TrainingSet, get_engine
+from gbrank.losses import LOSSES, Loss
 
 Array = NDArray[np.float64]
 
-ENGINES = ("lightgbm", "xgboost")
-NATIVE_OBJECTIVES = {
-    "lightgbm": ("lambdarank", "rank_xendcg"),
-    "xgboost": ("rank:ndcg", "rank:pairwise"),
-}
 # Columns of the leaderboard after engine and objective; MAP over the whole list.
 METRIC_COLUMNS = ("ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map")
 CURVE_METRIC = "ndcg@10"
 
-# Settings that work well on the bundled sample (those of tests/test_lightgbm.py
-# and tests/test_xgboost.py): learning rate 0.05, 200 rounds, and per engine:
-TREE_SETTINGS: dict[str, dict[str, Any]] = {
-    "lightgbm": {"num_leaves": 31, "booster_params": {"min_data_in_leaf": 50}},
-    "xgboost": {"max_depth": 4, "booster_params": {}},
-}
+# Settings that work well on the bundled sample: learning rate 0.05, 200 rounds,
+# and each engine's ``compare_tree``.
 DEFAULT_ROUNDS = 200
 DEFAULT_LEARNING_RATE = 0.05
 
@@ -54,22 +44,15 @@ def engine_settings(
     random_state: int | None = 0,
     booster_params: dict[str, Any] | None = None,
 ) -> Settings:
-    """Booster settings of ``engine``: the defaults above, then ``booster_params``."""
-    tree = TREE_SETTINGS[engine]
+    """Booster settings of ``engine``: its ``compare_tree``, then ``booster_params``."""
+    tree = dict(get_engine(engine).compare_tree)
+    extra = {**tree.pop("booster_params", {}), **(booster_params or {})}
     return Settings(
         n_estimators=n_estimators,
         learning_rate=learning_rate,
-        max_depth=tree.get("max_depth"),
-        num_leaves=tree.get("num_leaves"),
-        min_child_weight=None,
-        subsample=1.0,
-        colsample_bytree=1.0,
-        reg_alpha=None,
-        reg_lambda=None,
         random_state=random_state,
-        n_jobs=None,
-        n_classes=None,
-        booster_params={**tree["booster_params"], **(booster_params or {})},
+        booster_params=extra,
+        **tree,
     )
 
 
@@ -125,26 +108,6 @@ def evaluate(data: RankingData, scores: Array) -> dict[str, float]:
     return values
 
 
-def estimator(loss: Loss, engine: str, settings: Settings) -> GBRankRegressor:
-    """Build a :class:`GBRankRegressor` with ``settings`` on ``engine``."""
-    return GBRankRegressor(
-        loss=loss,
-        backend=engine,
-        n_estimators=settings.n_estimators,
-        learning_rate=settings.learning_rate,
-        max_depth=settings.max_depth,
-        num_leaves=settings.num_leaves,
-        min_child_weight=settings.min_child_weight,
-        subsample=settings.subsample,
-        colsample_bytree=settings.colsample_bytree,
-        reg_alpha=settings.reg_alpha,
-        reg_lambda=settings.reg_lambda,
-        random_state=settings.random_state,
-        n_jobs=settings.n_jobs,
-        booster_params=dict(settings.booster_params),
-    )
-
-
 @dataclass
 class Run:
     """One trained model of the comparison."""
@@ -164,88 +127,52 @@ def warm_up(loss: Loss) -> None:
     loss.grad_hess(y, np.array([0.1, 0.3, -0.2, 0.0]), group=[4])
 
 
-def fit_loss(
-    loss: Loss, engine: str, settings: Settings, train: RankingData, valid: RankingData
-) -> tuple[GBRankRegressor, Run]:
-    """Train ``loss`` with :class:`GBRankRegressor`; score it on ``valid``."""
-    check_ranking_loss(loss)
-    y_train, divisor = training_labels(loss, train.y)
-    warm_up(loss)
-    model = estimator(loss, engine, settings)
-    start = time.perf_counter()
-    model.fit(
-        train.X,
-        y_train,
-        group=train.group,
-        eval_set=[(valid.X, valid.y)],  # NDCG per round on the original labels
-        eval_group=[valid.group],
-    )
-    seconds = time.perf_counter() - start
-    run = Run(
-        engine=engine,
-        objective=loss.name,
-        native=False,
-        fit_seconds=seconds,
-        scores=evaluate(valid, model.predict(valid.X)),
-        curve=list(model.evals_result_["valid_0"][CURVE_METRIC]),
-        label_divisor=divisor,
-    )
-    return model, run
+def _training_set(data: RankingData, labels: Array | None = None) -> TrainingSet:
+    y = data.y if labels is None else labels
+    return TrainingSet(data.X, y, Groups(np.concatenate(([0], np.cumsum(data.group)))))
 
 
-def fit_native(
-    objective: str,
+def fit(
+    objective: Loss | str,
     engine: str,
     settings: Settings,
     train: RankingData,
     valid: RankingData,
-) -> Run:
-    """Train a native ranking objective with the engine's own API."""
-    # the backend's parameters for the same settings, objective swapped
-    params = dict(BACKENDS[engine].params(settings, get_loss("pairwise_hinge")))
-    params["objective"] = objective
-    history: dict[str, dict[str, list[float]]] = {}
+) -> tuple[Any, Run]:
+    """Train a gbrank loss or a native objective (by name); score it on ``valid``.
+
+    Returns
+    -------
+    booster : the engine's booster
+    run : Run
+    """
+    backend = get_engine(engine)
+    divisor = None
+    labels = None
+    if isinstance(objective, Loss):
+        check_ranking_loss(objective)
+        labels, divisor = training_labels(objective, train.y)
+        warm_up(objective)
     start = time.perf_counter()
-    if engine == "lightgbm":
-        import lightgbm as lgb
-
-        dtrain = lgb.Dataset(train.X, train.y, group=train.group)
-        dvalid = lgb.Dataset(valid.X, valid.y, group=valid.group, reference=dtrain)
-        booster = lgb.train(
-            params,
-            dtrain,
-            num_boost_round=settings.n_estimators,
-            valid_sets=[dvalid],
-            valid_names=["valid_0"],
-            feval=metrics.lgb_eval("ndcg", 10),
-            callbacks=[lgb.record_evaluation(history)],
-        )
-        seconds = time.perf_counter() - start
-        scores = booster.predict(valid.X, raw_score=True)
-    else:
-        import xgboost as xgb
-
-        dtrain = xgb.DMatrix(train.X, train.y, qid=train.qid)
-        dvalid = xgb.DMatrix(valid.X, valid.y, qid=valid.qid)
-        booster = xgb.train(
-            params,
-            dtrain,
-            num_boost_round=settings.n_estimators,
-            evals=[(dvalid, "valid_0")],
-            custom_metric=metrics.xgb_eval("ndcg", 10),
-            evals_result=history,
-            verbose_eval=False,
-        )
-        seconds = time.perf_counter() - start
-        scores = booster.predict(xgb.DMatrix(valid.X), output_margin=True)
-    return Run(
-        engine=engine,
-        objective=objective,
-        native=True,
-        fit_seconds=seconds,
-        scores=evaluate(valid, np.asarray(scores, dtype=np.float64)),
-        curve=list(history["valid_0"][CURVE_METRIC]),
+    fitted = backend.train(
+        objective,
+        settings,
+        _training_set(train, labels),
+        [_training_set(valid)],  # NDCG per round on the original labels
+        metric=backend.ranking_metric("ndcg", 10),
     )
+    seconds = time.perf_counter() - start
+    scores = backend.predict_raw(fitted.booster, valid.X, fitted.best_iteration)
+    run = Run(
+        engine=engine,
+        objective=objective if isinstance(objective, str) else objective.name,
+        native=isinstance(objective, str),
+        fit_seconds=seconds,
+        scores=evaluate(valid, scores),
+        curve=list(fitted.evals_result["valid_0"][CURVE_METRIC]),
+        label_divisor=divisor,
+    )
+    return fitted.booster, run
 
 
 def compare(
@@ -262,7 +189,8 @@ def compare(
     ----------
     losses : sequence of Loss
         The gbrank losses (ranking losses only).
-    engines : sequence of {"lightgbm", "xgboost"}
+    engines : sequence of str
+        Registered engine names.
     settings : dict
         :class:`Settings` of each engine, shared by its losses and baselines.
     train, valid : RankingData
@@ -277,14 +205,12 @@ def compare(
     """
     jobs: list[tuple[str, str | Loss]] = []
     for engine in engines:
-        jobs.extend((engine, objective) for objective in NATIVE_OBJECTIVES[engine])
+        natives = get_engine(engine).native_objectives
+        jobs.extend((engine, objective) for objective in natives)
         jobs.extend((engine, loss) for loss in losses)
     runs = []
     for index, (engine, objective) in enumerate(jobs, start=1):
-        if isinstance(objective, str):
-            run = fit_native(objective, engine, settings[engine], train, valid)
-        else:
-            run = fit_loss(objective, engine, settings[engine], train, valid)[1]
+        run = fit(objective, engine, settings[engine], train, valid)[1]
         runs.append(run)
         if report is not None:
             report(index, len(jobs), run)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from scipy import sparse
 
 from gbrank.datasets import RankingData, load_sample, load_svmlight
+from gbrank.engines import get_engine
 
 
 def load_pair(
@@ -94,16 +95,14 @@ def describe(data: RankingData, name: str) -> str:
 def save_booster(booster: Any, engine: str, path: Path) -> None:
     """Write ``booster`` in its engine's format, atomically.
 
-    LightGBM: its text model; XGBoost: UBJSON for a ``.ubj`` path, JSON
-    otherwise (both load with ``xgboost.Booster(model_file=path)``). The bytes go
+    The format is the engine's (:meth:`~gbrank.engines.base.Engine.model_bytes`:
+    LightGBM's text model; XGBoost UBJSON for a ``.ubj`` path, JSON otherwise),
+    loadable with the engine's own API or ``Engine.load_model``. The bytes go
     to a temporary file in the same folder, are flushed to disk and renamed over
     ``path`` (``os.replace``), so an interrupted run never leaves a truncated
     model and an existing model stays intact until the new one is complete.
     """
-    if engine == "lightgbm":
-        payload = booster.model_to_string().encode()
-    else:
-        payload = bytes(booster.save_raw("ubj" if path.suffix == ".ubj" else "json"))
+    payload = get_engine(engine).model_bytes(booster, path)
     handle, temp = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )

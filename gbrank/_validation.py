@@ -7,6 +7,8 @@ are never modified: conversions return new arrays (or read-only views).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -102,16 +104,81 @@ def check_bool_mask(value: ArrayLike, name: str) -> NDArray[np.bool_]:
     raise ValueError(f"{name} must hold booleans (or 0/1), got dtype {mask.dtype}.")
 
 
-def check_positive(value: float, name: str) -> float:
-    """Raise unless ``value`` is a finite number > 0; return it as float."""
+INT_LIMIT = 2**62
+"""Largest integer parameter accepted (counts and cutoffs stay far from overflow)."""
+
+
+def check_int(
+    value: object,
+    name: str,
+    *,
+    minimum: int = 1,
+    maximum: int = INT_LIMIT,
+    allow_none: bool = False,
+) -> int | None:
+    """Raise unless ``value`` is an integer in ``[minimum, maximum]``; return it.
+
+    Python and NumPy integers are accepted (not bools, not floats); None only
+    with ``allow_none``.
+    """
+    if value is None and allow_none:
+        return None
     if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not np.isfinite(value)
-        or value <= 0
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or not minimum <= int(value) <= maximum
     ):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    return float(value)
+        bound = (
+            f">= {minimum}" if maximum == INT_LIMIT else f"in [{minimum}, {maximum}]"
+        )
+        none = "None or " if allow_none else ""
+        raise ValueError(f"{name} must be {none}an integer {bound}, got {value!r}.")
+    return int(value)
+
+
+def check_real(
+    value: object,
+    name: str,
+    *,
+    low: float = -np.inf,
+    high: float = np.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_none: bool = False,
+) -> float | None:
+    """Raise unless ``value`` is a finite real number in the given range; return it.
+
+    ``low_open`` / ``high_open`` exclude the bounds. None is accepted only with
+    ``allow_none``.
+    """
+    if value is None and allow_none:
+        return None
+    ok = (
+        not isinstance(value, (bool, np.bool_))
+        and isinstance(value, numbers.Real)
+        and math.isfinite(float(value))
+    )
+    if ok:
+        number = float(value)  # type: ignore[arg-type]
+        ok = (low < number if low_open else low <= number) and (
+            number < high if high_open else number <= high
+        )
+    if not ok:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        if high == np.inf:
+            bound = f"> {low:g}" if low_open else f">= {low:g}"
+        else:
+            bound = f"in {left}{low:g}, {high:g}{right}"
+        none = "None or " if allow_none else ""
+        raise ValueError(
+            f"{name} must be {none}a finite number {bound}, got {value!r}."
+        )
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_positive(value: object, name: str) -> float:
+    """Raise unless ``value`` is a finite number > 0; return it as float."""
+    return float(check_real(value, name, low=0.0, low_open=True))  # type: ignore[arg-type]
 
 
 def check_choice(value: object, name: str, choices: Iterable[object]) -> None:

@@ -13,15 +13,15 @@ import argparse
 import inspect
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from gbrank import _compare, _io
-from gbrank._backends import Settings
+from gbrank._kernels.threads import num_threads
+from gbrank.engines import Settings, available_engines
 from gbrank.losses import LOSSES, Loss, available_losses, get_loss
 
 
@@ -185,22 +185,7 @@ def _check_writable(path: Path | None, option: str) -> None:
 
 
 def _make_loss(name: str, params: list[tuple[str, Any]]) -> Loss:
-    if name not in LOSSES:
-        raise UsageError(
-            f"unknown loss {name!r}; available: {', '.join(available_losses())}"
-        )
-    try:
-        loss = get_loss(name, **dict(params))
-    except TypeError as error:
-        accepted = [
-            p
-            for p in inspect.signature(LOSSES[name].__init__).parameters
-            if p != "self"
-        ]
-        raise UsageError(
-            f"bad --loss-param for {name}: {error}; its parameters: "
-            f"{', '.join(accepted) or 'none'}"
-        ) from error
+    loss = get_loss(name, **dict(params))  # names the valid losses and parameters
     _compare.check_ranking_loss(loss)
     _compare.warm_up(loss)  # checks the parameter values now, not after loading
     return loss
@@ -217,7 +202,7 @@ def _train(args: argparse.Namespace) -> int:
     print(_io.describe(train, "train " + train_name))
     print(_io.describe(valid, "valid " + valid_name))
     print(f"training ({settings.n_estimators} rounds) ...", file=sys.stderr)
-    model, run = _compare.fit_loss(loss, args.backend, settings, train, valid)
+    booster, run = _compare.fit(loss, args.backend, settings, train, valid)
     print("validation NDCG@10 by round:", file=sys.stderr)
     every = args.log_every or max(1, settings.n_estimators // 10)
     for index, value in enumerate(run.curve, start=1):
@@ -235,7 +220,7 @@ def _train(args: argparse.Namespace) -> int:
         [(name, f"{value:.4f}") for name, value in run.scores.items()],
     )
     if args.output is not None:
-        _io.save_booster(model.booster_, args.backend, args.output)
+        _io.save_booster(booster, args.backend, args.output)
         print(f"\nmodel saved to {args.output}")
     return 0
 
@@ -261,7 +246,7 @@ def _compare_command(args: argparse.Namespace) -> int:
         else _names(args.losses, available_losses(), "loss")
     )
     losses = [_make_loss(name, []) for name in names]
-    engines = _names(args.backends, _compare.ENGINES, "backend")
+    engines = _names(args.backends, available_engines(), "backend")
     if args.plot is not None:
         _check_writable(args.plot, "--plot")
         if find_spec("matplotlib") is None:
@@ -329,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="loss parameter, repeatable (e.g. temperature=0.5, lambda_weight=ndcg)",
     )
     train.add_argument(
-        "--backend", choices=_compare.ENGINES, default="lightgbm", help="engine"
+        "--backend",
+        choices=available_engines(),
+        default=available_engines()[0],
+        help="engine (default %(default)s)",
     )
     _add_data_options(train)
     _add_booster_options(train)
@@ -361,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument(
         "--backends",
-        default=",".join(_compare.ENGINES),
+        default=",".join(available_engines()),
         metavar="A,B",
         help="comma-separated engines (default %(default)s)",
     )
@@ -385,22 +373,6 @@ def _is_user_error(error: Exception) -> bool:
     )
 
 
-@contextmanager
-def _threads(n_jobs: int | None) -> Iterator[None]:
-    """Run the gbrank (numba) kernels on ``n_jobs`` threads, as the engines."""
-    if n_jobs is None:
-        yield
-        return
-    import numba
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(min(n_jobs, numba.config.NUMBA_NUM_THREADS))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
@@ -409,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, or argparse's own usage errors (2)
         return stop.code if isinstance(stop.code, int) else 2
     try:
-        with _threads(getattr(args, "n_jobs", None)):
+        with num_threads(getattr(args, "n_jobs", None)):
             return int(args.run(args))
     except Exception as error:
         if not _is_user_error(error):

@@ -42,15 +42,14 @@ Training needs a ``distributed.Client`` (here a local cluster):
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
 
-from gbrank._backends import LightGBMBackend, Settings, XGBoostBackend
+from gbrank.engines import Fitted
 from gbrank.losses import Loss
 from gbrank.sklearn import GBRankClassifier, GBRankRegressor, _GBRankModel
 
@@ -60,18 +59,6 @@ if TYPE_CHECKING:
 Array = NDArray[np.float64]
 
 _QID, _Y, _W, _KEY = "_gbrank_qid", "_gbrank_y", "_gbrank_w", "_gbrank_key"
-
-# LightGBM's main parameter names (gbrank's backend) -> scikit-learn API names
-_LGB_SKLEARN_NAMES = {
-    "bagging_fraction": "subsample",
-    "bagging_freq": "subsample_freq",
-    "feature_fraction": "colsample_bytree",
-    "lambda_l1": "reg_alpha",
-    "lambda_l2": "reg_lambda",
-    "seed": "random_state",
-    "min_sum_hessian_in_leaf": "min_child_weight",
-}
-
 
 # -- query-aligned partitions ---------------------------------------------------------
 
@@ -272,26 +259,6 @@ def partition_by_query(
 # -- training -------------------------------------------------------------------------
 
 
-def lgb_dask_params(settings: Settings, loss: Loss) -> dict[str, Any]:
-    """Keyword arguments of ``lightgbm.dask.DaskLGBM*`` for gbrank's settings.
-
-    The objective is ``loss.lgb_sklearn_objective`` (4 parameters, so each worker
-    passes it the group sizes of its own rows); other parameters are those of
-    ``lightgbm.train`` in :class:`gbrank.GBRankRegressor`, under their
-    scikit-learn names.
-    """
-    params = LightGBMBackend.params(replace(settings, booster_params={}), loss)
-    for key in ("objective", "num_threads"):  # Dask sets threads per worker
-        params.pop(key, None)
-    kwargs = {_LGB_SKLEARN_NAMES.get(key, key): value for key, value in params.items()}
-    return {
-        **kwargs,
-        **settings.booster_params,
-        "objective": loss.lgb_sklearn_objective,
-        "n_estimators": settings.n_estimators,
-    }
-
-
 def _client(client: Client | None) -> Client:
     from distributed import default_client
 
@@ -332,11 +299,11 @@ class _DaskMixin:
 
     _local_class: type[_GBRankModel]
 
-    def _set_fitted(self, X: Any, loss: Loss, booster: Any, n_rounds: int) -> None:
+    def _set_fitted(self, X: Any, loss: Loss, fitted: Fitted) -> None:
         self.loss_ = loss
-        self.booster_ = booster
-        self.best_iteration_ = n_rounds
-        self.evals_result_: dict[str, Any] = {}
+        self.booster_ = fitted.booster
+        self.best_iteration_ = fitted.best_iteration
+        self.evals_result_ = fitted.evals_result
         self.n_features_in_ = int(X.shape[1])
         if hasattr(X, "columns") and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
@@ -386,60 +353,6 @@ class _DaskMixin:
         if not trailing:
             return X.map_blocks(function, drop_axis=1, dtype=dtype)
         return X.map_blocks(function, chunks=(X.chunks[0], trailing), dtype=dtype)
-
-
-def _train(
-    client: Client,
-    loss: Loss,
-    settings: Settings,
-    backend: str,
-    X: Any,
-    y: Any,
-    *,
-    group: Any = None,
-    qid: Any = None,
-    sample_weight: Any = None,
-) -> tuple[Any, int]:
-    """Train on the cluster; the booster and its number of rounds."""
-    if backend == "lightgbm":
-        from lightgbm.dask import DaskLGBMRanker, DaskLGBMRegressor
-
-        # DaskLGBMClassifier would label-encode on each worker separately (a worker
-        # missing a class breaks it): classifiers train as multi-output regressors
-        # on labels encoded once, with ``num_class`` set.
-        factory = DaskLGBMRanker if group is not None else DaskLGBMRegressor
-        model = factory(client=client, **lgb_dask_params(settings, loss))
-        extra = {} if group is None else {"group": group}
-        with warnings.catch_warnings():
-            # threads are set per worker by lightgbm.dask, as intended
-            warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
-            model.fit(X, y, sample_weight=sample_weight, **extra)
-        return model.booster_, model.booster_.current_iteration()
-
-    from xgboost import dask as dxgb
-
-    from gbrank.xgboost import XGBoostObjective
-
-    if qid is not None and sample_weight is not None:
-        raise NotImplementedError(
-            "sample_weight with backend='xgboost' is not supported for ranking on "
-            "Dask: xgboost.dask.DaskDMatrix refuses weights together with qid. Use "
-            "backend='lightgbm'."
-        )
-    dtrain = dxgb.DaskDMatrix(client, X, y, qid=qid, weight=sample_weight)
-    result = dxgb.train(
-        client,
-        XGBoostBackend.params(settings, loss),
-        dtrain,
-        settings.n_estimators,
-        obj=XGBoostObjective(loss),
-        verbose_eval=False,
-    )
-    booster = result["booster"]
-    # predict like a locally trained model: on arrays, without column names
-    booster.feature_names = None
-    booster.feature_types = None
-    return booster, booster.num_boosted_rounds()
 
 
 def _group_array(sizes: list[NDArray[np.int64]]) -> Any:
@@ -515,7 +428,7 @@ random_state, n_jobs, booster_params
         -------
         self : DaskGBRankRegressor
         """
-        loss = self._resolve_loss()
+        loss = self._start_fit(None)
         if loss.is_multiclass:
             raise ValueError(
                 f"loss {loss.name!r} is a classification loss; use "
@@ -523,18 +436,17 @@ random_state, n_jobs, booster_params
             )
         _check_dask(X, y, qid, sample_weight)
         group = _group_array(check_query_partitions(qid))
-        booster, n_rounds = _train(
+        fitted = self._engine().train_dask(
             _client(client),
             loss,
             self._settings(None),
-            self.backend,
             X,
             y,
-            group=group if self.backend == "lightgbm" else None,
-            qid=qid if self.backend == "xgboost" else None,
+            group=group,
+            qid=qid,
             sample_weight=sample_weight,
         )
-        self._set_fitted(X, loss, booster, n_rounds)
+        self._set_fitted(X, loss, fitted)
         return self
 
     def predict(self, X: Any) -> Any:
@@ -601,7 +513,7 @@ random_state, n_jobs, booster_params
         import dask.array as da
         from sklearn.preprocessing import LabelEncoder
 
-        loss = self._resolve_loss()
+        loss = self._start_fit(None)
         if loss.needs_groups:
             raise ValueError(
                 f"loss {loss.name!r} is a ranking loss; use DaskGBRankRegressor."
@@ -623,16 +535,15 @@ random_state, n_jobs, booster_params
                 "loss='categorical_cross_entropy'."
             )
         encoded = labels.map_blocks(_encode, self.classes_, dtype=np.float64)
-        booster, n_rounds = _train(
+        fitted = self._engine().train_dask(
             _client(client),
             loss,
             self._settings(n_classes if loss.is_multiclass else None),
-            self.backend,
             X,
             encoded,
             sample_weight=sample_weight,
         )
-        self._set_fitted(X, loss, booster, n_rounds)
+        self._set_fitted(X, loss, fitted)
         return self
 
     def predict_proba(self, X: Any) -> Any:

@@ -320,7 +320,12 @@ def make_ranking(
     qid = np.repeat(np.arange(n_queries, dtype=np.int64), group)
     n_rows = qid.size
 
-    X = rng.standard_normal((n_rows, n_features), dtype=dtype)
+    shape = (n_rows, n_features)
+    X = (
+        rng.standard_normal(shape, dtype=np.float32)
+        if dtype == np.float32
+        else rng.standard_normal(shape)
+    )
     weights = rng.standard_normal(n_features)
     weights /= np.linalg.norm(weights)
     a, b = rng.choice(n_features, size=2, replace=n_features == 1)

@@ -11,10 +11,10 @@ A query with no relevant row (NDCG: ideal DCG 0, i.e. all labels 0; the others:
 no label > 0) scores ``no_relevant``: 1.0 by default, as LightGBM and XGBoost
 score it; TF-Ranking uses 0.0.
 
-The metrics are also given as LightGBM ``feval`` (:class:`LightGBMEval`, built
-by :func:`lgb_eval`), XGBoost ``custom_metric`` (:class:`XGBoostEval`,
-:func:`xgb_eval`) and scikit-learn scorers (:class:`RankingScorer`,
-:func:`ndcg_scorer`).
+The metrics are also given as LightGBM ``feval`` (built by :func:`lgb_eval`),
+XGBoost ``custom_metric`` (:func:`xgb_eval`) and scikit-learn scorers
+(:class:`RankingScorer`, :func:`ndcg_scorer`); any engine's eval callable comes
+from ``gbrank.engines.get_engine(name).ranking_metric(...)``.
 
 Examples
 --------
@@ -34,68 +34,57 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank import _metric_kernels
 from gbrank._groups import Groups, make_groups
+from gbrank._kernels import metrics as kernels
+from gbrank._kernels.threads import run_groups
+from gbrank._params import Configured
 from gbrank._validation import (
     as_float_array,
     check_choice,
+    check_int,
     check_nonnegative,
+    check_real,
     check_same_shape,
 )
-from gbrank.xgboost import dmatrix_groups
 
 if TYPE_CHECKING:
-    from lightgbm import Dataset
     from sklearn.utils.metadata_routing import MetadataRequest
-    from xgboost import DMatrix
 
 METRICS = {
-    "ndcg": _metric_kernels.NDCG,
-    "map": _metric_kernels.MAP,
-    "mrr": _metric_kernels.MRR,
-    "precision": _metric_kernels.PRECISION,
+    "ndcg": kernels.Metric.NDCG,
+    "map": kernels.Metric.MAP,
+    "mrr": kernels.Metric.MRR,
+    "precision": kernels.Metric.PRECISION,
 }
 """Metric names accepted by :func:`ranking_metric` and the eval factories."""
 
-
-def _check_k(k: int | None) -> int:
-    """Validate a cutoff; return it as int (0 for None: the whole list)."""
-    if k is None:
-        return 0
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
-    return int(k)
+METRIC_ROW_NS = 40.0
+"""Estimated nanoseconds of metric work per row, for cutting work into chunks."""
 
 
-def _check_no_relevant(no_relevant: float) -> float:
-    if (
-        isinstance(no_relevant, bool)
-        or not isinstance(no_relevant, (int, float, np.number))
-        or not 0.0 <= no_relevant <= 1.0
-    ):
-        raise ValueError(
-            f"no_relevant must be a number in [0, 1] (1.0: LightGBM/XGBoost, "
-            f"0.0: TF-Ranking), got {no_relevant!r}."
-        )
-    return float(no_relevant)
+def _config(metric: str, k: int | None, no_relevant: float) -> kernels.MetricConfig:
+    """Validate the metric's parameters; ``k=None`` becomes 0 (the whole list)."""
+    check_choice(metric, "metric", METRICS)
+    cutoff = check_int(k, "k", allow_none=True) or 0
+    missing = check_real(no_relevant, "no_relevant", low=0.0, high=1.0)
+    return kernels.MetricConfig(METRICS[metric], cutoff, float(missing))  # type: ignore[arg-type]
 
 
 def _per_query(
-    metric: str,
+    config: kernels.MetricConfig,
     labels: NDArray[np.float64],
     scores: NDArray[np.float64],
     groups: Groups,
-    k: int | None,
-    no_relevant: float,
 ) -> NDArray[np.float64]:
-    """Compute the per-query values of ``metric`` (parameters validated)."""
-    check_choice(metric, "metric", METRICS)
-    cutoff = _check_k(k)
-    missing = _check_no_relevant(no_relevant)
+    """Compute the per-query values of a validated metric."""
     check_same_shape(labels, "y_true", scores, "y_pred")
     out = np.empty(groups.n_groups)
-    _metric_kernels.ranking_metric(
-        labels, scores, groups.offsets, METRICS[metric], cutoff, missing, out
+    offsets = groups.offsets
+    run_groups(
+        lambda first, stop: kernels.ranking_metric(
+            first, stop, labels, scores, offsets, config, out
+        ),
+        groups.sizes * METRIC_ROW_NS,
     )
     return out
 
@@ -136,10 +125,11 @@ def ranking_metric(
     -------
     float
     """
+    config = _config(metric, k, no_relevant)
     labels = as_float_array(y_true, "y_true", ndim=(1,))
     scores = as_float_array(y_pred, "y_pred", ndim=(1,))
     groups = make_groups(labels.size, group=group, qid=qid)
-    values = _per_query(metric, labels, scores, groups, k, no_relevant)
+    values = _per_query(config, labels, scores, groups)
     if sample_weight is None:
         return float(values.mean())
     weights = as_float_array(sample_weight, "sample_weight", ndim=(1,))
@@ -282,17 +272,24 @@ def precision(
     )
 
 
-class _MetricCallable:
-    """A metric with fixed ``k`` and ``no_relevant``, named like ``"ndcg@10"``."""
+class RankingMetric(Configured):
+    """A metric with fixed ``k`` and ``no_relevant``, named like ``"ndcg@10"``.
+
+    The base of the engines' eval callables and of :class:`RankingScorer`.
+
+    Parameters
+    ----------
+    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
+    k : int or None, default 10
+    no_relevant : float, default 1.0
+    """
 
     higher_is_better = True
 
     def __init__(
-        self, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
+        self, *, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
     ) -> None:
-        check_choice(metric, "metric", METRICS)
-        _check_k(k)
-        _check_no_relevant(no_relevant)
+        _config(metric, k, no_relevant)
         self.metric = metric
         self.k = k
         self.no_relevant = no_relevant
@@ -302,61 +299,18 @@ class _MetricCallable:
         """Metric name with its cutoff, e.g. ``"ndcg@10"``."""
         return self.metric if self.k is None else f"{self.metric}@{self.k}"
 
-    def __repr__(self) -> str:
-        """Class name and parameters."""
-        return (
-            f"{type(self).__name__}(metric={self.metric!r}, k={self.k!r}, "
-            f"no_relevant={self.no_relevant!r})"
-        )
-
-    def _value(self, labels: ArrayLike, scores: ArrayLike, groups: Groups) -> float:
+    def value(self, labels: ArrayLike, scores: ArrayLike, groups: Groups) -> float:
+        """Mean of the metric over ``groups``."""
         values = _per_query(
-            self.metric,
+            _config(self.metric, self.k, self.no_relevant),
             as_float_array(labels, "y_true", ndim=(1,)),
             as_float_array(scores, "y_pred", ndim=(1,)),
             groups,
-            self.k,
-            self.no_relevant,
         )
         return float(values.mean())
 
 
-class LightGBMEval(_MetricCallable):
-    """LightGBM ``feval`` computing a ranking metric on an eval set's groups.
-
-    Parameters
-    ----------
-    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
-    k : int or None, default 10
-    no_relevant : float, default 1.0
-    """
-
-    def __call__(self, preds: ArrayLike, eval_data: Dataset) -> tuple[str, float, bool]:
-        """Return ``(name, value, True)``: higher is better."""
-        labels = eval_data.get_label()
-        sizes = eval_data.get_group()
-        groups = make_groups(np.shape(preds)[0], group=sizes)
-        return self.name, self._value(labels, preds, groups), True
-
-
-class XGBoostEval(_MetricCallable):
-    """XGBoost ``custom_metric`` computing a ranking metric on the DMatrix groups.
-
-    Parameters
-    ----------
-    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
-    k : int or None, default 10
-    no_relevant : float, default 1.0
-    """
-
-    def __call__(self, predt: ArrayLike, dmatrix: DMatrix) -> tuple[str, float]:
-        """Return ``(name, value)``; set ``maximize=True`` for early stopping."""
-        n_rows = np.shape(predt)[0]
-        groups = dmatrix_groups(dmatrix, n_rows) or make_groups(n_rows)
-        return self.name, self._value(dmatrix.get_label(), predt, groups)
-
-
-class RankingScorer(_MetricCallable):
+class RankingScorer(RankingMetric):
     """scikit-learn scorer ``scorer(estimator, X, y, qid=None, group=None)``.
 
     Scores ``estimator.predict(X)`` with the metric (higher is better). With
@@ -382,7 +336,7 @@ class RankingScorer(_MetricCallable):
         """Mean metric of ``estimator.predict(X)`` over the queries of ``X``."""
         labels = as_float_array(y, "y", ndim=(1,))
         groups = make_groups(labels.size, group=group, qid=qid)
-        return self._value(labels, estimator.predict(X), groups)
+        return self.value(labels, estimator.predict(X), groups)
 
     def get_metadata_routing(self) -> MetadataRequest:
         """Request ``qid`` and ``group`` for scoring (scikit-learn routing)."""
@@ -396,25 +350,29 @@ class RankingScorer(_MetricCallable):
 
 def lgb_eval(
     metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
-) -> LightGBMEval:
+) -> Any:
     """LightGBM ``feval`` for ``metric`` at ``k`` (named e.g. ``"ndcg@10"``)."""
-    return LightGBMEval(metric, k, no_relevant)
+    from gbrank.engines import get_engine
+
+    return get_engine("lightgbm").ranking_metric(metric, k, no_relevant)
 
 
 def xgb_eval(
     metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
-) -> XGBoostEval:
+) -> Any:
     """XGBoost ``custom_metric`` for ``metric`` at ``k`` (e.g. ``"ndcg@10"``)."""
-    return XGBoostEval(metric, k, no_relevant)
+    from gbrank.engines import get_engine
+
+    return get_engine("xgboost").ranking_metric(metric, k, no_relevant)
 
 
 def ndcg_scorer(k: int | None = 10, *, no_relevant: float = 1.0) -> RankingScorer:
     """scikit-learn scorer of mean NDCG@k that accepts ``qid`` / ``group``."""
-    return RankingScorer("ndcg", k, no_relevant)
+    return RankingScorer(metric="ndcg", k=k, no_relevant=no_relevant)
 
 
 def ranking_scorer(
     metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
 ) -> RankingScorer:
     """scikit-learn scorer of any metric of :data:`METRICS` at ``k``."""
-    return RankingScorer(metric, k, no_relevant)
+    return RankingScorer(metric=metric, k=k, no_relevant=no_relevant)

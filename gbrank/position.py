@@ -30,15 +30,16 @@ LearnedPositionBias(max_position=10)
 
 from __future__ import annotations
 
-import inspect
-import numbers
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gbrank._params import Parameters
-from gbrank._validation import as_float_array, check_nonnegative
+from gbrank._validation import (
+    as_float_array,
+    check_int,
+    check_nonnegative,
+    check_real,
+)
 
 Array = NDArray[np.float64]
 
@@ -183,41 +184,11 @@ def ipw_weights(
 
 
 def _check_max_weight(max_weight: float) -> float:
-    if (
-        isinstance(max_weight, bool)
-        or not isinstance(max_weight, numbers.Real)
-        or not np.isfinite(max_weight)
-        or max_weight < 1
-    ):
-        raise ValueError(
-            f"max_weight must be None or a number >= 1, got {max_weight!r}."
-        )
-    return float(max_weight)
+    return float(check_real(max_weight, "max_weight", low=1.0))  # type: ignore[arg-type]
 
 
 class PositionBias(Parameters):
     """Base class: parameters, equality and ``repr`` (fitted state is excluded)."""
-
-    def __repr__(self) -> str:
-        """Class name and non-default parameters."""
-        signature = inspect.signature(type(self).__init__)
-        changed = [
-            f"{name}={value!r}"
-            for name, value in self.get_params().items()
-            if not _same(value, signature.parameters[name].default)
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class with equal parameters."""
-        if type(other) is not type(self):
-            return NotImplemented
-        mine, theirs = self.get_params(), other.get_params()  # type: ignore[attr-defined]
-        return all(_same(mine[key], theirs[key]) for key in mine)
-
-    def __hash__(self) -> int:
-        """Hash of the class and parameters."""
-        return hash((type(self), repr(self)))
 
     def fresh(self) -> PositionBias:
         """Return a new unfitted object with the same parameters."""
@@ -225,12 +196,6 @@ class PositionBias(Parameters):
 
     def check(self) -> None:
         """Validate the parameters; raise ``ValueError`` naming the bad one."""
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
-    return bool(a == b)
 
 
 class LearnedPositionBias(PositionBias):
@@ -312,29 +277,11 @@ class LearnedPositionBias(PositionBias):
 
     def check(self) -> None:
         """Validate the parameters."""
-        if self.max_position is not None and (
-            isinstance(self.max_position, bool)
-            or not isinstance(self.max_position, numbers.Integral)
-            or self.max_position < 1
-        ):
-            raise ValueError(
-                f"max_position must be None or an int >= 1, got {self.max_position!r}."
-            )
-        rate = self.learning_rate
-        if (
-            isinstance(rate, bool)
-            or not isinstance(rate, numbers.Real)
-            or not 0 < rate <= 1
-        ):
-            raise ValueError(f"learning_rate must lie in (0, 1], got {rate!r}.")
-        reg = self.reg_lambda
-        if (
-            isinstance(reg, bool)
-            or not isinstance(reg, numbers.Real)
-            or not np.isfinite(reg)
-            or reg < 0
-        ):
-            raise ValueError(f"reg_lambda must be a finite number >= 0, got {reg!r}.")
+        check_int(self.max_position, "max_position", allow_none=True)
+        check_real(
+            self.learning_rate, "learning_rate", low=0.0, high=1.0, low_open=True
+        )
+        check_real(self.reg_lambda, "reg_lambda", low=0.0)
 
     def _index(self, positions: NDArray[np.int64]) -> NDArray[np.int64]:
         """0-based offset index of each row (positions past the last share it)."""
@@ -471,14 +418,7 @@ class PowerLawPropensity(Propensity):
 
     def check(self) -> None:
         """Validate the parameters."""
-        eta = self.eta
-        if (
-            isinstance(eta, bool)
-            or not isinstance(eta, numbers.Real)
-            or not np.isfinite(eta)
-            or eta < 0
-        ):
-            raise ValueError(f"eta must be a finite number >= 0, got {eta!r}.")
+        check_real(self.eta, "eta", low=0.0)
         if self.max_weight is not None:
             _check_max_weight(self.max_weight)
 

@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,9 +30,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gbrank import metrics
-from gbrank._backends import BACKENDS, Fitted, Settings, TrainingSet
 from gbrank._groups import Groups, make_groups
-from gbrank._validation import as_float_array, check_choice, check_nonnegative
+from gbrank._kernels.threads import num_threads
+from gbrank._validation import as_float_array, check_int, check_nonnegative, check_real
+from gbrank.engines import Engine, Fitted, Settings, TrainingSet, get_engine
 from gbrank.losses import Loss, get_loss
 from gbrank.position import (
     LearnedPositionBias,
@@ -141,12 +141,32 @@ class _GBRankModel(BaseEstimator):
     def _resolve_loss(self) -> Loss:
         return get_loss(self._default_loss if self.loss is None else self.loss)
 
-    def _settings(self, n_classes: int | None) -> Settings:
-        check_choice(self.backend, "backend", BACKENDS)
-        if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
-            raise ValueError(
-                f"n_estimators must be an integer >= 1, got {self.n_estimators!r}."
-            )
+    def _start_fit(self, early_stopping_rounds: int | None) -> Loss:
+        """Validate every parameter, before any data is touched; return the loss."""
+        self._validate_params()
+        check_int(early_stopping_rounds, "early_stopping_rounds", allow_none=True)
+        return self._resolve_loss()
+
+    def _engine(self) -> Engine:
+        return get_engine(self.backend)
+
+    def _validate_params(self) -> None:
+        """Check every booster setting before any data is touched."""
+        self._engine()
+        check_int(self.n_estimators, "n_estimators")
+        check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_int(self.max_depth, "max_depth", allow_none=True)
+        check_int(self.num_leaves, "num_leaves", minimum=2, allow_none=True)
+        check_real(self.min_child_weight, "min_child_weight", low=0.0, allow_none=True)
+        check_real(self.subsample, "subsample", low=0.0, high=1.0, low_open=True)
+        check_real(
+            self.colsample_bytree, "colsample_bytree", low=0.0, high=1.0, low_open=True
+        )
+        check_real(self.reg_alpha, "reg_alpha", low=0.0, allow_none=True)
+        check_real(self.reg_lambda, "reg_lambda", low=0.0, allow_none=True)
+        check_int(self.random_state, "random_state", minimum=0, allow_none=True)
+        if self.n_jobs is not None and self.n_jobs != -1:
+            check_int(self.n_jobs, "n_jobs (or -1 for every core)")
         if self.booster_params is not None and not isinstance(
             self.booster_params, dict
         ):
@@ -154,9 +174,11 @@ class _GBRankModel(BaseEstimator):
                 "booster_params must be a dict of engine parameters or None, got "
                 f"{type(self.booster_params).__name__}."
             )
+
+    def _settings(self, n_classes: int | None) -> Settings:
         return Settings(
             n_estimators=int(self.n_estimators),
-            learning_rate=self.learning_rate,
+            learning_rate=float(self.learning_rate),
             max_depth=self.max_depth,
             num_leaves=self.num_leaves,
             min_child_weight=self.min_child_weight,
@@ -169,6 +191,10 @@ class _GBRankModel(BaseEstimator):
             n_classes=n_classes,
             booster_params=dict(self.booster_params or {}),
         )
+
+    def _kernel_threads(self) -> int | None:
+        """Threads of the gbrank kernels during ``fit``: ``n_jobs`` (None: all)."""
+        return None if self.n_jobs is None or self.n_jobs < 1 else int(self.n_jobs)
 
     def _fit_engine(
         self,
@@ -183,15 +209,16 @@ class _GBRankModel(BaseEstimator):
             raise ValueError("early_stopping_rounds needs at least one eval_set.")
         settings = self._settings(n_classes)
         bias = self._resolve_position_bias(loss, train)
-        fitted: Fitted = BACKENDS[self.backend].train(
-            loss,
-            settings,
-            train,
-            valid,
-            metric,
-            early_stopping_rounds,
-            bias,
-        )
+        with num_threads(self._kernel_threads()):
+            fitted: Fitted = self._engine().train(
+                loss,
+                settings,
+                train,
+                valid,
+                metric=metric,
+                early_stopping_rounds=early_stopping_rounds,
+                position_bias=bias,
+            )
         self.position_bias_ = bias
         if isinstance(bias, LearnedPositionBias):
             self.position_offsets_ = bias.offsets_
@@ -225,14 +252,13 @@ class _GBRankModel(BaseEstimator):
         X = validate_data(
             self, X, reset=False, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
         )
-        backend = BACKENDS[self.backend]
-        return backend.predict_raw(self.booster_, X, self.best_iteration_)
+        return self._engine().predict_raw(self.booster_, X, self.best_iteration_)
 
     @property
     def feature_importances_(self) -> Array:
         """Total split gain of each feature, normalised to sum to 1."""
         check_is_fitted(self, "booster_")
-        gains = BACKENDS[self.backend].gain_importances(self.booster_)
+        gains = self._engine().gain_importances(self.booster_)
         total = gains.sum()
         return gains / total if total > 0 else gains
 
@@ -349,12 +375,12 @@ random_state, n_jobs, booster_params
         -------
         self : GBRankRegressor
         """
-        loss = self._resolve_loss()
+        loss = self._start_fit(early_stopping_rounds)
         if loss.is_multiclass:
             raise ValueError(
                 f"loss {loss.name!r} is a classification loss; use GBRankClassifier."
             )
-        X, y = validate_data(
+        features, labels = validate_data(
             self,
             X,
             y,
@@ -362,30 +388,24 @@ random_state, n_jobs, booster_params
             ensure_all_finite=False,
             y_numeric=True,
         )
-        train = _ranking_set(X, y, qid, group, sample_weight, "", position)
-        valid = [
-            _ranking_set(
-                *validate_data(
-                    self,
-                    Xv,
-                    yv,
-                    reset=False,
-                    accept_sparse=SPARSE_FORMATS,
-                    ensure_all_finite=False,
-                    y_numeric=True,
-                ),
-                _nth(eval_qid, i),
-                _nth(eval_group, i),
-                _nth(eval_sample_weight, i),
-                f"eval_set[{i}] ",
+        train = _ranking_set(features, labels, qid, group, sample_weight, "", position)
+        valid = []
+        for i, (Xv, yv) in enumerate(eval_set or []):
+            Xv, yv = validate_data(
+                self,
+                Xv,
+                yv,
+                reset=False,
+                accept_sparse=SPARSE_FORMATS,
+                ensure_all_finite=False,
+                y_numeric=True,
             )
-            for i, (Xv, yv) in enumerate(eval_set or [])
-        ]
-        metric = (
-            metrics.lgb_eval("ndcg", 10)
-            if self.backend == "lightgbm"
-            else metrics.xgb_eval("ndcg", 10)
-        )
+            qid_i, group_i = _nth(eval_qid, i), _nth(eval_group, i)
+            weight_i = _nth(eval_sample_weight, i)
+            valid.append(
+                _ranking_set(Xv, yv, qid_i, group_i, weight_i, f"eval_set[{i}] ")
+            )
+        metric = self._engine().ranking_metric("ndcg", 10)
         self._fit_engine(loss, None, train, valid, metric, early_stopping_rounds)
         return self
 
@@ -505,14 +525,15 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         -------
         self : GBRankClassifier
         """
-        loss = self._resolve_loss()
+        loss = self._start_fit(early_stopping_rounds)
         if loss.needs_groups:
             raise ValueError(
                 f"loss {loss.name!r} is a ranking loss; use GBRankRegressor."
             )
-        X, y = validate_data(
+        features, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
         )
+        n_rows = features.shape[0]
         check_classification_targets(y)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
@@ -528,11 +549,11 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
                 "loss='categorical_cross_entropy'."
             )
         train = TrainingSet(
-            X,
+            features,
             self._encoder.transform(y).astype(np.float64),
             None,
-            _weights(sample_weight, X.shape[0], ""),
-            None if position is None else check_positions(position, X.shape[0]),
+            _weights(sample_weight, n_rows, ""),
+            None if position is None else check_positions(position, n_rows),
         )
         valid = []
         for i, (Xv, yv) in enumerate(eval_set or []):
@@ -549,7 +570,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
                     Xv, self._encoder.transform(yv).astype(float), None, weights
                 )
             )
-        metric = loss.lgb_metric if self.backend == "lightgbm" else loss.xgb_metric
+        metric = self._engine().loss_metric(loss)
         n_boosted_classes = n_classes if loss.is_multiclass else None
         self._fit_engine(
             loss, n_boosted_classes, train, valid, metric, early_stopping_rounds

@@ -281,30 +281,49 @@ def _expit(x):
     return np.exp(-np.logaddexp(0.0, -x))
 
 
+def _dense_hinge(d, label_diff):
+    active = d < 1
+    return np.where(active, 1 - d, 0.0), -1.0 * active, active
+
+
+def _dense_logistic(d, label_diff):
+    return np.logaddexp(0.0, -d), -_expit(-d), _expit(d) * _expit(-d)
+
+
+def _dense_soft_zero_one(d, label_diff):
+    slope = -_expit(d) * _expit(-d)
+    return _expit(-d), slope, -slope
+
+
+def _dense_squared(d, label_diff):
+    return (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
+
+
+# name -> (pair function on n x n arrays, pairs of every ordered i != j?)
+DENSE_PAIR_FUNCTIONS = {
+    "pairwise_hinge": (_dense_hinge, False),
+    "pairwise_logistic": (_dense_logistic, False),
+    "pairwise_soft_zero_one": (_dense_soft_zero_one, False),
+    "pairwise_mse": (_dense_squared, True),
+}
+
+
 def pairwise_dense(loss, labels, scores, weights):
     """The pairwise sums of ``_pairwise`` with n x n numpy arrays, for one group too
     big for Python loops; same definitions (d = (s_i - s_j) / T, hinge active iff
     d < 1, pairs y_i > y_j, or all i != j for pairwise_mse)."""
+    pair_function, all_pairs = DENSE_PAIR_FUNCTIONS[loss.name]
     params = loss.get_params()
     temperature = params.get("temperature", 1.0)
     valid = labels >= 0
     d = np.subtract.outer(scores, scores) / temperature
     label_diff = np.subtract.outer(labels, labels)
     both = np.outer(valid, valid)
-    if loss.name == "pairwise_mse":
+    if all_pairs:
         pairs = both & ~np.eye(len(labels), dtype=bool)
-        value, slope, curv = (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
     else:
         pairs = both & (label_diff > 0)
-        if loss.name == "pairwise_hinge":
-            active = d < 1
-            value, slope, curv = np.where(active, 1 - d, 0.0), -1.0 * active, active
-        elif loss.name == "pairwise_logistic":
-            value, slope = np.logaddexp(0.0, -d), -_expit(-d)
-            curv = _expit(d) * _expit(-d)
-        else:
-            value, slope = _expit(-d), -_expit(d) * _expit(-d)
-            curv = -slope
+    value, slope, curv = pair_function(d, label_diff)
     lam = lambda_matrix(labels, scores, params.get("lambda_weight"))
     w = np.where(pairs, weights[:, None] * lam, 0.0)
     g = w * slope / temperature
@@ -315,3 +334,33 @@ def pairwise_dense(loss, labels, scores, weights):
     if params.get("hessian") == "constant":
         hess = np.where(valid, weights / temperature**2, 0.0)
     return values, grad, hess
+
+
+def _group_softmax(scores, valid, offsets, temperature=1.0):
+    out = np.zeros(len(scores))
+    for start, stop in itertools.pairwise(offsets):
+        out[start:stop] = _softmax(scores[start:stop] / temperature, valid[start:stop])
+    return out
+
+
+# name -> activation(loss, scores, valid, offsets), written from the definitions
+ACTIVATIONS = {
+    "sigmoid_cross_entropy": lambda loss, s, valid, offsets: _expit(s),
+    "categorical_cross_entropy": lambda loss, s, valid, offsets: np.exp(
+        s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    ),
+    "softmax": lambda loss, s, valid, offsets: _group_softmax(s, valid, offsets),
+    "listnet": lambda loss, s, valid, offsets: _group_softmax(s, valid, offsets),
+    "rank_one_listnet": lambda loss, s, valid, offsets: _group_softmax(
+        s, valid, offsets
+    ),
+    "listmle": lambda loss, s, valid, offsets: _group_softmax(
+        s, valid, offsets, loss.temperature
+    ),
+    **{name: lambda loss, s, valid, offsets: s.copy() for name in DENSE_PAIR_FUNCTIONS},
+}
+
+
+def activation(loss, scores, valid, offsets):
+    """The final activation of ``loss`` from its definition (masked rows: 0)."""
+    return ACTIVATIONS[loss.name](loss, scores, valid, offsets)

@@ -10,13 +10,8 @@ import pytest
 from scipy.sparse import csr_matrix
 from sklearn.datasets import load_svmlight_file
 
-import gbrank
 from gbrank import metrics
 
-# every loss that scores rows with one number can rank (not multiclass CCE)
-RANKING_LOSSES = [
-    name for name in gbrank.available_losses() if not gbrank.LOSSES[name].is_multiclass
-]
 LAMBDARANK_DIR = Path(__file__).parents[1] / "datasets" / "lightgbm_lambdarank"
 
 

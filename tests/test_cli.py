@@ -16,6 +16,7 @@ from sklearn.datasets import dump_svmlight_file
 import gbrank
 from gbrank import _compare, _io, cli, metrics
 from gbrank.datasets import load_sample, make_ranking
+from gbrank.engines import available_engines, get_engine
 
 FAST = ["--n-estimators", "3", "--n-jobs", "1"]
 ROW = re.compile(r"^(lightgbm|xgboost)\s+(\S+(?: \(native\))?(?: \*)?)\s+([\d. ]+)$")
@@ -183,7 +184,7 @@ def test_interrupt_exits_130_without_a_model(capsys, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_compare, "fit_loss", interrupted)
+    monkeypatch.setattr(_compare, "fit", interrupted)
     code, _, err = run(capsys, "train", "--output", str(tmp_path / "m.txt"), *FAST)
     assert code == 130
     assert "interrupted" in err
@@ -267,7 +268,7 @@ def test_compare_defaults_cover_every_ranking_loss_on_both_engines(capsys):
     }
     expected = [n for n in gbrank.available_losses() if gbrank.LOSSES[n].needs_groups]
     assert _compare.ranking_losses() == expected
-    for engine in _compare.ENGINES:
+    for engine in available_engines():
         for objective in expected:
             assert (engine, objective) in rows
     assert len(rows) == 2 * (len(expected) + 2)
@@ -302,12 +303,24 @@ def test_compare_plot_without_matplotlib_fails_before_training(capsys, monkeypat
     assert "pip install 'gbrank[plot]'" in err
 
 
-def test_native_and_gbrank_runs_share_tree_settings():
+def test_native_and_gbrank_runs_share_tree_settings(monkeypatch):
     settings = _compare.engine_settings("lightgbm", n_estimators=7)
-    model = _compare.estimator(gbrank.SoftmaxLoss(), "lightgbm", settings)
-    assert model.num_leaves == 31
-    assert model.booster_params == {"min_data_in_leaf": 50}
-    assert model.n_estimators == 7
+    assert settings.num_leaves == 31
+    assert settings.booster_params == {"min_data_in_leaf": 50}
+    assert settings.n_estimators == 7
+    engine = get_engine("lightgbm")
+    trained = []
+
+    def spy(objective, settings, *args, **kwargs):
+        trained.append((objective, settings))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "train", spy)
+    data = load_sample("test")
+    for objective in ("lambdarank", gbrank.SoftmaxLoss()):
+        with pytest.raises(KeyboardInterrupt, match=r"^$"):
+            _compare.fit(objective, "lightgbm", settings, data, data)
+    assert [s for _, s in trained] == [settings, settings]
     xgb_settings = _compare.engine_settings("xgboost", booster_params={"eta": 0.3})
     assert xgb_settings.max_depth == 4
     assert xgb_settings.booster_params == {"eta": 0.3}
@@ -331,17 +344,16 @@ def test_index_base_is_decided_for_both_files(tmp_path, train_line, base, column
 
 
 def test_n_jobs_limits_the_kernel_threads_for_the_command_only(capsys, monkeypatch):
-    numba = pytest.importorskip("numba")
-    before = numba.get_num_threads()
+    before = gbrank.get_num_threads()
     seen = []
-    fit_loss = _compare.fit_loss
+    fit = _compare.fit
 
     def spy(*args, **kwargs):
-        seen.append(numba.get_num_threads())
-        return fit_loss(*args, **kwargs)
+        seen.append(gbrank.get_num_threads())
+        return fit(*args, **kwargs)
 
-    monkeypatch.setattr(_compare, "fit_loss", spy)
+    monkeypatch.setattr(_compare, "fit", spy)
     code, _, _ = run(capsys, "train", *FAST)
     assert code == 0
     assert seen == [1]
-    assert numba.get_num_threads() == before
+    assert gbrank.get_num_threads() == before

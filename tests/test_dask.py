@@ -28,6 +28,8 @@ from gbrank.dask import (
 )
 from gbrank.datasets import make_ranking
 
+pytestmark = pytest.mark.slow  # trains real models; CI runs them
+
 SETTINGS = {"n_estimators": 30, "num_leaves": 15, "random_state": 0}
 
 

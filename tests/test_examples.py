@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trains real models; CI runs them
+
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.py"))
 # examples read GBRANK_EXAMPLE_ROUNDS; one thread keeps small data fast on busy CI
 ENV = {

@@ -1,25 +1,36 @@
-"""Kernels at scale: big groups against the oracles, the sorted and O(n) pairwise
-algorithms against the all-pairs kernel, kink and tie conventions, the log-domain
-fallbacks, ``need_loss`` and a single 20k-row query for every ranking loss."""
+"""Kernels at scale and the thread pool: big groups against the oracles, the
+sorted and O(n) pairwise algorithms against the all-pairs kernel, kink and tie
+conventions, the log-domain fallbacks, a single 20k-row query for every ranking
+loss, the stable sort, chunking and interruption."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import threading
+import time
 
-import numba
 import numpy as np
 import pytest
 
 import gbrank
-from gbrank import _kernels, _pair_kernels
+from gbrank._kernels import threads
+from gbrank._kernels.common import Rows, Terms, argsort_descending
+from gbrank._kernels.pairwise import (
+    LARGE_GROUP,
+    Gain,
+    LambdaKind,
+    PairConfig,
+    PairFunction,
+    PairHessian,
+    hinge_sorted,
+    pair_sums,
+    squared_error_sums,
+)
 from gbrank.losses import HESSIAN_FLOOR
 
 from . import _oracles
-from ._cases import labels_for, make_case, ranking_losses
-
-PAIRWISE = [name for name in ranking_losses() if name.startswith("pairwise")]
-LISTWISE = [name for name in ranking_losses() if not name.startswith("pairwise")]
+from ._cases import PAIRWISE_LOSSES, RANKING_LOSSES, labels_for, make_case
 
 
 def big_case(loss, sizes, seed=0, grid=0.5):
@@ -37,7 +48,7 @@ def big_case(loss, sizes, seed=0, grid=0.5):
 
 def oracle(loss, labels, scores, weights, sizes):
     offsets = np.concatenate(([0], np.cumsum(sizes)))
-    if not loss.name.startswith("pairwise"):
+    if loss.per_group:
         return _oracles.apply(loss, labels, scores, weights, offsets)
     parts = [
         _oracles.pairwise_dense(loss, labels[a:b], scores[a:b], weights[a:b])
@@ -56,14 +67,14 @@ def check(loss, labels, scores, weights, sizes):
     np.testing.assert_allclose(got_hess, np.maximum(hess, HESSIAN_FLOOR), rtol=1e-10)
 
 
-@pytest.mark.parametrize("name", PAIRWISE)
+@pytest.mark.parametrize("name", PAIRWISE_LOSSES)
 def test_dense_oracle_equals_loop_oracle(name):
     loss = gbrank.get_loss(name)
     case = make_case(loss, seed=4)
     check(loss, case.y_true, case.y_pred, case.sample_weight, case.group)
 
 
-@pytest.mark.parametrize("name", ranking_losses())
+@pytest.mark.parametrize("name", RANKING_LOSSES)
 def test_groups_of_hundreds_of_rows_match_the_oracle(name):
     loss = gbrank.get_loss(name)
     check(loss, *big_case(loss, [300, 1, 2, 700]))
@@ -101,27 +112,30 @@ def test_sorted_hinge_keeps_the_kink_and_tie_conventions(loss, step):
 def test_groups_split_over_threads_match_the_oracle(name, lambda_weight):
     """Groups of LARGE_GROUP rows or more are split over the threads."""
     loss = gbrank.get_loss(name, lambda_weight=lambda_weight)
-    size = _pair_kernels.LARGE_GROUP + 37
+    size = LARGE_GROUP + 37
     check(loss, *big_case(loss, [size, 40]))
 
 
-def _kernel_outputs(n_rows):
-    return np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows)
+def _outputs(n_rows):
+    return Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
+
+
+def _config(pair, temperature=1.0, hessian=PairHessian.CURVATURE):
+    return PairConfig(
+        pair, temperature, hessian, LambdaKind.NONE, 0, Gain.LINEAR, need_loss=True
+    )
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.7])
-@pytest.mark.parametrize("hessian_mode", [0, 1])
-def test_sorted_hinge_equals_all_pairs_on_a_20k_row_query(temperature, hessian_mode):
+@pytest.mark.parametrize("hessian", list(PairHessian))
+def test_sorted_hinge_equals_all_pairs_on_a_20k_row_query(temperature, hessian):
     loss = gbrank.PairwiseHingeLoss()
     labels, scores, weights, sizes = big_case(loss, [20_000], grid=0.01)
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    data = (labels, scores, weights, offsets)
-    fast, slow = _kernel_outputs(labels.size), _kernel_outputs(labels.size)
-    _pair_kernels.hinge_sorted(*data, temperature, hessian_mode, True, *fast)
-    _pair_kernels.all_pairs(
-        *data, _kernels.HINGE, temperature, hessian_mode, 0, 0, 0, True,
-        numba.get_num_threads(), *slow,
-    )  # fmt: skip
+    rows = Rows(labels, scores, weights, np.concatenate(([0], np.cumsum(sizes))))
+    config = _config(PairFunction.HINGE, temperature, hessian)
+    fast, slow = _outputs(labels.size), _outputs(labels.size)
+    hinge_sorted(rows, config, fast)
+    pair_sums(rows, config, slow)
     for got, expected in zip(fast, slow, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-8)
 
@@ -129,19 +143,15 @@ def test_sorted_hinge_equals_all_pairs_on_a_20k_row_query(temperature, hessian_m
 def test_squared_error_sums_equal_all_pairs_on_a_20k_row_query():
     loss = gbrank.PairwiseMeanSquaredError()
     labels, scores, weights, sizes = big_case(loss, [20_000, 7], grid=0.01)
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    data = (labels, scores, weights, offsets)
-    fast, slow = _kernel_outputs(labels.size), _kernel_outputs(labels.size)
-    _pair_kernels.squared_error_sums(*data, True, *fast)
-    _pair_kernels.all_pairs(
-        *data, _kernels.SQUARED_ERROR, 1.0, 0, 0, 0, 0, True,
-        numba.get_num_threads(), *slow,
-    )  # fmt: skip
+    rows = Rows(labels, scores, weights, np.concatenate(([0], np.cumsum(sizes))))
+    fast, slow = _outputs(labels.size), _outputs(labels.size)
+    squared_error_sums(rows, True, fast)
+    pair_sums(rows, _config(PairFunction.SQUARED_ERROR), slow)
     for got, expected in zip(fast, slow, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ranking_losses())
+@pytest.mark.parametrize("name", RANKING_LOSSES)
 def test_a_single_20k_row_query_works(name):
     """Every ranking loss on one 20,000-row query (the benchmark runs 100,000)."""
     loss = gbrank.get_loss(name)
@@ -154,21 +164,6 @@ def test_a_single_20k_row_query_works(name):
     assert np.all(np.isfinite(grad))
     assert np.all(hess >= HESSIAN_FLOOR)
     assert np.all(np.isfinite(hess))
-
-
-@pytest.mark.parametrize(
-    "loss", [gbrank.get_loss(n) for n in ranking_losses()], ids=repr
-)
-def test_grad_hess_skips_the_loss_and_changes_nothing_else(loss):
-    case = make_case(loss, seed=3)
-    batch = loss._batch(case.y_true, case.y_pred, case.group, None, None, None)
-    values, grad, hess = loss._compute(batch, need_loss=True)
-    no_values, no_grad, no_hess = loss._compute(batch, need_loss=False)
-    assert values.any()
-    np.testing.assert_array_equal(grad, no_grad)
-    np.testing.assert_array_equal(hess, no_hess)
-    if loss.name != "sigmoid_cross_entropy":
-        assert not no_values.any()
 
 
 @pytest.mark.parametrize("spread", [250.0, 299.0, 301.0, 2000.0])
@@ -194,3 +189,100 @@ def test_rank_one_listnet_top_row_far_ahead():
     share = 1.0 / (1.0 + math.exp(0.5))  # row 1's share of the others' mass
     np.testing.assert_allclose(grad, [2.0, -1.0 - share, share - 1.0], atol=1e-12)
     assert np.all(np.isfinite(hess))
+
+
+# -- the stable sort ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 24, 25, 100, 1000])
+def test_argsort_descending_is_numpys_stable_sort(n):
+    rng = np.random.default_rng(n)
+    keys = rng.integers(0, 7, size=n).astype(float)  # many ties
+    index = rng.permutation(n).astype(np.int64)
+    expected = index[np.argsort(-keys[index], kind="stable")]
+    np.testing.assert_array_equal(argsort_descending(keys, index), expected)
+
+
+# -- the thread pool -------------------------------------------------------------------
+
+
+def test_group_ranges_cover_every_group_once_with_balanced_cost():
+    cost = np.random.default_rng(0).exponential(size=1000)
+    bounds = threads.group_ranges(cost, 8)
+    assert bounds[0] == 0
+    assert bounds[-1] == 1000
+    assert np.all(np.diff(bounds) > 0)
+    chunk_costs = np.add.reduceat(cost, bounds[:-1])
+    assert chunk_costs.max() < 2 * cost.sum() / 8
+
+
+def test_run_groups_runs_every_group_once_on_several_threads():
+    seen = np.zeros(5000, dtype=np.int64)
+    names = set()
+    lock = threading.Lock()
+
+    def kernel(first, stop):
+        with lock:
+            names.add(threading.current_thread().name)
+        seen[first:stop] += 1
+        time.sleep(0.005)  # long enough for the second worker to start
+
+    with threads.num_threads(2):
+        threads.run_groups(kernel, np.full(5000, 1e4))  # 50 ms of estimated work
+    np.testing.assert_array_equal(seen, 1)
+    assert len(names) == 2
+
+
+def test_small_work_runs_in_the_calling_thread_in_one_call():
+    calls = []
+    threads.run_groups(lambda first, stop: calls.append((first, stop)), np.ones(7))
+    assert calls == [(0, 7)]
+
+
+def test_an_error_in_a_worker_stops_the_others_and_is_raised():
+    done = []
+
+    def work(worker, chunk):
+        if chunk == 3:
+            raise RuntimeError("chunk 3 failed")
+        time.sleep(0.01)
+        done.append(chunk)
+
+    with threads.num_threads(2), pytest.raises(RuntimeError, match="chunk 3 failed"):
+        threads.run_chunks(work, 1000)
+    assert len(done) < 100
+
+
+def test_ctrl_c_stops_the_workers_after_their_current_chunk(monkeypatch):
+    """A KeyboardInterrupt in the calling thread (Ctrl-C) while workers run: the
+    call ends with the interrupt, and no chunk starts afterwards."""
+    started = []
+
+    def work(worker, chunk):
+        started.append(chunk)
+        time.sleep(0.02)
+
+    calls = {"n": 0}
+    real_wait = threads.wait
+
+    def interrupted_wait(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(threads, "wait", interrupted_wait)
+    with threads.num_threads(2), pytest.raises(KeyboardInterrupt, match=r"^$"):
+        threads.run_chunks(work, 10_000)
+    count = len(started)
+    time.sleep(0.1)
+    assert len(started) == count < 100
+
+
+def test_set_num_threads_validates_and_restores():
+    before = gbrank.get_num_threads()
+    with threads.num_threads(1):
+        assert gbrank.get_num_threads() == 1
+    assert gbrank.get_num_threads() == before
+    with pytest.raises(ValueError, match="n_threads must be None or an integer >= 1"):
+        gbrank.set_num_threads(0)

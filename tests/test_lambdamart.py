@@ -15,6 +15,8 @@ import gbrank
 from gbrank import metrics
 from gbrank.datasets import load_sample
 
+pytestmark = pytest.mark.slow  # trains real models; CI runs them
+
 SEEDS = range(5)
 # the settings of test_lightgbm.RANK_PARAMS, with subsampling so that seeds matter
 PARAMS = {
@@ -46,7 +48,6 @@ def _ndcg10_over_seeds(objective):
     return np.array(scores)
 
 
-@pytest.mark.slow
 def test_lambdamart_matches_native_lambdarank():
     loss = gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")
     custom = _ndcg10_over_seeds(loss.lgb_objective)

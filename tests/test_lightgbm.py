@@ -9,7 +9,8 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 import gbrank
 from gbrank.lightgbm import LightGBMMetric, LightGBMObjective
 
-from .conftest import RANKING_LOSSES, ndcg_at, small_ranking, training_label
+from ._cases import SINGLE_SCORE_LOSSES
+from .conftest import ndcg_at, small_ranking, training_label
 
 PARAMS = {"verbose": -1, "num_threads": 2, "seed": 0, "deterministic": True}
 # Tree settings shared by the native objective and every gbrank loss. ndcg@1 on the
@@ -64,7 +65,8 @@ def native_ndcg10(lambdarank_data):
     return ndcg_at(d, booster.predict(d.X_test), 10)
 
 
-@pytest.mark.parametrize("name", RANKING_LOSSES)
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_ranking_loss_trains_like_lambdarank(lambdarank_data, native_ndcg10, name):
     d = lambdarank_data
     loss = gbrank.get_loss(name)
@@ -96,7 +98,7 @@ def test_training_is_deterministic():
     np.testing.assert_array_equal(preds[0], preds[1])
 
 
-@pytest.mark.parametrize("name", RANKING_LOSSES)
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_objective_uses_dataset_groups_and_weights(name):
     X, y, group = small_ranking()
     loss = gbrank.get_loss(name)
@@ -132,26 +134,6 @@ def test_no_group_is_one_query():
     scores = np.linspace(-1, 1, y.size)
     grad, _ = loss.lgb_objective(scores, lgb.Dataset(X, y).construct())
     np.testing.assert_array_equal(grad, loss.grad_hess(y, scores)[0])
-
-
-class _Boom(gbrank.SoftmaxLoss):
-    def _compute(self, batch, need_loss=True):
-        raise RuntimeError("objective was called")
-
-
-def test_objective_is_called():
-    X, y, group = small_ranking()
-    loss = _Boom()
-    with pytest.raises(RuntimeError, match="objective was called"):
-        lgb.train(
-            {**SMALL, "objective": loss.lgb_objective},
-            lgb.Dataset(X, y, group=group),
-            1,
-        )
-    with pytest.raises(RuntimeError, match="objective was called"):
-        lgb.LGBMRanker(objective=loss.lgb_sklearn_objective, n_estimators=1).fit(
-            X, y, group=group
-        )
 
 
 def test_sklearn_ranker_and_classifier():
@@ -214,7 +196,7 @@ def test_metric_value_and_adapters_pickle():
     for adapter in (loss.lgb_objective, loss.lgb_sklearn_objective, loss.lgb_metric):
         assert pickle.loads(pickle.dumps(adapter)) == adapter
     assert repr(loss.lgb_objective) == (
-        "LightGBMObjective(PairwiseHingeLoss(temperature=0.5))"
+        "LightGBMObjective(loss=PairwiseHingeLoss(temperature=0.5))"
     )
     cce = gbrank.get_loss("categorical_cross_entropy")
     assert LightGBMMetric(cce).loss.hessian_factor == "lightgbm"

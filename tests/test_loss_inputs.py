@@ -1,4 +1,4 @@
-"""Bad input to a loss raises an error that names the problem."""
+"""Bad input and bad parameters of a loss raise an error that names the problem."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import gbrank
+
+from ._cases import PAIRWISE_LOSSES
 
 Y = np.array([1.0, 0.0, 2.0, 0.0])
 S = np.array([0.5, 0.1, -0.3, 0.0])
@@ -84,10 +86,14 @@ def test_bad_dict_keys():
         gbrank.PairwiseHingeLoss().loss({"label": Y}, S)
 
 
+@pytest.mark.parametrize(
+    "name", ["pairwise_hinge", "pairwise_logistic", "pairwise_soft_zero_one", "listmle"]
+)
 @pytest.mark.parametrize("temperature", [0.0, -1.0, np.nan, "1"])
-def test_bad_temperature(temperature):
+def test_bad_temperature(name, temperature):
+    loss = gbrank.get_loss(name, temperature=temperature)
     with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
-        gbrank.PairwiseHingeLoss(temperature=temperature).loss(Y, S)
+        loss.loss(Y, S)
 
 
 @pytest.mark.parametrize("name", ["pairwise_hinge", "rank_one_listnet"])
@@ -132,3 +138,28 @@ def test_bad_hessian_factor(factor):
         gbrank.CategoricalCrossEntropyLoss(hessian_factor=factor).loss(
             [0], [[0.0, 1.0]]
         )
+
+
+@pytest.mark.parametrize("name", PAIRWISE_LOSSES)
+@pytest.mark.parametrize("bad", ["lambdarank", 1.0, gbrank.PairwiseLogisticLoss])
+def test_bad_lambda_weight(name, bad):
+    loss = gbrank.get_loss(name, lambda_weight=bad)
+    with pytest.raises(ValueError, match=r"lambda_weight=.* is not supported"):
+        loss.loss([1.0, 0.0], [0.0, 1.0])
+
+
+@pytest.mark.parametrize("topn", [0, -3, 2.5, True, "10"])
+def test_bad_topn(topn):
+    with pytest.raises(ValueError, match=r"topn must be None or an integer >= 1"):
+        gbrank.NDCGLambdaWeight(topn=topn)
+
+
+def test_bad_gain():
+    with pytest.raises(ValueError, match=r"gain='log' is not supported"):
+        gbrank.DCGLambdaWeight(gain="log")
+
+
+def test_bad_label_normalization():
+    loss = gbrank.ListNetLoss(label_normalization="max")
+    with pytest.raises(ValueError, match=r"label_normalization='max' is not supported"):
+        loss.loss([1.0, 0.0], [0.0, 1.0])

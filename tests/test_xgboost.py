@@ -9,7 +9,8 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 import gbrank
 from gbrank.xgboost import XGBoostObjective
 
-from .conftest import RANKING_LOSSES, ndcg_at, small_ranking, training_label
+from ._cases import SINGLE_SCORE_LOSSES
+from .conftest import ndcg_at, small_ranking, training_label
 
 PARAMS = {"nthread": 2, "seed": 0, "max_depth": 3}
 # Tree settings shared by rank:ndcg and every gbrank loss (see test_lightgbm.py).
@@ -56,7 +57,8 @@ def native_ndcg10(lambdarank_data):
     return ndcg_at(d, booster.predict(xgb.DMatrix(d.X_test)), 10)
 
 
-@pytest.mark.parametrize("name", RANKING_LOSSES)
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_ranking_loss_trains_like_rank_ndcg(lambdarank_data, native_ndcg10, name):
     d = lambdarank_data
     loss = gbrank.get_loss(name)
@@ -74,7 +76,7 @@ def _train(loss, dmatrix, rounds=5):
     return xgb.train(params, dmatrix, rounds, obj=loss.xgb_objective)
 
 
-@pytest.mark.parametrize("name", RANKING_LOSSES)
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_group_sizes_and_qid_give_identical_boosters(name):
     X, y, group = small_ranking()
     loss = gbrank.get_loss(name)
@@ -87,7 +89,7 @@ def test_group_sizes_and_qid_give_identical_boosters(name):
     np.testing.assert_array_equal(by_qid, again)
 
 
-@pytest.mark.parametrize("name", RANKING_LOSSES)
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_per_group_weights_are_expanded_to_rows(name):
     X, y, group = small_ranking()
     loss = gbrank.get_loss(name)
@@ -118,17 +120,6 @@ def test_weights_change_training_and_bad_weights():
     bad = xgb.DMatrix(X, y, group=group, weight=[1.0, 2.0])
     with pytest.raises(ValueError, match="the DMatrix has 2 weights; expected 50"):
         loss.xgb_objective(np.zeros(y.size), bad)
-
-
-class _Boom(gbrank.SoftmaxLoss):
-    def _compute(self, batch, need_loss=True):
-        raise RuntimeError("objective was called")
-
-
-def test_objective_is_called():
-    X, y, group = small_ranking()
-    with pytest.raises(RuntimeError, match="objective was called"):
-        _train(_Boom(), xgb.DMatrix(X, y, group=group), 1)
 
 
 def test_metric_and_pickle():

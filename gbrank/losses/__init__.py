@@ -1,13 +1,21 @@
 """The loss registry: every gbrank loss by its snake_case name.
 
+Built-in losses are listed in :data:`BUILTIN_LOSSES`; a user-defined loss joins
+them with :func:`register_loss` (or, for a package, through the entry-point
+group ``gbrank.losses``, loaded the first time the registry is read). After
+that, :func:`get_loss`, both engines, the estimators, grid search and the
+``gbrank losses`` command know it by name.
+
 ``import gbrank.losses`` imports neither LightGBM, XGBoost nor scikit-learn.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
 
-from gbrank.losses.base import HESSIAN_FLOOR, REDUCTIONS, Loss
+from gbrank.losses.base import HESSIAN_FLOOR, REDUCTIONS, Batch, Loss
 from gbrank.losses.classification import CategoricalCrossEntropyLoss
 from gbrank.losses.lambdaweights import (
     DCGLambdaWeight,
@@ -29,25 +37,122 @@ from gbrank.losses.pairwise import (
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls
-    for cls in (
-        SigmoidCrossEntropyLoss,
-        RankOneListNetLoss,
-        SoftmaxLoss,
-        ListNetLoss,
-        ListMLELoss,
-        CategoricalCrossEntropyLoss,
-        PairwiseHingeLoss,
-        PairwiseLogisticLoss,
-        PairwiseSoftZeroOneLoss,
-        PairwiseMeanSquaredError,
-    )
-}
+BUILTIN_LOSSES: tuple[type[Loss], ...] = (
+    SigmoidCrossEntropyLoss,
+    RankOneListNetLoss,
+    SoftmaxLoss,
+    ListNetLoss,
+    ListMLELoss,
+    CategoricalCrossEntropyLoss,
+    PairwiseHingeLoss,
+    PairwiseLogisticLoss,
+    PairwiseSoftZeroOneLoss,
+    PairwiseMeanSquaredError,
+)
+
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
+"""Registered loss classes by name (read it through :func:`available_losses`)."""
+
+ENTRY_POINT_GROUP = "gbrank.losses"
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_plugins_loaded = False
+
+L = TypeVar("L", bound=type[Loss])
+
+
+def register_loss(cls: L, *, replace: bool = False) -> L:
+    """Register a loss class under its ``name``; usable as a class decorator.
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`gbrank.Loss` with a snake_case class attribute
+        ``name`` that implements ``compute`` and ``compute_activation``.
+    replace : bool, default False
+        Whether a loss already registered under that name may be replaced.
+
+    Returns
+    -------
+    type
+        ``cls``, unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a :class:`~gbrank.Loss` subclass implementing the hooks.
+    ValueError
+        If its ``name`` is missing or not snake_case, or already taken (unless
+        ``replace``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gbrank
+    >>> @gbrank.register_loss
+    ... class HalfSquaredError(gbrank.Loss):
+    ...     '''Pointwise ``w (s - y)^2 / 2``.'''
+    ...     name = "half_squared_error_example"
+    ...     needs_groups = False
+    ...     def compute(self, batch, need_loss=True):
+    ...         valid = batch.valid
+    ...         w = np.where(valid, batch.weights, 0.0)
+    ...         residual = np.where(valid, batch.scores - batch.labels, 0.0)
+    ...         return 0.5 * w * residual**2, w * residual, w
+    ...     def compute_activation(self, batch):
+    ...         return batch.scores.copy()
+    >>> gbrank.get_loss("half_squared_error_example").loss([1.0, 3.0], [0.0, 1.0])
+    1.25
+    >>> gbrank.unregister_loss("half_squared_error_example")
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Loss)):
+        raise TypeError(f"register_loss needs a subclass of gbrank.Loss, got {cls!r}.")
+    for hook in ("compute", "compute_activation"):
+        if getattr(cls, hook) is getattr(Loss, hook):
+            raise TypeError(f"{cls.__name__} must implement {hook}(batch, ...).")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"{cls.__name__}.name must be a snake_case string such as "
+            f"'my_loss', got {name!r}."
+        )
+    if name in LOSSES and LOSSES[name] is not cls and not replace:
+        raise ValueError(
+            f"a loss named {name!r} is registered already ({LOSSES[name].__name__}); "
+            "choose another name or pass replace=True."
+        )
+    LOSSES[name] = cls
+    return cls
+
+
+def unregister_loss(name: str) -> None:
+    """Remove a user-registered loss (built-in losses stay).
+
+    Parameters
+    ----------
+    name : str
+        The registered name.
+    """
+    builtin = {cls.name for cls in BUILTIN_LOSSES}
+    if name in builtin:
+        raise ValueError(f"{name!r} is a built-in loss and cannot be unregistered.")
+    if name not in LOSSES:
+        raise ValueError(f"no loss named {name!r} is registered.")
+    del LOSSES[name]
+
+
+def _load_plugins() -> None:
+    """Register the losses of installed packages (entry points), once."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        register_loss(entry.load())
 
 
 def available_losses() -> list[str]:
     """Sorted names of the registered losses."""
+    _load_plugins()
     return sorted(LOSSES)
 
 
@@ -79,17 +184,32 @@ def get_loss(name: str | Loss, **params: Any) -> Loss:
                 "use loss.set_params(...) instead."
             )
         return name
-    if name not in LOSSES:
-        raise ValueError(
-            f"unknown loss {name!r}; available losses: {', '.join(available_losses())}."
+    if not isinstance(name, str):
+        raise TypeError(
+            f"loss must be a loss name (str) or a gbrank.Loss instance, got "
+            f"{type(name).__name__} {name!r}."
         )
-    return LOSSES[name](**params)
+    if name not in available_losses():
+        raise ValueError(
+            f"unknown loss {name!r}; available: {', '.join(available_losses())}."
+        )
+    cls = LOSSES[name]
+    valid = cls._param_names()
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"loss {name!r} has no parameter {', '.join(map(repr, unknown))}; its "
+            f"parameters: {', '.join(valid) or 'none'}."
+        )
+    return cls(**params)
 
 
 __all__ = [
+    "BUILTIN_LOSSES",
     "HESSIAN_FLOOR",
     "LOSSES",
     "REDUCTIONS",
+    "Batch",
     "CategoricalCrossEntropyLoss",
     "DCGLambdaWeight",
     "LabelDiffLambdaWeight",
@@ -107,4 +227,6 @@ __all__ = [
     "SoftmaxLoss",
     "available_losses",
     "get_loss",
+    "register_loss",
+    "unregister_loss",
 ]

@@ -1,17 +1,20 @@
 """The loss base class: input checks, grouping, keras-style batches, reductions.
 
-Subclasses hold only the math: :meth:`Loss._compute` gets a validated
+Subclasses hold only the math: :meth:`Loss.compute` gets a validated
 :class:`Batch` (float64 labels with -1 on ignored rows, float64 scores, per-row
 weights, group offsets) and returns the unreduced weighted loss, the gradient and
 the hessian of the summed loss with respect to the raw scores; its
 ``need_loss`` flag lets :meth:`Loss.grad_hess` skip the loss values.
+
+This module imports no engine and no scikit-learn: the engine adapters
+(``loss.lgb_objective``, ...) are looked up in :mod:`gbrank.engines` when asked
+for.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -26,14 +29,6 @@ from gbrank._validation import (
     check_nonnegative,
     check_same_shape,
 )
-
-if TYPE_CHECKING:
-    from gbrank.lightgbm import (
-        LightGBMMetric,
-        LightGBMObjective,
-        LightGBMSklearnObjective,
-    )
-    from gbrank.xgboost import XGBoostMetric, XGBoostObjective
 
 HESSIAN_FLOOR = 1e-16
 """Smallest hessian handed to a booster (ignored and zero-weight rows get it)."""
@@ -86,9 +81,15 @@ class Batch:
 class Loss(Parameters):
     """Base class of gbrank losses.
 
-    Subclasses set the class attributes below and implement :meth:`_compute` and
-    :meth:`_activation`. Hyperparameters are keyword-only ``__init__`` arguments,
-    stored unchanged and checked by :meth:`_check_params` at every call.
+    A loss is its math: subclasses set the class attributes below and implement
+    :meth:`compute` (unreduced loss, gradient, hessian of a validated
+    :class:`Batch`) and :meth:`compute_activation`; the base class validates
+    inputs, groups rows, applies reductions and floors hessians. Hyperparameters
+    are keyword-only ``__init__`` arguments, stored unchanged (``get_params``,
+    ``set_params``, ``repr``, ``==`` and ``hash`` follow from them) and checked
+    by :meth:`check_params` at every call. Register a new loss with
+    :func:`gbrank.register_loss` to make it available by name to
+    :func:`gbrank.get_loss`, the estimators and the command line.
 
     Attributes
     ----------
@@ -104,6 +105,9 @@ class Loss(Parameters):
     approx_hessian : bool
         True when :meth:`grad_hess` returns a positive surrogate, not the exact
         diagonal of the hessian.
+    hessian_bounds_exact : bool
+        For a surrogate: whether it is >= the exact diagonal (the default rule);
+        a loss whose surrogate is not (a Gauss-Newton hessian) says why.
     is_multiclass : bool
         Whether scores are 2-D ``(n_samples, n_classes)``.
     label_bounds : tuple of float or None
@@ -115,6 +119,7 @@ class Loss(Parameters):
     needs_groups: ClassVar[bool] = True
     default_reduction: ClassVar[str] = "sum_over_batch_size"
     approx_hessian: ClassVar[bool] = False
+    hessian_bounds_exact: ClassVar[bool] = True
     differentiable: ClassVar[bool] = True
     is_multiclass: ClassVar[bool] = False
     label_bounds: ClassVar[tuple[float, float] | None] = None
@@ -170,7 +175,7 @@ class Loss(Parameters):
         if reduction == "auto":
             reduction = self.default_reduction
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        values, _, _ = self._compute(batch, need_loss=True)
+        values, _, _ = self.compute(batch, need_loss=True)
         return _reduce(values, batch, reduction, self.per_group)
 
     def grad_hess(
@@ -195,7 +200,7 @@ class Loss(Parameters):
             ``HESSIAN_FLOOR`` (1e-16) so that boosters get a finite positive value.
         """
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        _, grad, hess = self._compute(batch, need_loss=False)
+        _, grad, hess = self.compute(batch, need_loss=False)
         hess = np.maximum(hess, HESSIAN_FLOOR)
         shape = np.shape(y_pred)
         return grad.reshape(shape), hess.reshape(shape)
@@ -224,7 +229,7 @@ class Loss(Parameters):
         scores = as_float_array(y_pred, "y_pred", ndim=(1, 2))
         labels = np.zeros(scores.shape[:1] if self.is_multiclass else scores.shape)
         batch = self._batch(labels, scores, group, qid, None, mask)
-        result = self._activation(batch)
+        result = self.compute_activation(batch)
         return result.reshape(scores.shape)
 
     def for_engine(self, engine: str) -> Loss:
@@ -232,7 +237,8 @@ class Loss(Parameters):
 
         Parameters
         ----------
-        engine : {"lightgbm", "xgboost"}
+        engine : str
+            The engine's registry name (``gbrank.engines.available_engines()``).
 
         Returns
         -------
@@ -241,82 +247,74 @@ class Loss(Parameters):
         """
         return self
 
-    # -- engine adapters (imported lazily: losses never import an engine) -------------
+    # -- engine adapters: thin lookups in the engine registry ---------------------
 
     @property
-    def lgb_objective(self) -> LightGBMObjective:
+    def lgb_objective(self) -> Any:
         """LightGBM objective ``f(preds, train_data)`` for ``params["objective"]``."""
-        from gbrank.lightgbm import LightGBMObjective
-
-        return LightGBMObjective(self)
+        return _engine("lightgbm").objective(self)
 
     @property
-    def lgb_sklearn_objective(self) -> LightGBMSklearnObjective:
+    def lgb_sklearn_objective(self) -> Any:
         """LightGBM scikit-learn objective ``f(y_true, y_pred, weight, group)``."""
-        from gbrank.lightgbm import LightGBMSklearnObjective
-
-        return LightGBMSklearnObjective(self)
+        return _engine("lightgbm").sklearn_objective(self)
 
     @property
-    def lgb_metric(self) -> LightGBMMetric:
+    def lgb_metric(self) -> Any:
         """LightGBM ``feval`` giving the loss value (lower is better)."""
-        from gbrank.lightgbm import LightGBMMetric
-
-        return LightGBMMetric(self)
+        return _engine("lightgbm").loss_metric(self)
 
     @property
-    def xgb_objective(self) -> XGBoostObjective:
+    def xgb_objective(self) -> Any:
         """XGBoost objective ``f(predt, dtrain)`` for ``xgboost.train(obj=...)``."""
-        from gbrank.xgboost import XGBoostObjective
-
-        return XGBoostObjective(self)
+        return _engine("xgboost").objective(self)
 
     @property
-    def xgb_metric(self) -> XGBoostMetric:
+    def xgb_metric(self) -> Any:
         """XGBoost ``custom_metric`` giving the loss value (lower is better)."""
-        from gbrank.xgboost import XGBoostMetric
+        return _engine("xgboost").loss_metric(self)
 
-        return XGBoostMetric(self)
+    # -- the hooks a loss implements ------------------------------------------------
 
-    def __repr__(self) -> str:
-        """Class name and non-default parameters."""
-        signature = inspect.signature(type(self).__init__)
-        changed = [
-            f"{name}={value!r}"
-            for name, value in self.get_params().items()
-            if value is not signature.parameters[name].default
-            and value != signature.parameters[name].default
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
+    def check_params(self) -> None:
+        """Validate hyperparameters; raise ``ValueError`` naming the bad one.
 
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class with equal parameters."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.get_params() == other.get_params()  # type: ignore[union-attr]
+        Called at every :meth:`loss`, :meth:`grad_hess` and :meth:`activation`
+        call (``__init__`` only stores its arguments).
+        """
 
-    def __hash__(self) -> int:
-        """Hash of the class and parameters."""
-        return hash((type(self), repr(self)))
-
-    # -- subclass hooks ---------------------------------------------------------------
-
-    def _check_params(self) -> None:
-        """Validate hyperparameters; raise ``ValueError`` naming the bad one."""
-
-    def _compute(
+    def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
-        """Return unreduced weighted loss, gradient and hessian (unfloored).
+        """Return the unreduced weighted loss, the gradient and the hessian.
 
-        With ``need_loss=False`` (:meth:`grad_hess`) the loss values are not
-        needed: a subclass may skip them and return zeros in their place.
+        Parameters
+        ----------
+        batch : Batch
+            Validated, flat inputs.
+        need_loss : bool, default True
+            False in :meth:`grad_hess`: the loss values are not needed, and a loss
+            may return zeros in their place.
+
+        Returns
+        -------
+        values : ndarray of float64
+            Shape (n_groups,) when ``per_group``, else (n_rows,) (or (n_rows,)
+            for multiclass).
+        grad, hess : ndarray of float64, shape of ``batch.scores``
+            Derivatives of the summed loss w.r.t. the raw scores; the hessian is
+            the exact diagonal or a documented positive surrogate (unfloored; the
+            base class floors it at ``HESSIAN_FLOOR``). Ignored rows get 0.
         """
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compute(batch, need_loss)."
+        )
 
-    def _activation(self, batch: Batch) -> Array:
-        """Return the activation of ``batch.scores``."""
-        raise NotImplementedError
+    def compute_activation(self, batch: Batch) -> Array:
+        """Return the final activation of ``batch.scores`` (same shape)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compute_activation(batch)."
+        )
 
     # -- input handling ---------------------------------------------------------------
 
@@ -329,7 +327,7 @@ class Loss(Parameters):
         sample_weight: ArrayLike | float | None,
         mask: ArrayLike | None,
     ) -> Batch:
-        self._check_params()
+        self.check_params()
         if isinstance(y_true, dict):
             if mask is not None:
                 raise ValueError("pass the mask either in y_true['mask'] or as mask=.")
@@ -434,3 +432,10 @@ def _reduce(values: Array, batch: Batch, reduction: str, per_group: bool) -> Any
     else:
         divisor = float(values.shape[0])
     return total / divisor if divisor else 0.0
+
+
+def _engine(name: str) -> Any:
+    """Return the engine ``name`` of the registry (imported when first asked for)."""
+    from gbrank.engines import get_engine
+
+    return get_engine(name)

@@ -16,43 +16,28 @@ that rax also scales by the padded list size; gbrank does not.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from gbrank import _kernels
-from gbrank._validation import check_choice
+from gbrank._kernels.pairwise import Gain, LambdaKind
+from gbrank._params import Parameters
+from gbrank._validation import check_choice, check_int
 
-GAINS = {"exp2": _kernels.GAIN_EXP2, "linear": _kernels.GAIN_LINEAR}
+GAINS = {"exp2": Gain.EXP2, "linear": Gain.LINEAR}
 
 
-class LambdaWeight:
+class LambdaWeight(Parameters):
     """Base class: parameters, equality, ``repr`` and the kernel's arguments."""
 
-    _mode: ClassVar[int]
+    _kind: ClassVar[LambdaKind]
     depends_on_scores: ClassVar[bool] = True
     """Whether the weights change with the ranks (then frozen in the gradient)."""
 
-    def kernel_args(self) -> tuple[int, int, int]:
-        """Return ``(lambda_mode, topn, gain_kind)`` for ``_kernels.pairwise``."""
-        return self._mode, 0, _kernels.GAIN_LINEAR
+    def __init__(self) -> None:
+        pass
 
-    def get_params(self) -> dict[str, Any]:
-        """Parameters as a dict."""
-        return dict(vars(self))
-
-    def __repr__(self) -> str:
-        """Class name and parameters."""
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class with equal parameters."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.get_params() == other.get_params()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        """Hash of the class and parameters."""
-        return hash((type(self), repr(self)))
+    def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
+        """Return ``(lambda_kind, topn, gain)`` for the pairwise kernels."""
+        return self._kind, 0, Gain.LINEAR
 
 
 class LabelDiffLambdaWeight(LambdaWeight):
@@ -72,7 +57,7 @@ class LabelDiffLambdaWeight(LambdaWeight):
     LabelDiffLambdaWeight()
     """
 
-    _mode = _kernels.LABEL_DIFF_LAMBDA
+    _kind = LambdaKind.LABEL_DIFF
     depends_on_scores = False
 
 
@@ -107,23 +92,20 @@ class DCGLambdaWeight(LambdaWeight):
     --------
     >>> import gbrank
     >>> gbrank.DCGLambdaWeight(topn=10)
-    DCGLambdaWeight(topn=10, gain='exp2')
+    DCGLambdaWeight(topn=10)
     """
 
-    _mode = _kernels.DCG_LAMBDA
+    _kind = LambdaKind.DCG
 
     def __init__(self, *, topn: int | None = None, gain: str = "exp2"):
-        if topn is not None and (
-            isinstance(topn, bool) or not isinstance(topn, int) or topn < 1
-        ):
-            raise ValueError(f"topn must be None or an int >= 1, got {topn!r}.")
+        check_int(topn, "topn", allow_none=True)
         check_choice(gain, "gain", GAINS)
         self.topn = topn
         self.gain = gain
 
-    def kernel_args(self) -> tuple[int, int, int]:
-        """Return ``(lambda_mode, topn, gain_kind)``; topn 0 means no cutoff."""
-        return self._mode, self.topn or 0, GAINS[self.gain]
+    def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
+        """Return ``(lambda_kind, topn, gain)``; topn 0 means no cutoff."""
+        return self._kind, int(self.topn or 0), GAINS[self.gain]
 
 
 class NDCGLambdaWeight(DCGLambdaWeight):
@@ -155,10 +137,10 @@ class NDCGLambdaWeight(DCGLambdaWeight):
     --------
     >>> import gbrank
     >>> gbrank.NDCGLambdaWeight(gain="linear")
-    NDCGLambdaWeight(topn=None, gain='linear')
+    NDCGLambdaWeight(gain='linear')
     """
 
-    _mode = _kernels.NDCG_LAMBDA
+    _kind = LambdaKind.NDCG
 
 
 SHORTCUTS: dict[str, type[LambdaWeight]] = {

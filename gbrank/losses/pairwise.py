@@ -17,7 +17,7 @@ temperature (keras_rs's code).
 
 Cost per list of n valid rows: O(n²) (every pair is evaluated) except for the
 hinge without lambda weights, O(n log n) (after one sort by score, a row's
-active pairs are range counts; :func:`gbrank._pair_kernels.hinge_sorted`), and
+active pairs are range counts; :func:`gbrank._kernels.pairwise.hinge_sorted`), and
 the squared error without lambda weights, O(n) (its pair sums reduce to
 per-list moments). The O(n²) losses cost about 6 ns per pair with ``y_i > y_j``
 on 2 cores (measured, ``benchmarks/``): a 1M-row batch of 100-row lists takes
@@ -29,19 +29,29 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numba
 import numpy as np
 
-from gbrank import _kernels, _pair_kernels
+from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.pairwise import (
+    Gain,
+    LambdaKind,
+    PairConfig,
+    PairFunction,
+    PairHessian,
+    constant_hessian,
+    hinge_sorted,
+    pair_sums,
+    squared_error_sums,
+)
 from gbrank._validation import check_choice, check_positive
 from gbrank.losses.base import Array, Batch, Loss
 from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
 
 
 class _PairwiseLoss(Loss):
-    """Shared machinery: checks, the all-pairs kernel, no activation."""
+    """Shared machinery: checks, the choice of kernel, no activation."""
 
-    _kind: ClassVar[int]
+    _pair: ClassVar[PairFunction]
     _smooth: ClassVar[bool] = True
     temperature: float
     lambda_weight: str | LambdaWeight | None
@@ -56,49 +66,58 @@ class _PairwiseLoss(Loss):
         weight = resolve_lambda_weight(self.lambda_weight)
         return self._smooth and (weight is None or not weight.depends_on_scores)
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
+        """Validate the temperature and the lambda weight."""
         check_positive(self._temperature(), "temperature")
         resolve_lambda_weight(self.lambda_weight)
 
     def _temperature(self) -> float:
         return self.temperature
 
-    def _hessian_mode(self) -> int:
-        return _kernels.PAIR_HESSIAN_CURVATURE
+    def _hessian(self) -> PairHessian:
+        return PairHessian.CURVATURE
 
-    def _compute(
+    def _config(self, need_loss: bool) -> PairConfig:
+        weight = resolve_lambda_weight(self.lambda_weight)
+        lambda_kind, topn, gain = (
+            (LambdaKind.NONE, 0, Gain.LINEAR)
+            if weight is None
+            else weight.kernel_args()
+        )
+        return PairConfig(
+            pair=self._pair,
+            temperature=float(self._temperature()),
+            hessian=self._hessian(),
+            lambda_kind=lambda_kind,
+            topn=topn,
+            gain=gain,
+            need_loss=need_loss,
+        )
+
+    def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
+        """Pair sums of every group (see the class notes)."""
         n_rows = batch.scores.size
-        values, grad, hess = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows)
-        weight = resolve_lambda_weight(self.lambda_weight)
-        data = (batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-        outputs = (need_loss, values, grad, hess)
-        if weight is None and self._kind == _kernels.HINGE:
-            _pair_kernels.hinge_sorted(
-                *data, self._temperature(), self._hessian_mode(), *outputs
-            )
-        elif weight is None and self._kind == _kernels.SQUARED_ERROR:
-            _pair_kernels.squared_error_sums(*data, *outputs)
+        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
+        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
+        config = self._config(need_loss)
+        if config.lambda_kind == LambdaKind.NONE and self._pair == PairFunction.HINGE:
+            hinge_sorted(rows, config, out)
+        elif (
+            config.lambda_kind == LambdaKind.NONE
+            and self._pair == PairFunction.SQUARED_ERROR
+        ):
+            squared_error_sums(rows, need_loss, out)
         else:
-            lambda_args = (
-                (_kernels.NO_LAMBDA, 0, 0) if weight is None else weight.kernel_args()
-            )
-            _pair_kernels.all_pairs(
-                *data,
-                self._kind,
-                self._temperature(),
-                self._hessian_mode(),
-                *lambda_args,
-                need_loss,
-                numba.get_num_threads(),
-                values,
-                grad,
-                hess,
-            )
-        return values, grad, hess
+            pair_sums(rows, config, out)
+        hess = out.hess
+        if config.hessian == PairHessian.CONSTANT:
+            hess = constant_hessian(rows, config.temperature)
+        return out.loss, out.grad, hess
 
-    def _activation(self, batch: Batch) -> Array:
+    def compute_activation(self, batch: Batch) -> Array:
+        """Scores are the activation (identity)."""
         return batch.scores.copy()
 
 
@@ -152,10 +171,10 @@ class PairwiseHingeLoss(_PairwiseLoss):
     name = "pairwise_hinge"
     approx_hessian = True
     _smooth = False
-    _kind = _kernels.HINGE
-    _hessian_modes: ClassVar[dict[str, int]] = {
-        "active_pairs": _kernels.PAIR_HESSIAN_CURVATURE,
-        "constant": _kernels.PAIR_HESSIAN_CONSTANT,
+    _pair = PairFunction.HINGE
+    _hessians: ClassVar[dict[str, PairHessian]] = {
+        "active_pairs": PairHessian.CURVATURE,
+        "constant": PairHessian.CONSTANT,
     }
 
     def __init__(
@@ -169,12 +188,13 @@ class PairwiseHingeLoss(_PairwiseLoss):
         self.hessian = hessian
         self.lambda_weight = lambda_weight
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_choice(self.hessian, "hessian", self._hessian_modes)
+    def check_params(self) -> None:
+        """Validate the parameters."""
+        super().check_params()
+        check_choice(self.hessian, "hessian", self._hessians)
 
-    def _hessian_mode(self) -> int:
-        return self._hessian_modes[self.hessian]
+    def _hessian(self) -> PairHessian:
+        return self._hessians[self.hessian]
 
 
 class PairwiseLogisticLoss(_PairwiseLoss):
@@ -222,7 +242,7 @@ class PairwiseLogisticLoss(_PairwiseLoss):
     """
 
     name = "pairwise_logistic"
-    _kind = _kernels.LOGISTIC
+    _pair = PairFunction.LOGISTIC
 
     def __init__(
         self,
@@ -287,7 +307,7 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
 
     name = "pairwise_soft_zero_one"
     approx_hessian = True
-    _kind = _kernels.SOFT_ZERO_ONE
+    _pair = PairFunction.SOFT_ZERO_ONE
 
     def __init__(
         self,
@@ -341,7 +361,7 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     """
 
     name = "pairwise_mse"
-    _kind = _kernels.SQUARED_ERROR
+    _pair = PairFunction.SQUARED_ERROR
 
     def __init__(self, *, lambda_weight: str | LambdaWeight | None = None):
         self.lambda_weight = lambda_weight

@@ -56,9 +56,10 @@ class SigmoidCrossEntropyLoss(Loss):
     def __init__(self) -> None:
         pass
 
-    def _compute(
+    def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
+        """Per-row binary cross-entropy, gradient and hessian."""
         valid = batch.valid
         weights = np.where(valid, batch.weights, 0.0)
         labels = np.where(valid, batch.labels, 0.0)
@@ -70,5 +71,6 @@ class SigmoidCrossEntropyLoss(Loss):
         hess = weights * np.exp(log_p + log_1mp)
         return values, grad, hess
 
-    def _activation(self, batch: Batch) -> Array:
+    def compute_activation(self, batch: Batch) -> Array:
+        """Sigmoid of the scores."""
         return np.exp(log_sigmoid(batch.scores))

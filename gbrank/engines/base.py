@@ -1,18 +1,32 @@
-"""Shared core of the engine adapters: a loss bound to one engine.
+"""The engine interface: what gbrank needs from a boosting library.
 
-:mod:`gbrank.lightgbm` and :mod:`gbrank.xgboost` read labels, groups and weights
-from the engine's data objects and call these methods on flat arrays.
+An :class:`Engine` turns a gbrank loss into the library's objective and eval
+callables, maps gbrank's common booster settings (:class:`Settings`) to the
+library's parameters, trains (with a gbrank loss or, for comparisons, a native
+objective), predicts, reports importances, saves and loads models and trains on
+Dask. Every engine-specific line of gbrank lives in one module per engine
+(:mod:`gbrank.engines.lightgbm`, :mod:`gbrank.engines.xgboost`); estimators, the
+command line and the Dask estimators reach an engine only through the registry
+(:func:`gbrank.engines.get_engine`).
+
+The adapters' shared core is here too: :class:`LossAdapter` (a loss bound to an
+engine) and :class:`ObjectiveAdapter` (an objective with position-bias
+correction).
 """
 
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gbrank._groups import Groups
+from gbrank._params import Configured
 from gbrank.losses.base import Loss
 from gbrank.position import (
     LearnedPositionBias,
@@ -22,8 +36,171 @@ from gbrank.position import (
     resolve_position_bias,
 )
 
+Array = NDArray[np.float64]
 
-class LossAdapter:
+
+@dataclass(frozen=True)
+class Settings:
+    """Booster settings common to every engine (None: the engine's default)."""
+
+    n_estimators: int
+    learning_rate: float
+    max_depth: int | None = None
+    num_leaves: int | None = None
+    min_child_weight: float | None = None
+    subsample: float = 1.0
+    colsample_bytree: float = 1.0
+    reg_alpha: float | None = None
+    reg_lambda: float | None = None
+    random_state: int | None = None
+    n_jobs: int | None = None
+    n_classes: int | None = None
+    booster_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Rows of one data set as the engines get them (rows sorted by query)."""
+
+    X: Any
+    y: Array
+    groups: Groups | None
+    weights: Array | None = None
+    positions: NDArray[np.int64] | None = None
+
+
+@dataclass
+class Fitted:
+    """What an engine returns from training."""
+
+    booster: Any
+    best_iteration: int
+    evals_result: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+
+def drop_none(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` without the entries whose value is None."""
+    return {key: value for key, value in params.items() if value is not None}
+
+
+class Engine(ABC):
+    """A gradient-boosting library as gbrank uses it.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``gbrank.engines.get_engine(name)``).
+    native_objectives : tuple of str
+        The library's own ranking objectives, trained next to gbrank losses by
+        ``gbrank compare``.
+    compare_tree : dict
+        Tree settings of ``gbrank compare`` (keywords of :class:`Settings`).
+    """
+
+    name: ClassVar[str]
+    native_objectives: ClassVar[tuple[str, ...]]
+    compare_tree: ClassVar[dict[str, Any]]
+
+    def __repr__(self) -> str:
+        """``<Name>Engine()``."""
+        return f"{type(self).__name__}()"
+
+    # -- adapters ------------------------------------------------------------------
+
+    @abstractmethod
+    def objective(self, loss: Loss, **options: Any) -> Any:
+        """Return the custom objective for ``loss`` (options: positions, ...)."""
+
+    def sklearn_objective(self, loss: Loss) -> Any:
+        """Return the objective of the library's scikit-learn estimators."""
+        raise NotImplementedError(
+            f"{self.name} estimators take no custom ranking objective; use "
+            "gbrank.GBRankRegressor(backend=...) or the engine's training API."
+        )
+
+    @abstractmethod
+    def loss_metric(self, loss: Loss) -> Any:
+        """Return an eval callable reporting the loss value (lower is better)."""
+
+    @abstractmethod
+    def ranking_metric(
+        self, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
+    ) -> Any:
+        """Return an eval callable of a :mod:`gbrank.metrics` ranking metric."""
+
+    # -- training and models ---------------------------------------------------------
+
+    @abstractmethod
+    def params(self, settings: Settings) -> dict[str, Any]:
+        """Return the library's parameters for ``settings`` (no objective)."""
+
+    @abstractmethod
+    def train(
+        self,
+        objective: Loss | str,
+        settings: Settings,
+        train: TrainingSet,
+        valid: list[TrainingSet],
+        *,
+        metric: Any,
+        early_stopping_rounds: int | None = None,
+        position_bias: PositionBias | None = None,
+    ) -> Fitted:
+        """Train a booster with a gbrank loss or a native objective (by name).
+
+        Parameters
+        ----------
+        objective : Loss or str
+            A gbrank loss, or the name of one of the library's objectives.
+        settings : Settings
+        train : TrainingSet
+        valid : list of TrainingSet
+            Eval sets, recorded as ``valid_0``, ``valid_1``, ...
+        metric : callable
+            Eval callable of the eval sets (:meth:`ranking_metric` or
+            :meth:`loss_metric`); the first eval set's drives early stopping.
+        early_stopping_rounds : int, optional
+        position_bias : PositionBias, optional
+            Correction of the training rows' positions (gbrank losses only).
+
+        Returns
+        -------
+        Fitted
+        """
+
+    @abstractmethod
+    def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
+        """Raw scores, (n,) or (n, n_classes), of the first ``n_iterations`` rounds."""
+
+    @abstractmethod
+    def gain_importances(self, booster: Any) -> Array:
+        """Total split gain of each feature."""
+
+    @abstractmethod
+    def model_bytes(self, booster: Any, path: Path) -> bytes:
+        """Return the booster in the library's own file format (by ``path``)."""
+
+    @abstractmethod
+    def load_model(self, path: Path) -> Any:
+        """Load a booster saved from :meth:`model_bytes`."""
+
+    @abstractmethod
+    def train_dask(
+        self,
+        client: Any,
+        loss: Loss,
+        settings: Settings,
+        X: Any,
+        y: Any,
+        *,
+        group: Any = None,
+        qid: Any = None,
+        sample_weight: Any = None,
+    ) -> Fitted:
+        """Train on a Dask cluster (each query inside one partition)."""
+
+
+class LossAdapter(Configured):
     """A loss resolved for one engine (``loss.for_engine(engine)``).
 
     Parameters
@@ -48,20 +225,6 @@ class LossAdapter:
                 "use gbrank.get_loss(name) to build one."
             )
         self.loss = loss.for_engine(self.engine)
-
-    def __repr__(self) -> str:
-        """Adapter class name and the wrapped loss."""
-        return f"{type(self).__name__}({self.loss!r})"
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class wrapping equal losses."""
-        if type(other) is not type(self):
-            return NotImplemented
-        return bool(self.loss == other.loss)  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        """Hash of the class and the wrapped loss."""
-        return hash((type(self), self.loss))
 
     def _group_sizes(self, groups: Groups | None) -> NDArray[np.int64] | None:
         """Group sizes to pass to the loss (None for losses that need no groups)."""
@@ -167,26 +330,10 @@ class ObjectiveAdapter(LossAdapter):
         """Make the next call start the learned offsets from 0 again."""
         self._started = False
 
-    def __repr__(self) -> str:
-        """Adapter class name, the loss and a non-default position bias."""
-        extra = ""
-        if self.position_bias != LearnedPositionBias():
-            extra = f", position_bias={self.position_bias!r}"
-        if self.position is not None:
-            extra += f", position=<{self.position.size} rows>"
-        return f"{type(self).__name__}({self.loss!r}{extra})"
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.loss, self.position, self.position_bias)
-
-    def __eq__(self, other: object) -> bool:
-        """Equal when of the same class with equal loss, positions and settings."""
-        if type(other) is not type(self):
-            return NotImplemented
-        mine, theirs = self._fields(), other._fields()  # type: ignore[attr-defined]
-        return all(_same(a, b) for a, b in zip(mine, theirs, strict=True))
-
-    __hash__ = LossAdapter.__hash__
+    @classmethod
+    def _defaults(cls) -> dict[str, Any]:
+        # the stored default is the resolved object, LearnedPositionBias()
+        return {**super()._defaults(), "position_bias": LearnedPositionBias()}
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ObjectiveAdapter:
         """Copy that shares ``position_bias`` and starts its offsets afresh."""
@@ -244,11 +391,3 @@ class ObjectiveAdapter(LossAdapter):
         grad, hess = self._grad_hess(labels, scores, groups, weights)
         bias.update(positions, grad, hess)
         return grad, hess
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        if a is None or b is None:
-            return False
-        return bool(np.array_equal(a, b))
-    return bool(a == b)

@@ -1,0 +1,27 @@
+"""Numba kernels: the per-group work of every loss and metric, by family.
+
+- :mod:`~gbrank._kernels.listwise`: softmax-based losses and ListMLE;
+- :mod:`~gbrank._kernels.pairwise`: pair sums (all pairs, sorted hinge, O(n)
+  squared error) and lambda weights;
+- :mod:`~gbrank._kernels.metrics`: NDCG, MAP, MRR, precision;
+- :mod:`~gbrank._kernels.common`: stable argsort, valid rows, log-add-exp;
+- :mod:`~gbrank._kernels.threads`: the thread pool that runs them.
+
+Conventions shared by every kernel:
+
+- ``labels``, ``scores``, ``weights``: float64 arrays of shape (n_rows,); a
+  label < 0 marks an ignored row (it takes part in nothing);
+- ``offsets``: int64 group offsets; rows ``offsets[g]:offsets[g + 1]`` form
+  group g;
+- a kernel handles the groups ``first <= g < stop`` and writes into
+  caller-allocated output arrays that start at zero, touching only the rows
+  (and group slots) of its groups, so disjoint group ranges run concurrently;
+  kernels release the GIL (``nogil=True``) and :func:`threads.run_groups`
+  deals group ranges to a thread pool;
+- options travel in a small ``NamedTuple`` per family whose fields are typed
+  (``IntEnum`` members for choices), never as long positional lists;
+- ``need_loss``: when False (``grad_hess``) the loss value is not computed and
+  the loss output is left untouched.
+
+Every loss kernel has a plain-loop twin in ``tests/_oracles.py``.
+"""

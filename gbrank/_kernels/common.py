@@ -1,0 +1,110 @@
+"""Small numba helpers shared by the kernel families."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+_INSERTION_SORT_SIZE = 24
+
+
+@njit(cache=True, nogil=True)
+def argsort_descending(keys: Array, index: IntArray) -> IntArray:
+    """Sort ``index`` (int64 positions into ``keys``) by ``keys``, descending, stably.
+
+    Equal keys keep the order they have in ``index``. A merge sort with an
+    insertion sort for short runs; it compiles far faster than NumPy's
+    ``argsort(kind="mergesort")`` in numba. Returns the sorted positions (a new
+    array).
+    """
+    n = index.size
+    out = index.copy()
+    for lo in range(0, n, _INSERTION_SORT_SIZE):
+        hi = min(lo + _INSERTION_SORT_SIZE, n)
+        for i in range(lo + 1, hi):
+            item = out[i]
+            key = keys[item]
+            j = i - 1
+            while j >= lo and keys[out[j]] < key:
+                out[j + 1] = out[j]
+                j -= 1
+            out[j + 1] = item
+    if n <= _INSERTION_SORT_SIZE:
+        return out
+    spare = np.empty(n, dtype=np.int64)
+    width = _INSERTION_SORT_SIZE
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if keys[out[j]] > keys[out[i]]:
+                    spare[k] = out[j]
+                    j += 1
+                else:
+                    spare[k] = out[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                spare[k] = out[i]
+                i += 1
+                k += 1
+            while j < hi:
+                spare[k] = out[j]
+                j += 1
+                k += 1
+        out, spare = spare, out
+        width *= 2
+    return out
+
+
+@njit(cache=True, nogil=True)
+def valid_rows(labels: Array, start: int, stop: int) -> IntArray:
+    """Return the indices of the valid rows (label >= 0) of ``start:stop``."""
+    n_valid = 0
+    for i in range(start, stop):
+        if labels[i] >= 0:
+            n_valid += 1
+    rows = np.empty(n_valid, dtype=np.int64)
+    k = 0
+    for i in range(start, stop):
+        if labels[i] >= 0:
+            rows[k] = i
+            k += 1
+    return rows
+
+
+@njit(cache=True, nogil=True, inline="always")
+def logaddexp(a: float, b: float) -> float:
+    """``log(exp(a) + exp(b))`` without overflow; either may be -inf."""
+    if a == -np.inf:
+        return b
+    if b == -np.inf:
+        return a
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
+class Rows(NamedTuple):
+    """The flat inputs of a loss kernel (see the package conventions)."""
+
+    labels: NDArray[np.float64]
+    scores: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    offsets: NDArray[np.int64]
+
+
+class Terms(NamedTuple):
+    """The outputs of a loss kernel: unreduced loss, gradient and hessian."""
+
+    loss: NDArray[np.float64]
+    grad: NDArray[np.float64]
+    hess: NDArray[np.float64]

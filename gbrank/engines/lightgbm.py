@@ -1,0 +1,414 @@
+"""LightGBM: gbrank losses as custom objectives and eval functions, and the engine.
+
+Obtain the adapters from a loss (``loss.lgb_objective``,
+``loss.lgb_sklearn_objective``, ``loss.lgb_metric``) or build them from one. They
+are small picklable objects: LightGBM's scikit-learn wrapper trains on a copy of
+the objective. :class:`LightGBMEngine` is what the estimators, the command line
+and the Dask estimators use (``gbrank.engines.get_engine("lightgbm")``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from gbrank._groups import Groups, groups_from_sizes, make_groups
+from gbrank.engines.base import (
+    Engine,
+    Fitted,
+    LossAdapter,
+    ObjectiveAdapter,
+    Settings,
+    TrainingSet,
+    drop_none,
+)
+from gbrank.losses.base import Loss
+from gbrank.metrics import RankingMetric
+from gbrank.position import PositionBias
+
+Array = NDArray[np.float64]
+Dataset = lgb.Dataset
+
+
+def _fields(data: Dataset, n_rows: int) -> tuple[Array, Groups | None, Array | None]:
+    """Labels, groups (None: no query structure) and weights of a Dataset."""
+    group, weight = data.get_group(), data.get_weight()
+    return (
+        np.asarray(data.get_label(), dtype=np.float64),
+        None if group is None else groups_from_sizes(np.asarray(group), n_rows),
+        None if weight is None else np.asarray(weight, dtype=np.float64),
+    )
+
+
+class LightGBMObjective(ObjectiveAdapter):
+    """Custom objective for ``lightgbm.train({"objective": obj}, dtrain)``.
+
+    Labels, group sizes, weights and display positions come from the training
+    ``Dataset``. A ranking loss on a ``Dataset`` without ``group`` treats all rows
+    as one query; losses that need no groups (``needs_groups = False``) ignore
+    them.
+
+    Parameters
+    ----------
+    loss : Loss
+        The gbrank loss; stored as ``loss.for_engine("lightgbm")``.
+    position : array-like of int, shape (n_rows,), optional
+        Display position (1 = top) of every training row. Takes precedence over
+        the ``Dataset``'s ``position`` (see Notes).
+    position_bias : {"learned", "ipw"}, PositionBias or None, default None
+        Correction applied when there are positions: None or ``"learned"``
+        learns one score offset per position
+        (:class:`~gbrank.position.LearnedPositionBias`), ``"ipw"`` weights
+        clicked rows by ``1 / p(position)`` with ``p(k) = 1/k``; or an object of
+        :mod:`gbrank.position`, which holds the fitted offsets afterwards.
+
+    Attributes
+    ----------
+    position_bias : PositionBias
+    position_offsets_ : ndarray
+        Learned offsets of positions 1, 2, ... once trained (learned offsets).
+
+    Notes
+    -----
+    ``lgb.Dataset(..., position=pos)``: LightGBM keeps only a code per distinct
+    position, numbered 0, 1, 2, ... in order of first appearance in the rows,
+    and ``get_position()`` returns those codes. gbrank reads code ``c`` as
+    position ``c + 1``, which is exact when positions first appear in
+    increasing order (e.g. the first query lists positions 1, 2, 3, ... in
+    order). Otherwise pass ``position=`` here, which is always exact; IPW and
+    the reported offsets need the real positions, while learned offsets only
+    need rows of the same position to share a code.
+
+    ``lightgbm.train`` calls a deep copy of the objective; the copy shares
+    ``position_bias``, so read the offsets from the object you passed.
+    ``lightgbm.cv`` would make its folds share one set of offsets: use learned
+    offsets with ``lightgbm.train`` only.
+
+    Examples
+    --------
+    >>> import lightgbm as lgb
+    >>> import numpy as np
+    >>> import gbrank
+    >>> from gbrank.lightgbm import LightGBMObjective
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, size=60)
+    >>> position = np.tile(np.arange(1, 11), 6)
+    >>> obj = LightGBMObjective(gbrank.get_loss("sigmoid_cross_entropy"))
+    >>> dtrain = lgb.Dataset(X, y, position=position)
+    >>> params = {"objective": obj, "verbose": -1, "min_data_in_leaf": 5}
+    >>> booster = lgb.train(params, dtrain, num_boost_round=3)
+    >>> obj.position_offsets_.shape
+    (10,)
+    """
+
+    engine = "lightgbm"
+
+    def __call__(self, preds: Array, train_data: Dataset) -> tuple[Array, Array]:
+        """Gradient and hessian of the summed loss at ``preds``.
+
+        Parameters
+        ----------
+        preds : ndarray, shape (n_rows,) or (n_rows, n_classes)
+            Raw scores (2-D for multiclass boosters, as LightGBM >= 4 passes them).
+        train_data : lightgbm.Dataset
+            The constructed training set.
+
+        Returns
+        -------
+        grad, hess : ndarray of float64, shape of ``preds``
+        """
+        n_rows = np.shape(preds)[0]
+        labels, groups, weights = _fields(train_data, n_rows)
+        codes = train_data.get_position()
+        from_data = None if codes is None else np.asarray(codes, np.int64) + 1
+        positions = self._training_positions(from_data, n_rows)
+        return self._objective(labels, preds, groups, weights, positions)
+
+
+class LightGBMSklearnObjective(LossAdapter):
+    """Custom objective for LightGBM's scikit-learn estimators.
+
+    ``LGBMRanker(objective=loss.lgb_sklearn_objective)``: the wrapper counts the
+    parameters of ``__call__`` and passes ``group`` only to a 4-parameter callable,
+    which this is.
+
+    Parameters
+    ----------
+    loss : Loss
+        The gbrank loss; stored as ``loss.for_engine("lightgbm")``.
+    """
+
+    engine = "lightgbm"
+
+    def __call__(
+        self,
+        y_true: ArrayLike,
+        y_pred: Array,
+        weight: ArrayLike | None,
+        group: ArrayLike | None,
+    ) -> tuple[Array, Array]:
+        """Gradient and hessian of the summed loss at ``y_pred``.
+
+        Parameters
+        ----------
+        y_true : array-like, shape (n_rows,)
+            Labels (class ids for multiclass).
+        y_pred : ndarray, shape (n_rows,) or (n_rows, n_classes)
+            Raw scores.
+        weight : array-like of shape (n_rows,) or None
+            Sample weights.
+        group : array-like of int or None
+            Group sizes (``LGBMRanker``); None for classifiers and regressors.
+
+        Returns
+        -------
+        grad, hess : ndarray of float64, shape of ``y_pred``
+        """
+        n_rows = np.shape(y_pred)[0]
+        groups = None if group is None else groups_from_sizes(group, n_rows)
+        return self._grad_hess(y_true, y_pred, groups, weight)
+
+
+class LightGBMMetric(LossAdapter):
+    """Eval function (``feval``) reporting the loss value; lower is better.
+
+    Works in ``lightgbm.train(..., feval=metric)``, with early stopping and in
+    ``lightgbm.cv``. The value uses the loss's default reduction
+    (``reduction="auto"``) and the eval set's own groups and weights.
+
+    Parameters
+    ----------
+    loss : Loss
+        The gbrank loss; stored as ``loss.for_engine("lightgbm")``.
+    """
+
+    engine = "lightgbm"
+
+    def __call__(self, preds: Array, eval_data: Dataset) -> tuple[str, float, bool]:
+        """Loss value on an eval set.
+
+        Parameters
+        ----------
+        preds : ndarray, shape (n_rows,) or (n_rows, n_classes)
+            Raw scores of a booster trained with a custom objective.
+        eval_data : lightgbm.Dataset
+            The eval set.
+
+        Returns
+        -------
+        name : str
+            ``loss.name``.
+        value : float
+        is_higher_better : bool
+            Always False.
+        """
+        labels, groups, weights = _fields(eval_data, np.shape(preds)[0])
+        return self.loss.name, self._value(labels, preds, groups, weights), False
+
+
+class LightGBMEval(RankingMetric):
+    """LightGBM ``feval`` computing a ranking metric on an eval set's groups.
+
+    Parameters
+    ----------
+    metric : {"ndcg", "map", "mrr", "precision"}, default "ndcg"
+    k : int or None, default 10
+    no_relevant : float, default 1.0
+    """
+
+    def __call__(self, preds: ArrayLike, eval_data: Dataset) -> tuple[str, float, bool]:
+        """Return ``(name, value, True)``: higher is better."""
+        n_rows = np.shape(preds)[0]
+        labels, groups, _ = _fields(eval_data, n_rows)
+        return self.name, self.value(labels, preds, groups or make_groups(n_rows)), True
+
+
+# LightGBM's main parameter names (as :meth:`LightGBMEngine.params` writes them)
+# -> the names of its scikit-learn API, which lightgbm.dask takes
+_SKLEARN_NAMES = {
+    "bagging_fraction": "subsample",
+    "bagging_freq": "subsample_freq",
+    "feature_fraction": "colsample_bytree",
+    "lambda_l1": "reg_alpha",
+    "lambda_l2": "reg_lambda",
+    "seed": "random_state",
+    "min_sum_hessian_in_leaf": "min_child_weight",
+}
+
+
+class LightGBMEngine(Engine):
+    """``lightgbm.train`` with ``params["objective"] = loss.lgb_objective``."""
+
+    name = "lightgbm"
+    native_objectives = ("lambdarank", "rank_xendcg")
+    compare_tree: ClassVar[dict[str, Any]] = {
+        "num_leaves": 31,
+        "booster_params": {"min_data_in_leaf": 50},
+    }
+
+    def objective(self, loss: Loss, **options: Any) -> LightGBMObjective:
+        """``LightGBMObjective(loss, **options)``."""
+        return LightGBMObjective(loss, **options)
+
+    def sklearn_objective(self, loss: Loss) -> LightGBMSklearnObjective:
+        """``LightGBMSklearnObjective(loss)``, for ``LGBMRanker(objective=...)``."""
+        return LightGBMSklearnObjective(loss)
+
+    def loss_metric(self, loss: Loss) -> LightGBMMetric:
+        """``LightGBMMetric(loss)``."""
+        return LightGBMMetric(loss)
+
+    def ranking_metric(
+        self, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
+    ) -> LightGBMEval:
+        """``LightGBMEval(metric, k, no_relevant)``."""
+        return LightGBMEval(metric=metric, k=k, no_relevant=no_relevant)
+
+    def params(self, settings: Settings) -> dict[str, Any]:
+        """LightGBM parameters for ``settings``; ``booster_params`` come last."""
+        n_jobs = settings.n_jobs
+        params = drop_none(
+            {
+                "learning_rate": settings.learning_rate,
+                "max_depth": settings.max_depth,
+                "num_leaves": settings.num_leaves,
+                "min_sum_hessian_in_leaf": settings.min_child_weight,
+                "bagging_fraction": settings.subsample,
+                "bagging_freq": 1 if settings.subsample < 1 else 0,
+                "feature_fraction": settings.colsample_bytree,
+                "lambda_l1": settings.reg_alpha,
+                "lambda_l2": settings.reg_lambda,
+                "seed": settings.random_state,
+                "num_threads": None if n_jobs is None else max(n_jobs, 0),
+                "num_class": settings.n_classes,
+                "metric": "None",
+                "verbosity": -1,
+                # keep unsplittable features: with a custom objective LightGBM
+                # aborts when pre-filtering leaves no feature (tiny data sets)
+                "feature_pre_filter": False,
+            }
+        )
+        return {**params, **settings.booster_params}
+
+    def train(
+        self,
+        objective: Loss | str,
+        settings: Settings,
+        train: TrainingSet,
+        valid: list[TrainingSet],
+        *,
+        metric: Any,
+        early_stopping_rounds: int | None = None,
+        position_bias: PositionBias | None = None,
+    ) -> Fitted:
+        """Train with ``lightgbm.train`` (positions reach the objective directly)."""
+
+        def dataset(part: TrainingSet, reference: Any = None) -> Any:
+            group = None if part.groups is None else part.groups.sizes
+            return lgb.Dataset(
+                part.X, part.y, group=group, weight=part.weights, reference=reference
+            )
+
+        train_set = dataset(train)
+        valid_sets = [dataset(part, train_set) for part in valid]
+        evals_result: dict[str, dict[str, list[float]]] = {}
+        callbacks = [lgb.record_evaluation(evals_result)]
+        if early_stopping_rounds is not None:
+            callbacks.append(
+                lgb.early_stopping(
+                    early_stopping_rounds, first_metric_only=True, verbose=False
+                )
+            )
+        params = self.params(settings)
+        if isinstance(objective, str):
+            params["objective"] = objective
+        else:
+            positions: dict[str, Any] = {}
+            if train.positions is not None:
+                positions = {
+                    "position": train.positions,
+                    "position_bias": position_bias,
+                }
+            params["objective"] = LightGBMObjective(objective, **positions)
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round=settings.n_estimators,
+            valid_sets=valid_sets,
+            valid_names=[f"valid_{i}" for i in range(len(valid))],
+            feval=metric if valid else None,
+            callbacks=callbacks,
+        )
+        best = booster.best_iteration or booster.current_iteration()
+        return Fitted(booster, best, evals_result)
+
+    def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
+        """Raw scores, (n,) or (n, n_classes), using the first ``n_iterations``."""
+        return np.asarray(
+            booster.predict(X, raw_score=True, num_iteration=n_iterations)
+        )
+
+    def gain_importances(self, booster: Any) -> Array:
+        """Total split gain of each feature."""
+        return np.asarray(booster.feature_importance("gain"), dtype=np.float64)
+
+    def model_bytes(self, booster: Any, path: Path) -> bytes:
+        """LightGBM's text model format."""
+        return str(booster.model_to_string()).encode()
+
+    def load_model(self, path: Path) -> Any:
+        """``lightgbm.Booster(model_file=path)``."""
+        return lgb.Booster(model_file=str(path))
+
+    def dask_params(self, settings: Settings, loss: Loss) -> dict[str, Any]:
+        """Keyword arguments of ``lightgbm.dask.DaskLGBM*`` for ``settings``.
+
+        The objective is ``loss.lgb_sklearn_objective`` (4 parameters, so each
+        worker passes it the group sizes of its own rows); other parameters are
+        those of :meth:`params` under their scikit-learn names.
+        """
+        params = self.params(replace(settings, booster_params={}))
+        params.pop("num_threads", None)  # Dask sets threads per worker
+        kwargs = {_SKLEARN_NAMES.get(key, key): value for key, value in params.items()}
+        return {
+            **kwargs,
+            **settings.booster_params,
+            "objective": LightGBMSklearnObjective(loss),
+            "n_estimators": settings.n_estimators,
+        }
+
+    def train_dask(
+        self,
+        client: Any,
+        loss: Loss,
+        settings: Settings,
+        X: Any,
+        y: Any,
+        *,
+        group: Any = None,
+        qid: Any = None,
+        sample_weight: Any = None,
+    ) -> Fitted:
+        """``DaskLGBMRanker`` with ``group`` sizes per partition, else a regressor.
+
+        ``DaskLGBMClassifier`` would label-encode on each worker separately (a
+        worker missing a class breaks it): classifiers train as multi-output
+        regressors on labels encoded once, with ``num_class`` set.
+        """
+        from lightgbm.dask import DaskLGBMRanker, DaskLGBMRegressor
+
+        factory = DaskLGBMRanker if group is not None else DaskLGBMRegressor
+        model = factory(client=client, **self.dask_params(settings, loss))
+        extra = {} if group is None else {"group": group}
+        with warnings.catch_warnings():
+            # threads are set per worker by lightgbm.dask, as intended
+            warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
+            model.fit(X, y, sample_weight=sample_weight, **extra)
+        booster = model.booster_
+        return Fitted(booster, booster.current_iteration())
