@@ -120,11 +120,29 @@ class Run:
     curve: list[float] = field(default_factory=list)
     label_divisor: float | None = None
 
+    @property
+    def best_round(self) -> int:
+        """The 1-based round of the best validation NDCG@10 (the first, on ties)."""
+        return int(np.argmax(self.curve)) + 1
 
-def warm_up(loss: Loss) -> None:
-    """Compile the loss's numba kernels on a tiny list so fits time training only."""
+    @property
+    def best_score(self) -> float:
+        """The best validation NDCG@10 of any round."""
+        return float(np.max(self.curve))
+
+
+def warm_up(loss: Loss | None = None) -> None:
+    """Compile the numba kernels a fit will time, on a tiny list.
+
+    The ranking metrics always; with ``loss``, also the loss's booster step, so
+    that fits time training only.
+    """
     y = np.array([1.0, 0.0, 0.5, 0.0])
-    loss.grad_hess(y, np.array([0.1, 0.3, -0.2, 0.0]), group=[4])
+    scores = np.array([0.1, 0.3, -0.2, 0.0])
+    metrics.ndcg(y, scores, group=[4], k=2)
+    metrics.mean_average_precision(y, scores, group=[4])
+    if loss is not None:
+        loss.booster_grad_hess(y, scores, group=[4])
 
 
 def _training_set(data: RankingData, labels: Array | None = None) -> TrainingSet:
@@ -152,7 +170,7 @@ def fit(
     if isinstance(objective, Loss):
         check_ranking_loss(objective)
         labels, divisor = training_labels(objective, train.y)
-        warm_up(objective)
+    warm_up(objective if isinstance(objective, Loss) else None)
     start = time.perf_counter()
     fitted = backend.train(
         objective,
@@ -218,8 +236,12 @@ def compare(
 
 
 def leaderboard(runs: Sequence[Run]) -> tuple[list[str], list[list[str]], list[str]]:
-    """Header, rows and footnotes of the leaderboard table of ``runs``."""
-    header = ["engine", "objective", *METRIC_COLUMNS, "fit s"]
+    """Header, rows and footnotes of the leaderboard table of ``runs``.
+
+    The metric columns score the model after its last round; ``best ndcg@10``
+    is the best round's validation NDCG@10, with that round in brackets.
+    """
+    header = ["engine", "objective", *METRIC_COLUMNS, "best ndcg@10", "fit s"]
     rows, notes = [], []
     for run in runs:
         name = f"{run.objective} (native)" if run.native else run.objective
@@ -232,12 +254,22 @@ def leaderboard(runs: Sequence[Run]) -> tuple[list[str], list[list[str]], list[s
             if note not in notes:
                 notes.append(note)
         values = [f"{run.scores[column]:.4f}" for column in METRIC_COLUMNS]
-        rows.append([run.engine, name, *values, f"{run.fit_seconds:.2f}"])
+        best = f"{run.best_score:.4f} ({run.best_round})"
+        rows.append([run.engine, name, *values, best, f"{run.fit_seconds:.2f}"])
     return header, rows, notes
 
 
-def plot_curves(runs: Sequence[Run], path: str | Path) -> None:
-    """Save validation NDCG@10 per round, one panel per engine, to ``path``.
+def plot_curves(runs: Sequence[Run], path: str | Path, title: str = "") -> None:
+    """Save :func:`curves_figure` of ``runs`` to ``path``."""
+    curves_figure(runs, title).savefig(path, dpi=120)
+
+
+def curves_figure(runs: Sequence[Run], title: str = "") -> Any:
+    """Draw validation NDCG@10 per round, one panel per engine (a Figure).
+
+    An objective has the same colour in every panel (natives in black, dashed
+    and dotted); a dot marks each curve's best round. ``title`` names the data
+    and settings.
 
     Raises
     ------
@@ -245,23 +277,30 @@ def plot_curves(runs: Sequence[Run], path: str | Path) -> None:
         If matplotlib is not installed (``pip install "gbrank[plot]"``).
     """
     try:
+        from matplotlib import colormaps
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(
             "--plot needs matplotlib: pip install 'gbrank[plot]' (or matplotlib)."
         ) from error
     engines = list(dict.fromkeys(run.engine for run in runs))
-    figure = Figure(figsize=(6.5 * len(engines), 4.5), layout="constrained")
+    names = sorted({run.objective for run in runs if not run.native})
+    palette = colormaps["tab20"]
+    colours = {name: palette(i % palette.N) for i, name in enumerate(names)}
+    figure = Figure(figsize=(6.5 * len(engines), 5.0), layout="constrained")
     axes = figure.subplots(1, len(engines), squeeze=False, sharey=True)[0]
     for ax, engine in zip(axes, engines, strict=True):
-        for run in (run for run in runs if run.engine == engine):
+        for index, run in enumerate(r for r in runs if r.engine == engine):
             label = f"{run.objective} (native)" if run.native else run.objective
+            colour = "black" if run.native else colours[run.objective]
+            style = ("--", ":")[index % 2] if run.native else "-"
             rounds = np.arange(1, len(run.curve) + 1)
-            ax.plot(
-                rounds, run.curve, label=label, linestyle="--" if run.native else "-"
-            )
+            ax.plot(rounds, run.curve, label=label, color=colour, linestyle=style)
+            ax.plot(run.best_round, run.best_score, "o", color=colour, markersize=4)
         ax.set(title=engine, xlabel="boosting round", ylabel="validation NDCG@10")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    figure.savefig(path, dpi=120)
+    if title:
+        figure.suptitle(title, fontsize="medium")
+    return figure

@@ -271,12 +271,22 @@ def _compare_command(args: argparse.Namespace) -> int:
     runs = _compare.compare(losses, engines, settings, train, valid, report)
     header, rows, notes = _compare.leaderboard(runs)
     total = time.perf_counter() - start
-    print(f"\nvalidation metrics, best NDCG@10 first ({total:.0f} s in all):")
+    print(
+        f"\nvalidation metrics after the last round, sorted by NDCG@10; 'best': "
+        f"the best round's NDCG@10 (round) ({total:.0f} s in all):"
+    )
     _print_table(header, rows)
     for note in notes:
         print(note)
     if args.plot is not None:
-        _compare.plot_curves(runs, args.plot)
+        title = "; ".join(
+            [
+                _io.describe(train, "train " + train_name),
+                _io.describe(valid, "valid " + valid_name),
+                *(f"{e}: {_compare.describe_settings(settings[e])}" for e in engines),
+            ]
+        )
+        _compare.plot_curves(runs, args.plot, title.replace("; ", "\n"))
         print(f"curves saved to {args.plot}")
     return 0
 

@@ -17,10 +17,10 @@ import numpy as np
 import gbrank
 
 
-def lambda_matrix(labels, scores, lambda_weight):
+def lambda_matrix(labels, scores, lambda_weight, ideal_topn=None):
     """lam[i, j] of every pair of one group, from plain definitions: ranks count
     the valid rows scored higher (or equal and earlier), the ideal DCG sums the
-    sorted gains."""
+    sorted gains (its cutoff: the weight's topn, else ideal_topn, else none)."""
     n = len(labels)
     if lambda_weight is None:
         return np.ones((n, n))
@@ -52,7 +52,8 @@ def lambda_matrix(labels, scores, lambda_weight):
     )
     if isinstance(lambda_weight, gbrank.NDCGLambdaWeight):
         ideal = sorted((gains[i] for i in valid), reverse=True)
-        idcg = sum(g * discount(r + 1) for r, g in enumerate(ideal))
+        cut = params["topn"] or ideal_topn or n
+        idcg = sum(g / math.log2(r + 2) for r, g in enumerate(ideal[:cut]))
         lam = lam / idcg if idcg > 0 else lam * 0.0
     return lam
 
@@ -249,13 +250,12 @@ def apply(loss, labels, scores, weights, offsets):
     oracle = ORACLES[loss.name]
     if loss.is_multiclass:
         return oracle(labels, scores, weights)
+    # the booster step shapes booster_grad_hess only (see booster_step)
+    params = {k: v for k, v in loss.get_params().items() if k != "step"}
     values, grads, hesses = [], [], []
     for start, stop in itertools.pairwise(offsets):
         value, grad, hess = oracle(
-            labels[start:stop],
-            scores[start:stop],
-            weights[start:stop],
-            **loss.get_params(),
+            labels[start:stop], scores[start:stop], weights[start:stop], **params
         )
         values.append(np.atleast_1d(value))
         grads.append(grad)
@@ -364,3 +364,62 @@ ACTIVATIONS = {
 def activation(loss, scores, valid, offsets):
     """The final activation of ``loss`` from its definition (masked rows: 0)."""
     return ACTIVATIONS[loss.name](loss, scores, valid, offsets)
+
+
+def booster_step(loss, labels, scores, weights, group_index=0):
+    """``booster_grad_hess`` of a pairwise loss for one group under its PairStep,
+    from the definitions in gbrank.losses.steps, with plain loops: the pair set
+    (all, top-k by score, or the sampled partners), score and query
+    normalisation."""
+    from gbrank._kernels.pairwise import _draw
+
+    step = loss.resolved_step()
+    params = loss.get_params()
+    temperature = params.get("temperature", 1.0)
+    pair_function, every = DENSE_PAIR_FUNCTIONS[loss.name]
+    n = len(labels)
+    valid = [i for i in range(n) if labels[i] >= 0]
+    lam = lambda_matrix(labels, scores, params.get("lambda_weight"), step.topk)
+    by_score = sorted(valid, key=lambda i: (-scores[i], i))
+    by_label = sorted(valid, key=lambda i: (-labels[i], i))
+    pairs = []  # (credited i, partner j)
+    if step.topk is not None:
+        for a, i in enumerate(by_score[: step.topk]):
+            for j in by_score[a + 1 :]:
+                for hi, lo in ((i, j), (j, i)):
+                    if every or labels[hi] > labels[lo]:
+                        pairs.append((hi, lo))
+    elif step.pairs_per_row is not None:
+        for a, i in enumerate(by_label):
+            others = [j for j in by_label if labels[j] != labels[i]]
+            for t in range(step.pairs_per_row if others else 0):
+                j = others[_draw(step.seed, group_index, a, t, len(others))]
+                pairs.append((i, j) if every or labels[i] > labels[j] else (j, i))
+    else:
+        pairs = [
+            (i, j)
+            for i in valid
+            for j in valid
+            if i != j and (every or labels[i] > labels[j])
+        ]
+    spread = len({scores[i] for i in valid}) > 1
+    grad, hess, mass = np.zeros(n), np.zeros(n), 0.0
+    for i, j in pairs:
+        weight = weights[i] * lam[i, j]
+        if step.score_normalization and spread:
+            weight /= 0.01 + abs(scores[i] - scores[j])
+        _, slope, curvature = pair_function(
+            (scores[i] - scores[j]) / temperature, labels[i] - labels[j]
+        )
+        g = weight * float(slope) / temperature
+        grad[i] += g
+        grad[j] -= g
+        hess[i] += weight * float(curvature) / temperature**2
+        hess[j] += weight * float(curvature) / temperature**2
+        mass += 2 * abs(g)
+    if params.get("hessian") == "constant":
+        hess = np.where(labels >= 0, weights / temperature**2, 0.0)
+    if step.query_normalization and mass > 0:
+        factor = math.log2(1 + mass) / mass
+        grad, hess = grad * factor, hess * factor
+    return grad, hess

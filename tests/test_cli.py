@@ -19,7 +19,10 @@ from gbrank.datasets import load_sample, make_ranking
 from gbrank.engines import available_engines, get_engine
 
 FAST = ["--n-estimators", "3", "--n-jobs", "1"]
-ROW = re.compile(r"^(lightgbm|xgboost)\s+(\S+(?: \(native\))?(?: \*)?)\s+([\d. ]+)$")
+ROW = re.compile(
+    r"^(lightgbm|xgboost)\s+(\S+(?: \(native\))?(?: \*)?)\s+([\d. ]+?)"
+    r"\s+([\d.]+) \((\d+)\)\s+([\d.]+)$"
+)
 
 
 def run(capsys, *argv):
@@ -41,6 +44,10 @@ def leaderboard(out):
         match = ROW.match(line)
         if match:
             values = [float(v) for v in match.group(3).split()]
+            best, best_round = float(match.group(4)), int(match.group(5))
+            assert best >= values[3]  # the best round is at least the last
+            assert best_round >= 1
+            values.append(float(match.group(6)))  # fit seconds
             rows.append((match.group(1), match.group(2), values))
     return rows
 
@@ -357,3 +364,30 @@ def test_n_jobs_limits_the_kernel_threads_for_the_command_only(capsys, monkeypat
     assert code == 0
     assert seen == [1]
     assert gbrank.get_num_threads() == before
+
+
+def test_curves_share_colours_across_engines_and_mark_the_best_round():
+    pytest.importorskip("matplotlib")
+    runs = [
+        _compare.Run(engine, objective, native, 1.0, {}, curve)
+        for engine in ("lightgbm", "xgboost")
+        for objective, native, curve in (
+            ("softmax", False, [0.5, 0.7, 0.6]),
+            ("listnet", False, [0.4, 0.5, 0.55]),
+            ("native", True, [0.6, 0.6, 0.6]),
+        )
+    ]
+    figure = _compare.curves_figure(runs, "bundled sample; 3 rounds")
+    assert figure._suptitle.get_text() == "bundled sample; 3 rounds"
+    colours = {}
+    for ax in figure.axes:
+        lines = ax.get_lines()
+        curves = {line.get_label(): line for line in lines if len(line.get_xdata()) > 1}
+        dots = [line for line in lines if len(line.get_xdata()) == 1]
+        for label, line in curves.items():
+            colours.setdefault(label, line.get_color())
+            assert colours[label] == line.get_color()
+        assert [(d.get_xdata()[0], d.get_ydata()[0]) for d in dots] == [
+            (2, 0.7), (3, 0.55), (1, 0.6)
+        ]  # fmt: skip
+    assert len(set(colours.values())) == 3

@@ -4,6 +4,7 @@ hinge, O(n) squared error) against the all-pairs kernel."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import pickle
 
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank._kernels.pairwise import LARGE_GROUP
 from gbrank.losses import HESSIAN_FLOOR
+from gbrank.losses.steps import PairStep
 
 from . import _oracles
 from ._cases import PAIRWISE_LOSSES, make_case
@@ -254,3 +257,116 @@ def test_lambda_weighted_losses_pickle_compare_and_repr():
             [1.0, 0.0], [0.0, 0.0], reduction="sum"
         )
     )
+
+
+# -- booster steps: pair selection and normalisation --------------------------------
+
+STEPS = [
+    PairStep(topk=3),
+    PairStep(topk=1, score_normalization=True),
+    PairStep(pairs_per_row=2, seed=4),
+    PairStep(score_normalization=True, query_normalization=True),
+    PairStep(topk=5, score_normalization=True, query_normalization=True),
+    PairStep(pairs_per_row=3, query_normalization=True),
+]
+
+
+def assert_step_matches_the_oracle(loss, labels, scores, weights, sizes):
+    grad, hess = loss.booster_grad_hess(
+        labels, scores, group=sizes, sample_weight=weights
+    )
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    for g, (start, stop) in enumerate(itertools.pairwise(offsets)):
+        part = slice(start, stop)
+        expected = _oracles.booster_step(
+            loss, labels[part], scores[part], weights[part], g
+        )
+        np.testing.assert_allclose(grad[part], expected[0], rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(
+            hess[part], np.maximum(expected[1], HESSIAN_FLOOR), rtol=1e-10
+        )
+
+
+@pytest.mark.parametrize("step", STEPS, ids=repr)
+@pytest.mark.parametrize("lambda_weight", [None, "ndcg", "label_diff"])
+@pytest.mark.parametrize("name", PAIRWISE_LOSSES)
+def test_booster_steps_match_the_plain_loop_reference(name, lambda_weight, step):
+    loss = gbrank.get_loss(name, lambda_weight=lambda_weight, step=step)
+    case = make_case(loss, seed=5)
+    assert_step_matches_the_oracle(
+        loss, case.y_true, case.y_pred, case.sample_weight, case.group
+    )
+
+
+@pytest.mark.parametrize(
+    "step", [PairStep(topk=40), PairStep(pairs_per_row=3, seed=1)], ids=repr
+)
+def test_booster_steps_of_a_group_split_over_threads(step):
+    """A group of LARGE_GROUP rows or more is cut into ranges of positions."""
+    loss = gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg", step=step)
+    rng = np.random.default_rng(3)
+    n = LARGE_GROUP + 11
+    labels = rng.integers(0, 5, n).astype(float)
+    labels[rng.random(n) < 0.1] = -1.0
+    scores = rng.normal(size=n)
+    with gbrank._kernels.threads.num_threads(2):
+        assert_step_matches_the_oracle(
+            loss, labels, scores, rng.uniform(0.5, 2, n), np.array([n])
+        )
+
+
+def test_sampled_pairs_depend_on_the_seed_only():
+    rng = np.random.default_rng(0)
+    labels, scores = rng.integers(0, 4, 300).astype(float), rng.normal(size=300)
+
+    def step_of(seed, threads):
+        loss = gbrank.PairwiseLogisticLoss(step=PairStep(pairs_per_row=2, seed=seed))
+        with gbrank._kernels.threads.num_threads(threads):
+            return loss.booster_grad_hess(labels, scores, group=[100, 150, 50])
+
+    first = step_of(7, 1)
+    np.testing.assert_array_equal(first[0], step_of(7, 2)[0])
+    assert not np.array_equal(first[0], step_of(8, 1)[0])
+
+
+def test_steps_leave_the_loss_and_its_exact_gradient_alone():
+    case = make_case(gbrank.PairwiseLogisticLoss(), seed=2)
+    exact = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg", step="exact")
+    shaped = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg", step="lambdarank")
+    for method in ("loss", "grad_hess"):
+        np.testing.assert_array_equal(
+            getattr(shaped, method)(case.y_true, case.y_pred, **case.kwargs()),
+            getattr(exact, method)(case.y_true, case.y_pred, **case.kwargs()),
+        )
+    np.testing.assert_array_equal(
+        exact.booster_grad_hess(case.y_true, case.y_pred, **case.kwargs()),
+        exact.grad_hess(case.y_true, case.y_pred, **case.kwargs()),
+    )
+    assert not np.allclose(
+        shaped.booster_grad_hess(case.y_true, case.y_pred, **case.kwargs())[0],
+        exact.grad_hess(case.y_true, case.y_pred, **case.kwargs())[0],
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (PairStep(topk=0), "topk must be None or an integer >= 1"),
+        (PairStep(topk=2.5), "topk must be None or an integer >= 1"),
+        (PairStep(pairs_per_row=0), "pairs_per_row must be None or an integer"),
+        (PairStep(pairs_per_row=2, seed=-1), "seed must be an integer >= 0"),
+        (PairStep(pairs_per_row=2, seed="a"), "seed must be an integer >= 0"),
+        (PairStep(topk=3, pairs_per_row=2), "not both"),
+        (PairStep(query_normalization=1), "query_normalization must be True or"),
+        ("lightgbm", "step='lightgbm' is not supported"),
+    ],
+)
+def test_bad_steps_name_the_parameter(step, message):
+    loss = gbrank.PairwiseHingeLoss(step=step)
+    with pytest.raises(ValueError, match=message):
+        loss.booster_grad_hess([1.0, 0.0], [0.0, 1.0])
+
+
+def test_steps_belong_to_pairwise_losses():
+    with pytest.raises(ValueError, match="no parameter 'step'"):
+        gbrank.get_loss("softmax", step="lambdarank")

@@ -3,11 +3,40 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+import sys
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
+from numba.core import event
 from numpy.typing import NDArray
+
+
+class _CompileNotice(event.Listener):
+    """Say once on stderr that gbrank kernels are being compiled.
+
+    numba compiles a kernel on its first use and caches it on disk; loading
+    from the cache raises no compile event, so the notice appears only in a
+    fresh environment (or after an upgrade), before the wait.
+    """
+
+    said = False
+
+    def on_start(self, ev: Any) -> None:
+        dispatcher = ev.data["dispatcher"]
+        if self.said or not dispatcher.py_func.__module__.startswith("gbrank."):
+            return
+        type(self).said = True
+        sys.stderr.write(
+            "gbrank: compiling numba kernels (first use only, cached afterwards)\n"
+        )
+        sys.stderr.flush()
+
+    def on_end(self, ev: Any) -> None:
+        """Nothing to do when a compilation ends."""
+
+
+event.register("numba:compile", _CompileNotice())
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]

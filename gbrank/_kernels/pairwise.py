@@ -2,11 +2,13 @@
 
 Three algorithms, chosen by :mod:`gbrank.losses.pairwise`:
 
-- :func:`pair_sums`: every pair function and lambda weight, O(n²) per group of
-  n valid rows. Rows are sorted by label once so that the partners of a row
-  are one contiguous range (no per-pair label test); groups are dealt to the
-  threads, and a group of :data:`LARGE_GROUP` rows or more is itself cut into
-  ranges of its rows, each thread adding into its own accumulators.
+- :func:`pair_sums`: every pair function, lambda weight and pair selection:
+  all pairs, O(n²) per group of n valid rows (rows sorted by label once, so
+  that the partners of a row are one contiguous range); the pairs with a row in
+  the current top k, O(n k); or a fixed number of sampled partners per row,
+  O(n). Groups are dealt to the threads, and a group of :data:`LARGE_GROUP`
+  rows or more is itself cut into ranges of positions, each thread adding
+  into its own accumulators.
 - :func:`hinge_sorted`: the hinge without lambda weights, O(n log n) per group.
   After one sort by score, a row's active partners (``d < 1``) are a prefix of
   that order; two sweeps keep running Fenwick trees over label ranks.
@@ -75,6 +77,14 @@ class Gain(IntEnum):
     LINEAR = 1  # y
 
 
+class PairSelection(IntEnum):
+    """Which pairs of a group count."""
+
+    ALL = 0  # every pair whose labels differ (every ordered pair: SQUARED_ERROR)
+    TOPK = 1  # pairs with at least one row in the current top k by score
+    SAMPLED = 2  # each row with a fixed number of random partners of other labels
+
+
 class PairConfig(NamedTuple):
     """Options of the pairwise kernels.
 
@@ -90,6 +100,19 @@ class PairConfig(NamedTuple):
     gain : Gain
     need_loss : bool
         Whether to compute the loss values.
+    selection : PairSelection
+    topk : int
+        The cutoff of ``PairSelection.TOPK``; also the cutoff of the ideal DCG
+        of NDCG weights without ``topn`` (as LightGBM's ``lambdarank``).
+    pairs_per_row : int
+        Partners drawn per row by ``PairSelection.SAMPLED``.
+    seed : int
+        Seed of the draws (a counter-based hash of seed, group, row and draw:
+        the same pairs whatever the threads).
+    score_normalization : bool
+        Divide each pair's weight by ``0.01 + |s_i - s_j|`` (in a group whose
+        scores are not all equal), as LightGBM's ``lambdarank_norm`` and
+        XGBoost's ``lambdarank_score_normalization``.
     """
 
     pair: PairFunction
@@ -99,10 +122,16 @@ class PairConfig(NamedTuple):
     topn: int
     gain: Gain
     need_loss: bool
+    selection: PairSelection = PairSelection.ALL
+    topk: int = 0
+    pairs_per_row: int = 0
+    seed: int = 0
+    score_normalization: bool = False
 
 
-PairSetup = tuple[IntArray, IntArray, Array, Array, float]
-"""What :func:`pair_setup` returns for a group: order, lower, gain, discount, scale."""
+PairSetup = tuple[int, IntArray, IntArray, IntArray, Array, Array, float, bool]
+"""What :func:`pair_setup` returns for a group: group, order, upper, lower, gain,
+discount, scale, score-normalised."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -145,11 +174,11 @@ def _lambda_terms(
 ) -> float:
     """Gains and rank discounts of a group's valid rows (in ``order``).
 
-    ``order`` holds the valid rows sorted by label, descending, ties by row.
     Ranks come from the scores, descending, ties broken by row order (a stable
     sort); a rank past ``config.topn`` (when > 0) has discount 0. Returns the
     factor every pair weight of the group is multiplied by: 1, or 1 / ideal DCG
-    for NDCG (0 when the ideal DCG is 0).
+    for NDCG (0 when the ideal DCG is 0), the ideal DCG cut at ``topn``, else at
+    ``topk`` with top-k pairs, else over the whole list.
     """
     n_valid = order.size
     for k in range(n_valid):
@@ -170,91 +199,246 @@ def _lambda_terms(
         )
     if config.lambda_kind == LambdaKind.DCG:
         return 1.0
+    if config.topn <= 0 and config.selection == PairSelection.TOPK:
+        cutoff = min(config.topk, n_valid)
+    ideal_gains = gain_out[argsort_descending(gain_out, np.arange(n_valid))]
     ideal = 0.0
-    for rank in range(cutoff):  # gains are in label order, descending
-        ideal += gain_out[rank] / math.log2(rank + 2.0)
+    for rank in range(cutoff):
+        ideal += ideal_gains[rank] / math.log2(rank + 2.0)
     return 1.0 / ideal if ideal > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
-def pair_setup(
-    labels: Array, scores: Array, start: int, end: int, config: PairConfig
-) -> PairSetup:
-    """Sort a group's valid rows by label; lambda terms; each row's partners.
+def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
+    """Order a group's valid rows; lambda terms; each row's label bucket.
 
-    Returns ``order`` (valid rows by label, descending, ties by row), ``lower``
-    (``lower[a]``: the first position whose label is strictly below the label
-    at position a; the partners of position a are ``lower[a]:``), and the
-    gains, discounts and group factor of the lambda weights (empty without).
+    ``order``: the valid rows by score (``TOPK``) or by label (otherwise),
+    descending, ties by row. With label order, the rows of position a's label
+    are positions ``upper[a]:lower[a]`` (partners with a lower label:
+    ``lower[a]:``). Also returns the gains, discounts and group factor of the
+    lambda weights (empty without) and whether score normalisation applies (the
+    group's scores are not all equal).
     """
-    order = argsort_descending(labels, valid_rows(labels, start, end))
+    labels, scores, _, offsets = rows
+    valid = valid_rows(labels, offsets[group], offsets[group + 1])
+    by_score = config.selection == PairSelection.TOPK
+    order = argsort_descending(scores if by_score else labels, valid)
     n_valid = order.size
-    lower = np.empty(n_valid, dtype=np.int64)
-    k = n_valid
-    for m in range(n_valid - 1, -1, -1):
-        if m + 1 < n_valid and labels[order[m]] != labels[order[m + 1]]:
-            k = m + 1
-        lower[m] = k
-    weighted = config.lambda_kind != LambdaKind.NONE
-    gain = np.zeros(n_valid if weighted else 0)
-    discount = np.zeros(n_valid if weighted else 0)
+    upper = np.empty(0 if by_score else n_valid, dtype=np.int64)
+    lower = np.empty(0 if by_score else n_valid, dtype=np.int64)
+    if not by_score:
+        k = n_valid
+        for m in range(n_valid - 1, -1, -1):
+            if m + 1 < n_valid and labels[order[m]] != labels[order[m + 1]]:
+                k = m + 1
+            lower[m] = k
+        k = 0
+        for m in range(n_valid):
+            if m > 0 and labels[order[m]] != labels[order[m - 1]]:
+                k = m
+            upper[m] = k
+    gain = np.zeros(n_valid)  # read (and unused) without lambda weights
+    discount = np.zeros(n_valid)
     scale = 1.0
-    if weighted:
+    if config.lambda_kind != LambdaKind.NONE:
         scale = _lambda_terms(labels, scores, order, config, gain, discount)
-    return order, lower, gain, discount, scale
+    normalized = False
+    if config.score_normalization and n_valid > 1:
+        top = scores[order[0]]
+        for m in range(n_valid):
+            normalized = normalized or scores[order[m]] != top
+    return group, order, upper, lower, gain, discount, scale, normalized
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _draw(seed: int, group: int, position: int, draw: int, size: int) -> int:
+    """Draw a uniform integer in ``[0, size)`` from a hash of its coordinates."""
+    x = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= np.uint64(group) * np.uint64(0xC2B2AE3D27D4EB4F)
+    x ^= np.uint64(position) * np.uint64(0x165667B19E3779F9)
+    x ^= np.uint64(draw) * np.uint64(0x27D4EB2F165667C5)
+    x ^= x >> np.uint64(30)  # splitmix64's finaliser
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return int(np.int64(x % np.uint64(size)))  # int64: unsigned mixes to float
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lambda(
+    gain_a: float,
+    gain_b: float,
+    discount_a: float,
+    discount_b: float,
+    scale: float,
+    kind: LambdaKind,
+) -> float:
+    """Return the lambda weight of a pair from its rows' terms (1 without).
+
+    Scalars, not arrays: an array argument costs reference counting per pair.
+    """
+    if kind == LambdaKind.NONE:
+        return 1.0
+    weight = scale * abs(gain_a - gain_b)
+    if kind != LambdaKind.LABEL_DIFF:
+        weight *= abs(discount_a - discount_b)
+    return weight
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pair(
+    weight: float,
+    difference: float,
+    label_difference: float,
+    normalized: bool,
+    config: PairConfig,
+) -> tuple[float, float, float]:
+    """Return the loss, gradient and curvature terms of one pair.
+
+    ``weight`` is the credited (higher-labelled) row's weight times the lambda
+    weight, ``difference`` its score minus the partner's. The gradient term is
+    added to the credited row and subtracted from the partner; the curvature
+    term is added to both (0 unless ``PairHessian.CURVATURE``).
+    """
+    if normalized:
+        weight /= 0.01 + abs(difference)
+    value, slope, curve = _pair_terms(
+        config.pair, difference / config.temperature, label_difference, config.need_loss
+    )
+    inv_temperature = 1.0 / config.temperature
+    h = 0.0
+    if config.hessian == PairHessian.CURVATURE:
+        h = weight * curve * inv_temperature * inv_temperature
+    return weight * value, weight * slope * inv_temperature, h
 
 
 @njit(cache=True, nogil=True)
 def pair_positions(
     rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
-) -> None:
-    """Add the pairs whose higher row sits at positions ``first <= a < stop``.
+) -> float:
+    """Add the pairs of the positions ``first <= a < stop``; return their mass.
 
-    Positions index ``setup``'s ``order``; results are added to the
-    position-indexed accumulators ``acc`` (:class:`~gbrank._kernels.common.Terms`).
+    ``ALL``: the pairs whose higher row sits at a (every ordered pair credited
+    to a for ``SQUARED_ERROR``). ``TOPK``: the pairs of a (among the top k) with
+    the rows ranked below it. ``SAMPLED``: ``pairs_per_row`` pairs of a with
+    partners of another label, drawn uniformly with replacement. Positions index
+    ``setup``'s order; results go to the position-indexed accumulators ``acc``
+    (:class:`~gbrank._kernels.common.Terms`). The mass is the sum of ``2 |g|``
+    over the pairs (the ``S`` of query normalisation). Row a's sums are kept in
+    registers; only the partners' entries are written per pair.
     """
     labels, scores, weights, _ = rows
-    order, lower, gain, discount, scale = setup
+    group, order, upper, lower, gain, discount, scale, normalized = setup
+    kind = config.lambda_kind
     n_valid = order.size
-    all_pairs = config.pair == PairFunction.SQUARED_ERROR
-    weighted = config.lambda_kind != LambdaKind.NONE
-    rank_based = weighted and config.lambda_kind != LambdaKind.LABEL_DIFF
-    curvature = config.hessian == PairHessian.CURVATURE
-    inv_temperature = 1.0 / config.temperature
-    inv_t2 = inv_temperature * inv_temperature
+    every = config.pair == PairFunction.SQUARED_ERROR
+    mass = 0.0
     for a in range(first, stop):
         i = order[a]
-        y_i = labels[i]
-        s_i = scores[i]
-        w_i = weights[i]
-        value_i = 0.0
-        grad_i = 0.0
-        hess_i = 0.0
-        begin = 0 if all_pairs else lower[a]
-        for b in range(begin, n_valid):
-            if all_pairs and b == a:
-                continue
-            j = order[b]
-            pair_weight = w_i
-            if weighted:
-                pair_weight *= scale * abs(gain[a] - gain[b])
-                if rank_based:
-                    pair_weight *= abs(discount[a] - discount[b])
-            d = (s_i - scores[j]) / config.temperature
-            value, slope, curve = _pair_terms(
-                config.pair, d, y_i - labels[j], config.need_loss
-            )
-            value_i += pair_weight * value
-            g = pair_weight * slope * inv_temperature
-            grad_i += g
-            acc.grad[b] -= g
-            if curvature:
-                h = pair_weight * curve * inv_t2
-                hess_i += h
+        y_a, s_a, w_a = labels[i], scores[i], weights[i]
+        value_a = 0.0
+        grad_a = 0.0
+        hess_a = 0.0
+        if config.selection == PairSelection.ALL:
+            for b in range(0 if every else lower[a], n_valid):
+                if every and b == a:
+                    continue
+                j = order[b]
+                value, g, h = _pair(
+                    w_a
+                    * _lambda(gain[a], gain[b], discount[a], discount[b], scale, kind),
+                    s_a - scores[j],
+                    y_a - labels[j],
+                    normalized,
+                    config,
+                )
+                value_a += value
+                grad_a += g
+                acc.grad[b] -= g
+                hess_a += h
                 acc.hess[b] += h
-        acc.loss[a] += value_i
-        acc.grad[a] += grad_i
-        acc.hess[a] += hess_i
+                mass += abs(g)
+        elif config.selection == PairSelection.TOPK:
+            for b in range(a + 1, n_valid):
+                j = order[b]
+                y_b, s_b = labels[j], scores[j]
+                if every or y_a > y_b:  # a credited
+                    value, g, h = _pair(
+                        w_a
+                        * _lambda(
+                            gain[a], gain[b], discount[a], discount[b], scale, kind
+                        ),
+                        s_a - s_b,
+                        y_a - y_b,
+                        normalized,
+                        config,
+                    )
+                    value_a += value
+                    grad_a += g
+                    acc.grad[b] -= g
+                    hess_a += h
+                    acc.hess[b] += h
+                    mass += abs(g)
+                if every or y_b > y_a:  # b credited
+                    value, g, h = _pair(
+                        weights[j]
+                        * _lambda(
+                            gain[b], gain[a], discount[b], discount[a], scale, kind
+                        ),
+                        s_b - s_a,
+                        y_b - y_a,
+                        normalized,
+                        config,
+                    )
+                    acc.loss[b] += value
+                    acc.grad[b] += g
+                    grad_a -= g
+                    acc.hess[b] += h
+                    hess_a += h
+                    mass += abs(g)
+        else:  # SAMPLED
+            own = lower[a] - upper[a]
+            for t in range(config.pairs_per_row if own < n_valid else 0):
+                b = _draw(config.seed, group, a, t, n_valid - own)
+                if b >= upper[a]:  # skip the rows of a's own label
+                    b += own
+                j = order[b]
+                if every or b >= lower[a]:  # a credited
+                    value, g, h = _pair(
+                        w_a
+                        * _lambda(
+                            gain[a], gain[b], discount[a], discount[b], scale, kind
+                        ),
+                        s_a - scores[j],
+                        y_a - labels[j],
+                        normalized,
+                        config,
+                    )
+                    value_a += value
+                    grad_a += g
+                    acc.grad[b] -= g
+                else:  # b has the higher label
+                    value, g, h = _pair(
+                        weights[j]
+                        * _lambda(
+                            gain[b], gain[a], discount[b], discount[a], scale, kind
+                        ),
+                        scores[j] - s_a,
+                        labels[j] - y_a,
+                        normalized,
+                        config,
+                    )
+                    acc.loss[b] += value
+                    acc.grad[b] += g
+                    grad_a -= g
+                hess_a += h
+                acc.hess[b] += h
+                mass += abs(g)
+        acc.loss[a] += value_a
+        acc.grad[a] += grad_a
+        acc.hess[a] += hess_a
+    return 2.0 * mass
 
 
 @njit(cache=True, nogil=True)
@@ -266,66 +450,114 @@ def scatter(order: IntArray, acc: Terms, out: Terms) -> None:
         out.hess[order[a]] += acc.hess[a]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _positions(setup: PairSetup, config: PairConfig) -> int:
+    """Return the number of positions that own pairs (the top k with ``TOPK``)."""
+    n_valid = setup[1].size
+    if config.selection == PairSelection.TOPK:
+        return min(config.topk, n_valid)
+    return n_valid
+
+
 @njit(cache=True, nogil=True)
 def pair_groups(
-    first: int, stop: int, rows: Rows, config: PairConfig, out: Terms
+    first: int,
+    stop: int,
+    rows: Rows,
+    config: PairConfig,
+    out: Terms,
+    mass_out: Array,
 ) -> None:
-    """All pairs of the groups ``first <= g < stop`` below ``LARGE_GROUP`` rows."""
-    labels, scores, _, offsets = rows
+    """Sum the pairs of the groups ``first <= g < stop`` below ``LARGE_GROUP`` rows."""
+    offsets = rows.offsets
     for g in range(first, stop):
         if offsets[g + 1] - offsets[g] >= LARGE_GROUP:
             continue
-        setup = pair_setup(labels, scores, offsets[g], offsets[g + 1], config)
-        n_valid = setup[0].size
+        setup = pair_setup(rows, g, config)
+        n_valid = setup[1].size
         acc = Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))
-        pair_positions(rows, setup, 0, n_valid, config, acc)
-        scatter(setup[0], acc, out)
+        mass_out[g] = pair_positions(
+            rows, setup, 0, _positions(setup, config), config, acc
+        )
+        scatter(setup[1], acc, out)
 
 
-def _large_group(rows: Rows, group: int, config: PairConfig, out: Terms) -> None:
-    """All pairs of one big group, its rows cut into ranges over the threads."""
-    start, end = int(rows.offsets[group]), int(rows.offsets[group + 1])
-    setup = pair_setup(rows.labels, rows.scores, start, end, config)
-    order, lower = setup[0], setup[1]
+def _large_group(
+    rows: Rows, group: int, config: PairConfig, out: Terms, mass_out: Array
+) -> None:
+    """Sum the pairs of one big group, its positions cut into thread ranges."""
+    setup = pair_setup(rows, group, config)
+    order, lower = setup[1], setup[3]
     n_valid = order.size
-    # cost of position a: its partners lower[a]: (all rows for the squared error)
-    partners = n_valid - (0 if config.pair == PairFunction.SQUARED_ERROR else lower)
-    cost = np.cumsum(np.broadcast_to(partners, (n_valid,)) * PAIR_NS)
+    n_positions = _positions(setup, config)
+    if config.selection == PairSelection.TOPK:
+        partners = n_valid - np.arange(1, n_positions + 1)
+    elif config.selection == PairSelection.SAMPLED:
+        partners = np.full(n_positions, config.pairs_per_row)
+    elif config.pair == PairFunction.SQUARED_ERROR:
+        partners = np.full(n_positions, n_valid)
+    else:
+        partners = n_valid - lower
+    cost = np.cumsum(partners * PAIR_NS)
     n_chunks = max(int(cost[-1] // CHUNK_NS), get_num_threads(), 1)
     targets = cost[-1] * np.arange(1, n_chunks) / n_chunks
-    bounds = np.unique(np.concatenate(([0], np.searchsorted(cost, targets), [n_valid])))
+    bounds = np.unique(
+        np.concatenate(([0], np.searchsorted(cost, targets), [n_positions]))
+    )
+    n_workers = min(get_num_threads(), bounds.size - 1)
     accumulators = [
         Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))
-        for _ in range(min(get_num_threads(), bounds.size - 1))
+        for _ in range(n_workers)
     ]
+    masses = np.zeros(bounds.size - 1)
 
     def work(worker: int, chunk: int) -> None:
         first, stop = int(bounds[chunk]), int(bounds[chunk + 1])
-        pair_positions(rows, setup, first, stop, config, accumulators[worker])
+        masses[chunk] = pair_positions(
+            rows, setup, first, stop, config, accumulators[worker]
+        )
 
     run_chunks(work, bounds.size - 1)
     for acc in accumulators:
         scatter(order, acc, out)
+    mass_out[group] = masses.sum()
 
 
-def pair_sums(rows: Rows, config: PairConfig, out: Terms) -> None:
-    """All ordered pairs (i, j) of every group with ``labels[i] > labels[j]``.
+def pair_sums(rows: Rows, config: PairConfig, out: Terms) -> Array:
+    """Sum the pair terms of every group; return each group's pair mass.
 
-    For ``SQUARED_ERROR`` every ordered pair of distinct valid rows counts, label
-    ties included. The pair loss ``lambda_ij * weights[i] * f(d)`` with
+    With ``PairSelection.ALL``, the ordered pairs (i, j) with ``labels[i] >
+    labels[j]`` (for ``SQUARED_ERROR`` every ordered pair of distinct valid
+    rows, label ties included); the other selections are described in
+    :class:`PairSelection`. The pair loss ``lambda_ij * weights[i] * f(d)`` with
     ``d = (s_i - s_j) / temperature`` is credited to row i (keras_rs: the
-    higher-labelled item carries the pair). The lambda weight (1 without one) is
-    computed from the current ranks and is a constant of the gradient. With
-    ``PairHessian.CONSTANT`` the hessian is left at 0 (the caller sets it).
+    higher-labelled item carries the pair). The lambda weight (1 without one)
+    and the score normalisation are computed from the current scores and are
+    constants of the gradient. With ``PairHessian.CONSTANT`` the hessian is left
+    at 0 (the caller sets it).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_groups,)
+        ``S``, the sum over each group's pairs of twice the absolute pair
+        gradient (what LightGBM's and XGBoost's query normalisation use).
     """
     sizes = np.diff(rows.offsets).astype(np.float64)
     large = sizes >= LARGE_GROUP
+    if config.selection == PairSelection.TOPK:
+        cost = sizes * np.minimum(sizes, config.topk) * PAIR_NS
+    elif config.selection == PairSelection.SAMPLED:
+        cost = sizes * config.pairs_per_row * PAIR_NS
+    else:
+        cost = sizes * sizes * PAIR_NS
+    mass = np.zeros(sizes.size)
     run_groups(
-        lambda first, stop: pair_groups(first, stop, rows, config, out),
-        np.where(large, 0.0, sizes * sizes * PAIR_NS),
+        lambda first, stop: pair_groups(first, stop, rows, config, out, mass),
+        np.where(large, 0.0, cost),
     )
     for group in np.flatnonzero(large):
-        _large_group(rows, int(group), config, out)
+        _large_group(rows, int(group), config, out, mass)
+    return mass
 
 
 @njit(cache=True, nogil=True, inline="always")

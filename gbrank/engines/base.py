@@ -239,8 +239,8 @@ class LossAdapter(Configured):
         groups: Groups | None,
         weights: ArrayLike | None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Gradient and hessian of the summed loss, shaped like ``preds``."""
-        return self.loss.grad_hess(
+        """Return the loss's booster gradient and hessian, shaped like ``preds``."""
+        return self.loss.booster_grad_hess(
             labels, preds, group=self._group_sizes(groups), sample_weight=weights
         )
 

@@ -201,9 +201,35 @@ class Loss(Parameters):
         """
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
         _, grad, hess = self.compute(batch, need_loss=False)
-        hess = np.maximum(hess, HESSIAN_FLOOR)
-        shape = np.shape(y_pred)
-        return grad.reshape(shape), hess.reshape(shape)
+        return _shaped(grad, hess, np.shape(y_pred))
+
+    def booster_grad_hess(
+        self,
+        y_true: ArrayLike | dict[str, ArrayLike],
+        y_pred: ArrayLike,
+        *,
+        group: ArrayLike | None = None,
+        qid: ArrayLike | None = None,
+        sample_weight: ArrayLike | float | None = None,
+        mask: ArrayLike | None = None,
+    ) -> tuple[Array, Array]:
+        """Gradient and hessian handed to the boosters: the loss's Newton step.
+
+        The engine adapters (``loss.lgb_objective``, ``loss.xgb_objective``, the
+        estimators) call this. It equals :meth:`grad_hess` unless the loss's
+        booster parameters (documented per loss: pair selection, normalisation,
+        curvature) shape the step; :meth:`loss` and :meth:`grad_hess` stay the
+        neural twin's value and its derivative. Parameters are those of
+        :meth:`loss`.
+
+        Returns
+        -------
+        grad, hess : ndarray of float64, shape of ``y_pred``
+            Finite; the hessian is floored at ``HESSIAN_FLOOR``.
+        """
+        batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
+        grad, hess = self.compute_booster(batch)
+        return _shaped(grad, hess, np.shape(y_pred))
 
     def activation(
         self,
@@ -310,6 +336,14 @@ class Loss(Parameters):
             f"{type(self).__name__} must implement compute(batch, need_loss)."
         )
 
+    def compute_booster(self, batch: Batch) -> tuple[Array, Array]:
+        """Return the gradient and hessian of the booster's step (unfloored).
+
+        By default the exact ones, :meth:`compute` without the loss values.
+        """
+        _, grad, hess = self.compute(batch, need_loss=False)
+        return grad, hess
+
     def compute_activation(self, batch: Batch) -> Array:
         """Return the final activation of ``batch.scores`` (same shape)."""
         raise NotImplementedError(
@@ -380,6 +414,11 @@ class Loss(Parameters):
             check_label_range(flat_labels, *self.label_bounds, self.name)
         weights, weight_sum = _row_weights(sample_weight, labels.shape, layout)
         return Batch(flat_labels, scores.ravel(), weights, groups, layout, weight_sum)
+
+
+def _shaped(grad: Array, hess: Array, shape: tuple[int, ...]) -> tuple[Array, Array]:
+    """Gradient and floored hessian in the shape of the scores."""
+    return grad.reshape(shape), np.maximum(hess, HESSIAN_FLOOR).reshape(shape)
 
 
 def _row_weights(

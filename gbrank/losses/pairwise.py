@@ -38,6 +38,7 @@ from gbrank._kernels.pairwise import (
     PairConfig,
     PairFunction,
     PairHessian,
+    PairSelection,
     constant_hessian,
     hinge_sorted,
     pair_sums,
@@ -46,6 +47,10 @@ from gbrank._kernels.pairwise import (
 from gbrank._validation import check_choice, check_positive
 from gbrank.losses.base import Array, Batch, Loss
 from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
+from gbrank.losses.steps import EXACT, LAMBDARANK, PairStep
+
+STEPS = {"exact": EXACT, "lambdarank": LAMBDARANK}
+"""Named booster steps (``"auto"`` is each loss's own default)."""
 
 
 class _PairwiseLoss(Loss):
@@ -53,8 +58,10 @@ class _PairwiseLoss(Loss):
 
     _pair: ClassVar[PairFunction]
     _smooth: ClassVar[bool] = True
+    _auto_step: ClassVar[PairStep] = EXACT
     temperature: float
     lambda_weight: str | LambdaWeight | None
+    step: str | PairStep
 
     @property
     def differentiable(self) -> bool:  # type: ignore[override]
@@ -67,9 +74,24 @@ class _PairwiseLoss(Loss):
         return self._smooth and (weight is None or not weight.depends_on_scores)
 
     def check_params(self) -> None:
-        """Validate the temperature and the lambda weight."""
+        """Validate the temperature, the lambda weight and the booster step."""
         check_positive(self._temperature(), "temperature")
         resolve_lambda_weight(self.lambda_weight)
+        self.resolved_step().check()
+
+    def resolved_step(self) -> PairStep:
+        """Return the :class:`~gbrank.losses.steps.PairStep` that ``step`` names."""
+        if isinstance(self.step, PairStep):
+            return self.step
+        if self.step == "auto":
+            return self._auto_step
+        if isinstance(self.step, str) and self.step in STEPS:
+            return STEPS[self.step]
+        raise ValueError(
+            f"step={self.step!r} is not supported; pass 'auto', "
+            f"{', '.join(repr(name) for name in STEPS)} or a "
+            "gbrank.losses.steps.PairStep."
+        )
 
     def _temperature(self) -> float:
         return self.temperature
@@ -77,13 +99,18 @@ class _PairwiseLoss(Loss):
     def _hessian(self) -> PairHessian:
         return PairHessian.CURVATURE
 
-    def _config(self, need_loss: bool) -> PairConfig:
+    def _config(self, need_loss: bool, step: PairStep = EXACT) -> PairConfig:
         weight = resolve_lambda_weight(self.lambda_weight)
         lambda_kind, topn, gain = (
             (LambdaKind.NONE, 0, Gain.LINEAR)
             if weight is None
             else weight.kernel_args()
         )
+        selection = PairSelection.ALL
+        if step.topk is not None:
+            selection = PairSelection.TOPK
+        elif step.pairs_per_row is not None:
+            selection = PairSelection.SAMPLED
         return PairConfig(
             pair=self._pair,
             temperature=float(self._temperature()),
@@ -92,7 +119,32 @@ class _PairwiseLoss(Loss):
             topn=topn,
             gain=gain,
             need_loss=need_loss,
+            selection=selection,
+            topk=int(step.topk or 0),
+            pairs_per_row=int(step.pairs_per_row or 0),
+            seed=int(step.seed),
+            score_normalization=step.score_normalization,
         )
+
+    def compute_booster(self, batch: Batch) -> tuple[Array, Array]:
+        """Return the booster step of ``step`` (see :mod:`gbrank.losses.steps`)."""
+        step = self.resolved_step()
+        if step == EXACT:
+            return super().compute_booster(batch)
+        n_rows = batch.scores.size
+        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
+        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
+        config = self._config(False, step)
+        mass = pair_sums(rows, config, out)
+        grad, hess = out.grad, out.hess
+        if config.hessian == PairHessian.CONSTANT:
+            hess = constant_hessian(rows, config.temperature)
+        if step.query_normalization:
+            factor = np.ones(mass.size)
+            np.divide(np.log2(1.0 + mass), mass, out=factor, where=mass > 0)
+            per_row = np.repeat(factor, batch.groups.sizes)
+            grad, hess = grad * per_row, hess * per_row
+        return grad, hess
 
     def compute(
         self, batch: Batch, need_loss: bool = True
@@ -183,10 +235,12 @@ class PairwiseHingeLoss(_PairwiseLoss):
         temperature: float = 1.0,
         hessian: str = "active_pairs",
         lambda_weight: str | LambdaWeight | None = None,
+        step: str | PairStep = "auto",
     ):
         self.temperature = temperature
         self.hessian = hessian
         self.lambda_weight = lambda_weight
+        self.step = step
 
     def check_params(self) -> None:
         """Validate the parameters."""
@@ -249,9 +303,11 @@ class PairwiseLogisticLoss(_PairwiseLoss):
         *,
         temperature: float = 1.0,
         lambda_weight: str | LambdaWeight | None = None,
+        step: str | PairStep = "auto",
     ):
         self.temperature = temperature
         self.lambda_weight = lambda_weight
+        self.step = step
 
 
 class PairwiseSoftZeroOneLoss(_PairwiseLoss):
@@ -314,9 +370,11 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
         *,
         temperature: float = 1.0,
         lambda_weight: str | LambdaWeight | None = None,
+        step: str | PairStep = "auto",
     ):
         self.temperature = temperature
         self.lambda_weight = lambda_weight
+        self.step = step
 
 
 class PairwiseMeanSquaredError(_PairwiseLoss):
@@ -363,8 +421,14 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     name = "pairwise_mse"
     _pair = PairFunction.SQUARED_ERROR
 
-    def __init__(self, *, lambda_weight: str | LambdaWeight | None = None):
+    def __init__(
+        self,
+        *,
+        lambda_weight: str | LambdaWeight | None = None,
+        step: str | PairStep = "auto",
+    ):
         self.lambda_weight = lambda_weight
+        self.step = step
 
     def _temperature(self) -> float:
         return 1.0

@@ -1,0 +1,106 @@
+r"""Booster steps: how a pairwise loss hands its gradient and hessian to a booster.
+
+A gradient-boosting round fits a tree to the per-row gradient ``g`` and hessian
+``h`` and moves each leaf by ``-sum g / sum h``. For a pairwise loss on long
+lists the exact derivatives make poor steps: the diagonal hessian counts the
+curvature of every pair of a row, also of pairs whose two rows share a leaf and
+move together, and gradients of many far-apart pairs pile up. The engines' own
+LambdaMART implementations shape the step instead, and so can every gbrank
+pairwise loss, through its ``step`` parameter (a :class:`PairStep`):
+
+- pair selection: all pairs; the pairs with at least one row in the current top
+  ``topk`` by score (LightGBM's ``lambdarank_truncation_level``, XGBoost's
+  ``topk``), O(n k) per query; or ``pairs_per_row`` random partners of another
+  label per row (XGBoost's ``mean``), O(n);
+- ``score_normalization``: each pair's weight divided by
+  :math:`0.01 + |s_i - s_j|` (LightGBM ``lambdarank_norm``, XGBoost
+  ``lambdarank_score_normalization``): close pairs, whose order is in doubt,
+  dominate the step;
+- ``query_normalization``: each query's gradients and hessians multiplied by
+  :math:`\log_2(1 + S) / S`, :math:`S = \sum_{pairs} 2 |g_{ij}|` (LightGBM
+  ``lambdarank_norm``, XGBoost ``lambdarank_normalization``).
+
+The selection and the normalisations use the current scores and are held fixed
+while differentiating, like lambda weights. They change only what
+:meth:`~gbrank.Loss.booster_grad_hess` returns (what the engines get);
+:meth:`~gbrank.Loss.loss` and :meth:`~gbrank.Loss.grad_hess` stay the neural
+twin's value and its exact derivative.
+"""
+
+from __future__ import annotations
+
+from gbrank._params import Parameters
+from gbrank._validation import check_int
+
+
+class PairStep(Parameters):
+    r"""The Newton step a pairwise loss hands to the booster.
+
+    Parameters
+    ----------
+    topk : int or None, default None
+        Keep only the pairs with at least one row among the current top ``topk``
+        by score (ties by row order); None keeps every pair. With NDCG lambda
+        weights without their own ``topn``, the ideal DCG is then taken at
+        ``topk`` (as LightGBM's ``lambdarank``).
+    pairs_per_row : int or None, default None
+        Instead, draw this many partners of another label for every row,
+        uniformly with replacement (XGBoost's ``lambdarank_pair_method="mean"``).
+        Not with ``topk``.
+    seed : int, default 0
+        Seed of the draws; the pairs are a function of the seed, the query and
+        the row (the same in every boosting round and for any number of threads).
+    score_normalization : bool, default False
+        Divide each pair's weight by :math:`0.01 + |s_i - s_j|` (in a query
+        whose scores are not all equal).
+    query_normalization : bool, default False
+        Multiply each query's gradients and hessians by :math:`\log_2(1 + S)/S`,
+        :math:`S = \sum_{pairs} 2 |g_{ij}|`.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> from gbrank.losses.steps import PairStep
+    >>> lambdarank = PairStep(topk=30, score_normalization=True,
+    ...                       query_normalization=True)
+    >>> gbrank.PairwiseLogisticLoss(lambda_weight="ndcg", step=lambdarank)
+    PairwiseLogisticLoss(lambda_weight='ndcg', step=PairStep(topk=30, \
+score_normalization=True, query_normalization=True))
+    """
+
+    def __init__(
+        self,
+        *,
+        topk: int | None = None,
+        pairs_per_row: int | None = None,
+        seed: int = 0,
+        score_normalization: bool = False,
+        query_normalization: bool = False,
+    ) -> None:
+        self.topk = topk
+        self.pairs_per_row = pairs_per_row
+        self.seed = seed
+        self.score_normalization = score_normalization
+        self.query_normalization = query_normalization
+
+    def check(self) -> None:
+        """Validate the parameters; raise ``ValueError`` naming the bad one."""
+        check_int(self.topk, "topk", allow_none=True)
+        check_int(self.pairs_per_row, "pairs_per_row", allow_none=True)
+        check_int(self.seed, "seed", minimum=0)
+        if self.topk is not None and self.pairs_per_row is not None:
+            raise ValueError(
+                "pass topk (truncation) or pairs_per_row (sampling), not both."
+            )
+        for name in ("score_normalization", "query_normalization"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(
+                    f"{name} must be True or False, got {getattr(self, name)!r}."
+                )
+
+
+EXACT = PairStep()
+"""All pairs, no normalisation: the exact derivatives."""
+
+LAMBDARANK = PairStep(topk=30, score_normalization=True, query_normalization=True)
+"""LightGBM ``lambdarank``'s defaults (truncation level 30, ``lambdarank_norm``)."""
