@@ -73,7 +73,9 @@ def test_listmle_singletons_and_empty_lists_give_zero():
 
 def test_listnet_sum_normalisation_is_softmax_over_label_mass():
     labels, scores = np.array([3.0, 1.0, 0.0]), np.array([0.2, -0.4, 1.0])
-    listnet = gbrank.ListNetLoss().loss(labels, scores, reduction="sum")
+    listnet = gbrank.ListNetLoss(label_normalization="sum").loss(
+        labels, scores, reduction="sum"
+    )
     softmax = gbrank.SoftmaxLoss().loss(labels, scores, reduction="sum")
     assert listnet == pytest.approx(softmax / 4, rel=1e-12)
 

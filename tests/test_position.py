@@ -137,7 +137,7 @@ def test_objective_evaluates_at_offsets_and_takes_a_newton_step(adapter, name):
     preds = np.random.default_rng(2).normal(size=y.size)
     # first round: offsets start at 0
     grad, hess = objective(preds, data)
-    expected = objective.loss.grad_hess(y, preds, group=group)
+    expected = objective.loss.booster_grad_hess(y, preds, group=group)
     np.testing.assert_array_equal(grad, expected[0])
     np.testing.assert_array_equal(hess, expected[1])
     index = position - 1
@@ -149,7 +149,7 @@ def test_objective_evaluates_at_offsets_and_takes_a_newton_step(adapter, name):
     # second round: the loss is evaluated at scores plus offsets
     offsets = bias.offsets_.copy()
     grad, hess = objective(preds, data)
-    expected = objective.loss.grad_hess(y, preds + offsets[index], group=group)
+    expected = objective.loss.booster_grad_hess(y, preds + offsets[index], group=group)
     np.testing.assert_array_equal(grad, expected[0])
     np.testing.assert_array_equal(hess, expected[1])
     g_sum = np.bincount(index, weights=grad)
@@ -181,7 +181,9 @@ def test_ipw_gradients_equal_explicit_weights(adapter, name):
     preds = np.random.default_rng(3).normal(size=y.size)
     grad, hess = objective(preds, data)
     weights = np.where(y > 0, np.minimum(position**0.7, 5.0), 1.0)
-    expected = objective.loss.grad_hess(y, preds, group=group, sample_weight=weights)
+    expected = objective.loss.booster_grad_hess(
+        y, preds, group=group, sample_weight=weights
+    )
     np.testing.assert_allclose(grad, expected[0], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(hess, expected[1], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(propensity.weights(y, position), weights)

@@ -97,7 +97,7 @@ def test_per_group_weights_are_expanded_to_rows(name):
     query_weight = np.array([1.0, 0.0, 2.0, 0.0, 0.5])
     row_weight = np.repeat(query_weight, group)
     scores = np.random.default_rng(1).normal(size=y.size)
-    expected = loss.grad_hess(y, scores, group=group, sample_weight=row_weight)
+    expected = loss.booster_grad_hess(y, scores, group=group, sample_weight=row_weight)
     for weight in (query_weight, row_weight):
         dmatrix = xgb.DMatrix(X, y, group=group, weight=weight)
         grad, hess = loss.xgb_objective(scores, dmatrix)

@@ -136,13 +136,14 @@ discount, scale, score-normalised."""
 
 @njit(cache=True, nogil=True, inline="always")
 def _pair_terms(
-    pair: PairFunction, d: float, label_diff: float, need_loss: bool
+    pair: PairFunction, d: float, e: float, label_diff: float, need_loss: bool
 ) -> tuple[float, float, float]:
     """Return ``f(d)`` (0 unless ``need_loss``), ``f'(d)`` and the curvature.
 
-    The curvature is ``f''(d)`` except for the hinge (1 inside the margin, the
-    active-pairs surrogate) and the soft zero-one loss (``|f'(d)|``, a bound
-    of ``|f''(d)|``).
+    ``e`` is ``exp(-|d|)`` when the caller has it (the sigmoid losses), or
+    negative to compute it here. The curvature is ``f''(d)`` except for the
+    hinge (1 inside the margin, the active-pairs surrogate) and the soft
+    zero-one loss (``|f'(d)|``, a bound of ``|f''(d)|``).
     """
     if pair == PairFunction.HINGE:
         if d < 1.0:
@@ -152,7 +153,8 @@ def _pair_terms(
         residual = label_diff - d
         return residual * residual, -2.0 * residual, 2.0
     # sigma(-d) and sigma(d) without overflow, from one exp
-    e = math.exp(-abs(d))
+    if e < 0.0:
+        e = math.exp(-abs(d))
     inv = 1.0 / (1.0 + e)
     both = e * inv * inv  # sigma(d) sigma(-d)
     sig_neg = e * inv if d >= 0.0 else inv
@@ -181,6 +183,8 @@ def _lambda_terms(
     ``topk`` with top-k pairs, else over the whole list.
     """
     n_valid = order.size
+    if n_valid == 0:
+        return 1.0
     for k in range(n_valid):
         y = labels[order[k]]
         if config.lambda_kind == LambdaKind.LABEL_DIFF or config.gain == Gain.LINEAR:
@@ -190,18 +194,30 @@ def _lambda_terms(
     if config.lambda_kind == LambdaKind.LABEL_DIFF:
         return 1.0
     cutoff = n_valid if config.topn <= 0 else min(config.topn, n_valid)
-    # positions into order, by row (ties of the scores keep row order)
-    by_row = argsort_descending(-order.astype(np.float64), np.arange(n_valid))
-    by_score = argsort_descending(scores[order], by_row)
-    for rank in range(n_valid):
-        discount_out[by_score[rank]] = (
-            1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
-        )
+    by_score = config.selection == PairSelection.TOPK  # else order is by label
+    if by_score:  # order is the ranking itself
+        for rank in range(n_valid):
+            discount_out[rank] = 1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
+    else:  # rank the rows by score (ties by row), then find their positions
+        rows = np.sort(order)
+        ranked = argsort_descending(scores, rows)
+        position = np.empty(rows[-1] - rows[0] + 1, dtype=np.int64)
+        for k in range(n_valid):  # row -> position in order
+            position[order[k] - rows[0]] = k
+        for rank in range(n_valid):
+            discount_out[position[ranked[rank] - rows[0]]] = (
+                1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
+            )
     if config.lambda_kind == LambdaKind.DCG:
         return 1.0
-    if config.topn <= 0 and config.selection == PairSelection.TOPK:
+    if config.topn <= 0 and by_score:
         cutoff = min(config.topk, n_valid)
-    ideal_gains = gain_out[argsort_descending(gain_out, np.arange(n_valid))]
+    # label order sorts the gains already; score order needs a sort
+    ideal_gains = (
+        gain_out[argsort_descending(gain_out, np.arange(n_valid))]
+        if by_score
+        else gain_out
+    )
     ideal = 0.0
     for rank in range(cutoff):
         ideal += ideal_gains[rank] / math.log2(rank + 2.0)
@@ -286,10 +302,42 @@ def _lambda(
     return weight
 
 
+SPREAD_FOR_RATIOS = 600.0
+"""Largest tempered score spread of a group whose pairs take ``exp(-|d|)`` as a
+ratio of per-row exponentials (which stay normal floats within it)."""
+
+
+@njit(cache=True, nogil=True)
+def _exponentials(scores: Array, order: IntArray, config: PairConfig) -> Array:
+    """Return ``exp((s - max s) / T)`` per position, or nothing if not needed.
+
+    Then a pair's ``exp(-|d|)`` is the ratio of its two rows' (smaller over
+    larger): one division instead of an ``exp`` per pair. Empty for the hinge
+    and the squared error, and for a group too spread for the ratios.
+    """
+    n_valid = order.size
+    if n_valid == 0 or config.pair in (PairFunction.HINGE, PairFunction.SQUARED_ERROR):
+        return np.empty(0)
+    tempered = scores[order] / config.temperature
+    top = tempered.max()
+    if top - tempered.min() > SPREAD_FOR_RATIOS:
+        return np.empty(0)
+    return np.exp(tempered - top)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ratio(expo: Array, a: int, b: int) -> float:
+    """Return ``exp(-|d_ab|)`` from the exponentials (-1 when there are none)."""
+    if expo.size == 0:
+        return -1.0
+    return min(expo[a], expo[b]) / max(expo[a], expo[b])
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _pair(
     weight: float,
     difference: float,
+    e: float,
     label_difference: float,
     normalized: bool,
     config: PairConfig,
@@ -297,16 +345,23 @@ def _pair(
     """Return the loss, gradient and curvature terms of one pair.
 
     ``weight`` is the credited (higher-labelled) row's weight times the lambda
-    weight, ``difference`` its score minus the partner's. The gradient term is
-    added to the credited row and subtracted from the partner; the curvature
-    term is added to both (0 unless ``PairHessian.CURVATURE``).
+    weight, ``difference`` its score minus the partner's, ``e`` the pair's
+    ``exp(-|d|)`` if known (else negative). The gradient term is added to the
+    credited row and subtracted from the partner; the curvature term is added
+    to both (0 unless ``PairHessian.CURVATURE``).
     """
     if normalized:
         weight /= 0.01 + abs(difference)
-    value, slope, curve = _pair_terms(
-        config.pair, difference / config.temperature, label_difference, config.need_loss
-    )
     inv_temperature = 1.0 / config.temperature
+    # the hinge's kink needs the exact quotient (as the sorted hinge computes it)
+    d = (
+        difference / config.temperature
+        if config.pair == PairFunction.HINGE
+        else difference * inv_temperature
+    )
+    value, slope, curve = _pair_terms(
+        config.pair, d, e, label_difference, config.need_loss
+    )
     h = 0.0
     if config.hessian == PairHessian.CURVATURE:
         h = weight * curve * inv_temperature * inv_temperature
@@ -332,6 +387,7 @@ def pair_positions(
     group, order, upper, lower, gain, discount, scale, normalized = setup
     kind = config.lambda_kind
     n_valid = order.size
+    expo = _exponentials(scores, order, config)
     every = config.pair == PairFunction.SQUARED_ERROR
     mass = 0.0
     for a in range(first, stop):
@@ -349,6 +405,7 @@ def pair_positions(
                     w_a
                     * _lambda(gain[a], gain[b], discount[a], discount[b], scale, kind),
                     s_a - scores[j],
+                    _ratio(expo, a, b),
                     y_a - labels[j],
                     normalized,
                     config,
@@ -370,6 +427,7 @@ def pair_positions(
                             gain[a], gain[b], discount[a], discount[b], scale, kind
                         ),
                         s_a - s_b,
+                        _ratio(expo, a, b),
                         y_a - y_b,
                         normalized,
                         config,
@@ -387,6 +445,7 @@ def pair_positions(
                             gain[b], gain[a], discount[b], discount[a], scale, kind
                         ),
                         s_b - s_a,
+                        _ratio(expo, a, b),
                         y_b - y_a,
                         normalized,
                         config,
@@ -411,6 +470,7 @@ def pair_positions(
                             gain[a], gain[b], discount[a], discount[b], scale, kind
                         ),
                         s_a - scores[j],
+                        _ratio(expo, a, b),
                         y_a - labels[j],
                         normalized,
                         config,
@@ -425,6 +485,7 @@ def pair_positions(
                             gain[b], gain[a], discount[b], discount[a], scale, kind
                         ),
                         scores[j] - s_a,
+                        _ratio(expo, a, b),
                         labels[j] - y_a,
                         normalized,
                         config,

@@ -47,9 +47,9 @@ from gbrank._kernels.pairwise import (
 from gbrank._validation import check_choice, check_positive
 from gbrank.losses.base import Array, Batch, Loss
 from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
-from gbrank.losses.steps import EXACT, LAMBDARANK, PairStep
+from gbrank.losses.steps import EXACT, LAMBDARANK, TOP30, PairStep
 
-STEPS = {"exact": EXACT, "lambdarank": LAMBDARANK}
+STEPS = {"exact": EXACT, "lambdarank": LAMBDARANK, "top30": TOP30}
 """Named booster steps (``"auto"`` is each loss's own default)."""
 
 
@@ -58,7 +58,7 @@ class _PairwiseLoss(Loss):
 
     _pair: ClassVar[PairFunction]
     _smooth: ClassVar[bool] = True
-    _auto_step: ClassVar[PairStep] = EXACT
+    _auto_step: ClassVar[PairStep] = TOP30
     temperature: float
     lambda_weight: str | LambdaWeight | None
     step: str | PairStep

