@@ -133,7 +133,9 @@ def away_from_kinks(loss: Loss, case: Case) -> Case:
     """For a non-differentiable loss, nudge scores off its kinks (``d = 1``).
 
     Moves a score until no labelled pair's tempered difference lies within 1e-3
-    of 1 (the hinge's kink), so finite differences see a smooth function.
+    of 1 (the hinge's kink), so finite differences see a smooth function; for
+    a loss with ``kinks_at_ties``, also until no two valid scores of a list lie
+    within 1e-3 of each other.
     """
     if loss.differentiable:
         return case
@@ -142,10 +144,13 @@ def away_from_kinks(loss: Loss, case: Case) -> Case:
     for start, stop in itertools.pairwise(case.offsets):
         y = case.y_true[start:stop]
         pairs = (y[:, None] > y[None, :]) & (y[None, :] >= 0)
+        both = (y[:, None] >= 0) & (y[None, :] >= 0) & ~np.eye(y.size, dtype=bool)
         for _ in range(100):
             s = scores[start:stop]
             d = np.subtract.outer(s, s) / temperature
             close = pairs & (np.abs(d - 1.0) < 1e-3)
+            if loss.kinks_at_ties:
+                close |= both & (np.abs(np.subtract.outer(s, s)) < 1e-3)
             if not close.any():
                 break
             scores[start + np.argwhere(close)[0, 0]] += 0.01

@@ -16,6 +16,8 @@ import numpy as np
 
 import gbrank
 
+from . import _zoo_oracles
+
 
 def lambda_matrix(labels, scores, lambda_weight, ideal_topn=None):
     """lam[i, j] of every pair of one group, from plain definitions: ranks count
@@ -274,6 +276,7 @@ ORACLES = {
     "softmax": softmax,
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
+    **_zoo_oracles.ORACLES,
 }
 
 
@@ -358,6 +361,12 @@ ACTIVATIONS = {
         s, valid, offsets, loss.temperature
     ),
     **{name: lambda loss, s, valid, offsets: s.copy() for name in DENSE_PAIR_FUNCTIONS},
+    "poly1_softmax": lambda loss, s, valid, offsets: _group_softmax(s, valid, offsets),
+    "unique_softmax": lambda loss, s, valid, offsets: _group_softmax(s, valid, offsets),
+    **{
+        name: lambda loss, s, valid, offsets: s.copy()
+        for name in ("approx_ndcg", "approx_mrr", "gumbel_approx_ndcg", "neural_ndcg")
+    },
 }
 
 

@@ -158,6 +158,11 @@ def test_a_single_20k_row_query_works(name):
     rng = np.random.default_rng(2)
     labels = labels_for(loss, 20_000, rng)
     scores = rng.normal(size=20_000)
+    limit = getattr(loss, "max_list_size", None)  # n x n memory: a documented limit
+    if limit is not None and limit < 20_000:
+        with pytest.raises(ValueError, match=f"more than {limit}"):
+            loss.grad_hess(labels, scores, group=[20_000])
+        return
     grad, hess = loss.grad_hess(labels, scores, group=[20_000])
     value = loss.loss(labels, scores, group=[20_000])
     assert np.isfinite(value)

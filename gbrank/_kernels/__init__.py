@@ -3,6 +3,10 @@
 - :mod:`~gbrank._kernels.listwise`: softmax-based losses and ListMLE;
 - :mod:`~gbrank._kernels.pairwise`: pair sums (all pairs, sorted hinge, O(n)
   squared error) and lambda weights;
+- :mod:`~gbrank._kernels.softmax_variants`: Poly1 and unique softmax;
+- :mod:`~gbrank._kernels.approx`: approximate ranks (ApproxNDCG, ApproxMRR,
+  Gumbel ApproxNDCG);
+- :mod:`~gbrank._kernels.neuralsort`: NeuralSort and Sinkhorn (NeuralNDCG);
 - :mod:`~gbrank._kernels.metrics`: NDCG, MAP, MRR, precision;
 - :mod:`~gbrank._kernels.common`: stable argsort, valid rows, log-add-exp;
 - :mod:`~gbrank._kernels.threads`: the thread pool that runs them.

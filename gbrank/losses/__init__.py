@@ -15,6 +15,11 @@ import re
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
+from gbrank.losses.approx import (
+    ApproxMRRLoss,
+    ApproxNDCGLoss,
+    GumbelApproxNDCGLoss,
+)
 from gbrank.losses.base import HESSIAN_FLOOR, REDUCTIONS, Batch, Loss
 from gbrank.losses.classification import CategoricalCrossEntropyLoss
 from gbrank.losses.lambdaweights import (
@@ -29,6 +34,7 @@ from gbrank.losses.listwise import (
     RankOneListNetLoss,
     SoftmaxLoss,
 )
+from gbrank.losses.neuralsort import NeuralNDCGLoss
 from gbrank.losses.pairwise import (
     PairwiseHingeLoss,
     PairwiseLogisticLoss,
@@ -36,6 +42,7 @@ from gbrank.losses.pairwise import (
     PairwiseSoftZeroOneLoss,
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
+from gbrank.losses.softmax_variants import Poly1SoftmaxLoss, UniqueSoftmaxLoss
 
 BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     SigmoidCrossEntropyLoss,
@@ -48,6 +55,12 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     PairwiseLogisticLoss,
     PairwiseSoftZeroOneLoss,
     PairwiseMeanSquaredError,
+    Poly1SoftmaxLoss,
+    UniqueSoftmaxLoss,
+    ApproxNDCGLoss,
+    ApproxMRRLoss,
+    NeuralNDCGLoss,
+    GumbelApproxNDCGLoss,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
@@ -209,22 +222,28 @@ __all__ = [
     "HESSIAN_FLOOR",
     "LOSSES",
     "REDUCTIONS",
+    "ApproxMRRLoss",
+    "ApproxNDCGLoss",
     "Batch",
     "CategoricalCrossEntropyLoss",
     "DCGLambdaWeight",
+    "GumbelApproxNDCGLoss",
     "LabelDiffLambdaWeight",
     "LambdaWeight",
     "ListMLELoss",
     "ListNetLoss",
     "Loss",
     "NDCGLambdaWeight",
+    "NeuralNDCGLoss",
     "PairwiseHingeLoss",
     "PairwiseLogisticLoss",
     "PairwiseMeanSquaredError",
     "PairwiseSoftZeroOneLoss",
+    "Poly1SoftmaxLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",
+    "UniqueSoftmaxLoss",
     "available_losses",
     "get_loss",
     "register_loss",

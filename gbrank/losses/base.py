@@ -108,6 +108,10 @@ class Loss(Parameters):
     hessian_bounds_exact : bool
         For a surrogate: whether it is >= the exact diagonal (the default rule);
         a loss whose surrogate is not (a Gauss-Newton hessian) says why.
+    kinks_at_ties : bool
+        Whether the loss has a kink wherever two scores of a list tie (it is
+        then not ``differentiable``), so that gradient checks move tied
+        scores apart first.
     is_multiclass : bool
         Whether scores are 2-D ``(n_samples, n_classes)``.
     label_bounds : tuple of float or None
@@ -121,6 +125,7 @@ class Loss(Parameters):
     approx_hessian: ClassVar[bool] = False
     hessian_bounds_exact: ClassVar[bool] = True
     differentiable: ClassVar[bool] = True
+    kinks_at_ties: ClassVar[bool] = False
     is_multiclass: ClassVar[bool] = False
     label_bounds: ClassVar[tuple[float, float] | None] = None
 

@@ -1,0 +1,178 @@
+r"""NeuralNDCG: NDCG of a NeuralSort relaxation of the ranking (allRank)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from gbrank._kernels import neuralsort as kernels
+from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.neuralsort import NeuralConfig
+from gbrank._kernels.threads import run_groups
+from gbrank._validation import check_int, check_positive
+from gbrank.losses.approx import check_temperature
+from gbrank.losses.base import Array, Batch, Loss
+
+MAX_LIST_SIZE = 2048
+"""Most valid rows of a list: NeuralNDCG keeps two n x n float64 matrices per
+list (2048 rows: 64 MiB per thread)."""
+
+CELL_NS = 1.5
+"""Estimated nanoseconds per matrix cell and Sinkhorn iteration (forward and
+backward), for cutting work into chunks."""
+
+
+class NeuralNDCGLoss(Loss):
+    r"""NeuralNDCG (Pobrotyn & Białobrzeski 2021), allRank's ``neuralNDCG``.
+
+    Minus the NDCG of the labels sorted by NeuralSort's relaxed permutation
+    matrix (Grover et al. 2019), made doubly stochastic by Sinkhorn scaling.
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        NeuralSort's :math:`\tau`; must be >= 1e-150.
+    topn : int or None, default None
+        Cut the DCG and the ideal DCG at ``topn`` positions (allRank's ``k``).
+    max_iter : int, default 50
+        Most Sinkhorn iterations (allRank's 50).
+    tol : float, default 1e-6
+        Sinkhorn stops once every row and column sum is within ``tol`` of 1
+        (allRank's 1e-6); must be > 0.
+
+    Notes
+    -----
+    Per list of n valid rows, with gains :math:`G_j = 2^{y_j} - 1`, discount
+    :math:`D_r = 1/\log_2(1 + r)`, the exact ideal DCG :math:`I` (cut at
+    ``topn``), the list weight :math:`W = \sum_i w_i y_i / \sum_i y_i` and
+    :math:`A_j = \sum_k |s_j - s_k|`:
+
+    .. math::
+
+        \hat P^{(0)}_{rj} = \operatorname{softmax}_j
+            \Big(\frac{(n + 1 - 2r) s_j - A_j}{\tau}\Big), \qquad
+        \mathcal{L} = -\frac{W}{I} \sum_{r \le k} D_r \sum_j \hat P_{rj} G_j,
+
+    :math:`\hat P` being :math:`\hat P^{(0)}` after Sinkhorn scaling
+    (alternately dividing the columns and the rows by their sums, each clamped
+    at 1e-10, until all sums are within ``tol`` of 1, at most ``max_iter``
+    times). The gradient is the exact derivative through every executed
+    iteration (reverse mode, what autograd gives allRank), with
+    :math:`\partial |s_j - s_k| / \partial s_j = 0` at ties. Where two scores
+    tie the loss has a kink, and where the number of Sinkhorn iterations
+    changes it jumps (by the change of one iteration, below ``tol``), so
+    :meth:`grad_hess` is the derivative where both stay put
+    (``differentiable`` is False).
+
+    The exact hessian has no closed form (second derivatives through the
+    Sinkhorn iterations) and is indefinite. Boosters get the surrogate
+    :math:`h_k = |g_k| / \tau`: NeuralSort separates two rows' positions by
+    a softmax margin of :math:`|s_j - s_k| / \tau`, so :math:`\tau` is the
+    relaxation's resolution in score units, and a leaf's Newton step
+    :math:`-\sum g / \sum h` is at most :math:`\tau`, whatever the scale of
+    the gradients (the scale of :class:`ApproxNDCGLoss`'s bound
+    :math:`|g_k| \le T h_k`). It does not bound the exact diagonal
+    (``hessian_bounds_exact`` is False).
+
+    Cost: O(I n²) time per list for I Sinkhorn iterations (usually all 50 on
+    lists of ~100 rows; about 1 ms per 100-row list), O(n²) memory allocated
+    per list: lists of more than 2048 valid rows are refused.
+
+    Semantics against allRank: the Sinkhorn iterations stop per list
+    (allRank's stopping test runs over the whole batch, so a list's value
+    there depends on the other lists; the difference is within ``tol``); the
+    ideal DCG is divided without allRank's 1e-10; lists without a positive
+    label have loss 0 and count in the mean, whereas allRank averages over
+    the lists with a positive label only, a reduction gbrank cannot express:
+    the default ``"mean_over_valid"`` divides by the number of lists with a
+    valid row (equal when every list has a positive label). allRank has no
+    weights. Ignored rows take part in nothing (allRank's padding, which it
+    assumes is at the end of the list). The activation is the identity.
+
+    References
+    ----------
+    .. [1] P. Pobrotyn, R. Białobrzeski, "NeuralNDCG: Direct Optimisation of a
+       Ranking Metric via Differentiable Relaxation of Sorting",
+       arXiv:2102.07831, 2021.
+    .. [2] A. Grover, E. Wang, A. Zweig, S. Ermon, "Stochastic Optimization of
+       Sorting Networks via Continuous Relaxations", ICLR 2019.
+    .. [3] allRank ``allrank.models.losses.neuralNDCG`` (allegro/allRank),
+       whose values and gradients this loss reproduces.
+
+    See Also
+    --------
+    allrank.models.losses.neuralNDCG : the neural twin.
+    ApproxNDCGLoss : NDCG of approximate ranks, O(n²) without iterations.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> loss = gbrank.NeuralNDCGLoss()
+    >>> round(loss.loss([1.0, 0.0], [0.0, 0.0]), 6)  # P uniform: -(1 + 1/log2 3)/2
+    -0.815465
+    """
+
+    name = "neural_ndcg"
+    max_list_size: ClassVar[int] = MAX_LIST_SIZE
+    per_group = True
+    approx_hessian = True
+    hessian_bounds_exact = False
+    differentiable = False
+    kinks_at_ties = True
+    default_reduction = "mean_over_valid"
+
+    def __init__(
+        self,
+        *,
+        temperature: float = 1.0,
+        topn: int | None = None,
+        max_iter: int = 50,
+        tol: float = 1e-6,
+    ):
+        self.temperature = temperature
+        self.topn = topn
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def check_params(self) -> None:
+        """Validate the temperature, topn, max_iter and tol."""
+        check_temperature(self.temperature)
+        check_int(self.topn, "topn", allow_none=True)
+        check_int(self.max_iter, "max_iter")
+        check_positive(self.tol, "tol")
+
+    def compute(
+        self, batch: Batch, need_loss: bool = True
+    ) -> tuple[Array, Array, Array]:
+        """NeuralNDCG of every list; hessian surrogate ``|g| / tau``."""
+        offsets = batch.groups.offsets
+        counts = np.add.reduceat(batch.valid, offsets[:-1]) * (np.diff(offsets) > 0)
+        if counts.size and counts.max() > self.max_list_size:
+            group = int(np.argmax(counts))
+            raise ValueError(
+                f"neural_ndcg keeps two n x n matrices per list; list {group} has "
+                f"{int(counts[group])} valid rows, more than {self.max_list_size}. "
+                "Split or truncate long lists, or use approx_ndcg (O(n) memory)."
+            )
+        rows = Rows(batch.labels, batch.scores, batch.weights, offsets)
+        n_rows = batch.scores.size
+        out = Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
+        config = NeuralConfig(
+            temperature=float(self.temperature),
+            topn=0 if self.topn is None else int(self.topn),
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            need_loss=need_loss,
+        )
+        sizes = counts.astype(np.float64)
+        run_groups(
+            lambda first, stop: kernels.neural_ndcg(first, stop, rows, config, out),
+            sizes * sizes * (CELL_NS * config.max_iter),
+        )
+        hess = np.abs(out.grad) / config.temperature
+        return out.loss, out.grad, hess
+
+    def compute_activation(self, batch: Batch) -> Array:
+        """Identity: NeuralNDCG scores rows with raw scores."""
+        return batch.scores.copy()
