@@ -59,6 +59,12 @@ GRAD_LOSSES = [
     ("pairwise_soft_zero_one", {}),
     ("pairwise_logistic", {"lambda_weight": "ndcg"}),
     ("sigmoid_cross_entropy", {}),
+    ("poly1_softmax", {}),
+    ("unique_softmax", {}),
+    ("approx_ndcg", {}),
+    ("approx_mrr", {}),
+    ("gumbel_approx_ndcg", {}),
+    ("neural_ndcg", {}),
 ]
 LGB_RUNS = [
     ("native", "lambdarank", None),
@@ -235,6 +241,9 @@ def single_query_table(n_rows: int) -> list[dict]:
     rows = []
     for name, params in GRAD_LOSSES:
         if not gbrank.LOSSES[name].needs_groups:
+            continue
+        limit = getattr(gbrank.LOSSES[name], "max_list_size", None)
+        if limit is not None and n_rows > limit:  # n x n memory: refused
             continue
         command = [
             sys.executable,

@@ -45,8 +45,9 @@ class Poly1SoftmaxLoss(Loss):
     Parameters
     ----------
     epsilon : float, default 1.0
-        Weight of :math:`1 - p_t`; must be >= -1 (the loss stays >= 0 there,
-        as PolyLoss requires; 0 gives rax's ``softmax_loss``).
+        Weight of :math:`1 - p_t`; must be >= -1 (PolyLoss's range: the loss of
+        a list with one target of weight 1 stays >= 0); 0 gives rax's
+        ``softmax_loss`` (:class:`SoftmaxLoss`).
 
     Notes
     -----
