@@ -228,9 +228,11 @@ def gumbel_noise(labels, seed, samples):
             _mix(_mix(base ^ list_key) ^ _bits(labels[i]))
             ^ (occurrence * 0xC2B2AE3D27D4EB4F)
         )
+        offset = _mix(key + 0x632BE59BD9B4E019) % samples
         for m in range(samples):
             h = _mix(key ^ (((m + 1) * 0x165667B19E3779F9) & MASK64))
-            u = ((h >> 11) + 0.5) * 2.0**-53
+            v = ((h >> 11) + 0.5) * 2.0**-53
+            u = ((m + offset) % samples + v) / samples  # stratum, then within it
             noise[m, i] = -math.log(-math.log(u))
     return noise
 

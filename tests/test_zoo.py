@@ -350,7 +350,7 @@ def test_gumbel_noise_is_standard_gumbel_and_follows_the_documented_hash():
     keys = [
         row_key(7, np.uint64(3), np.uint64(0x3FF0000000000000), k) for k in range(40)
     ]
-    draws = np.array([gumbel(np.uint64(k), m) for k in keys for m in range(2500)])
+    draws = np.array([gumbel(np.uint64(k), m, 2500) for k in keys for m in range(2500)])
     assert abs(draws.mean() - 0.5772156649) < 4 * math.sqrt(1.645 / draws.size)
     assert abs(draws.var() - math.pi**2 / 6) < 0.05
     labels = np.array([1.0, 0.0, 1.0, -1.0, 2.0])
