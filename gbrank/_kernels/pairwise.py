@@ -136,30 +136,38 @@ discount, scale, score-normalised."""
 
 @njit(cache=True, nogil=True, inline="always")
 def _pair_terms(
-    pair: PairFunction, d: float, e: float, label_diff: float, need_loss: bool
+    pair: PairFunction,
+    d: float,
+    e: float,
+    label_diff: float,
+    need_loss: bool,
+    span: float,
 ) -> tuple[float, float, float]:
-    """Return ``f(d)`` (0 unless ``need_loss``), ``f'(d)`` and the curvature.
+    """Return ``f(d)`` (0 unless ``need_loss``), ``f'(d)`` and the curvature, / span.
 
     ``e`` is ``exp(-|d|)`` when the caller has it (the sigmoid losses), or
-    negative to compute it here. The curvature is ``f''(d)`` except for the
-    hinge (1 inside the margin, the active-pairs surrogate) and the soft
-    zero-one loss (``|f'(d)|``, a bound of ``|f''(d)|``).
+    negative to compute it here; ``span`` divides all three (the score
+    normalisation; 1 without), folded into the sigmoid's one division. The
+    curvature is ``f''(d)`` except for the hinge (1 inside the margin, the
+    active-pairs surrogate) and the soft zero-one loss (``|f'(d)|``, a bound of
+    ``|f''(d)|``).
     """
     if pair == PairFunction.HINGE:
         if d < 1.0:
-            return (1.0 - d) if need_loss else 0.0, -1.0, 1.0
+            return ((1.0 - d) if need_loss else 0.0) / span, -1.0 / span, 1.0 / span
         return 0.0, 0.0, 0.0
     if pair == PairFunction.SQUARED_ERROR:
         residual = label_diff - d
-        return residual * residual, -2.0 * residual, 2.0
-    # sigma(-d) and sigma(d) without overflow, from one exp
+        return residual * residual / span, -2.0 * residual / span, 2.0 / span
+    # sigma(-d) and sigma(d) without overflow, from one exp and one division
     if e < 0.0:
         e = math.exp(-abs(d))
-    inv = 1.0 / (1.0 + e)
-    both = e * inv * inv  # sigma(d) sigma(-d)
-    sig_neg = e * inv if d >= 0.0 else inv
+    scaled = 1.0 / ((1.0 + e) * span)  # 1 / ((1 + e) span)
+    inv = scaled * span  # 1 / (1 + e)
+    both = e * inv * scaled  # sigma(d) sigma(-d) / span
+    sig_neg = e * scaled if d >= 0.0 else scaled  # sigma(-d) / span
     if pair == PairFunction.LOGISTIC:
-        value = max(-d, 0.0) + math.log1p(e) if need_loss else 0.0
+        value = (max(-d, 0.0) + math.log1p(e)) / span if need_loss else 0.0
         return value, -sig_neg, both
     # SOFT_ZERO_ONE
     return sig_neg if need_loss else 0.0, -both, both
@@ -212,12 +220,8 @@ def _lambda_terms(
         return 1.0
     if config.topn <= 0 and by_score:
         cutoff = min(config.topk, n_valid)
-    # label order sorts the gains already; score order needs a sort
-    ideal_gains = (
-        gain_out[argsort_descending(gain_out, np.arange(n_valid))]
-        if by_score
-        else gain_out
-    )
+    # label order sorts the gains already (descending); score order needs a sort
+    ideal_gains = np.sort(gain_out)[::-1] if by_score else gain_out
     ideal = 0.0
     for rank in range(cutoff):
         ideal += ideal_gains[rank] / math.log2(rank + 2.0)
@@ -308,29 +312,35 @@ ratio of per-row exponentials (which stay normal floats within it)."""
 
 
 @njit(cache=True, nogil=True)
-def _exponentials(scores: Array, order: IntArray, config: PairConfig) -> Array:
-    """Return ``exp((s - max s) / T)`` per position, or nothing if not needed.
+def _exponentials(
+    scores: Array, order: IntArray, config: PairConfig
+) -> tuple[Array, Array]:
+    """Return ``E = exp((s - max s) / T)`` per position and ``1 / E``.
 
-    Then a pair's ``exp(-|d|)`` is the ratio of its two rows' (smaller over
-    larger): one division instead of an ``exp`` per pair. Empty for the hinge
-    and the squared error, and for a group too spread for the ratios.
+    Then a pair's ``exp(-|d|)`` is the smaller of ``E_a / E_b`` and ``E_b / E_a``,
+    a product: one ``exp`` per row instead of one per pair. Both are -1 (unused)
+    for the hinge and the squared error, and for a group whose tempered scores
+    spread more than ``SPREAD_FOR_RATIOS`` (then each pair takes its own exp).
     """
     n_valid = order.size
+    expo = np.full(n_valid, -1.0)
+    inverse = np.full(n_valid, -1.0)
     if n_valid == 0 or config.pair in (PairFunction.HINGE, PairFunction.SQUARED_ERROR):
-        return np.empty(0)
+        return expo, inverse
     tempered = scores[order] / config.temperature
     top = tempered.max()
     if top - tempered.min() > SPREAD_FOR_RATIOS:
-        return np.empty(0)
-    return np.exp(tempered - top)
+        return expo, inverse
+    expo = np.exp(tempered - top)
+    return expo, 1.0 / expo
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _ratio(expo: Array, a: int, b: int) -> float:
-    """Return ``exp(-|d_ab|)`` from the exponentials (-1 when there are none)."""
-    if expo.size == 0:
+def _ratio(expo_a: float, inverse_a: float, expo_b: float, inverse_b: float) -> float:
+    """Return ``exp(-|d_ab|)`` from the rows' exponentials (-1 when unused)."""
+    if expo_a < 0.0:
         return -1.0
-    return min(expo[a], expo[b]) / max(expo[a], expo[b])
+    return min(expo_b * inverse_a, expo_a * inverse_b)  # the one <= 1; no branch
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -350,8 +360,7 @@ def _pair(
     credited row and subtracted from the partner; the curvature term is added
     to both (0 unless ``PairHessian.CURVATURE``).
     """
-    if normalized:
-        weight /= 0.01 + abs(difference)
+    span = 0.01 + abs(difference) if normalized else 1.0
     inv_temperature = 1.0 / config.temperature
     # the hinge's kink needs the exact quotient (as the sorted hinge computes it)
     d = (
@@ -360,7 +369,7 @@ def _pair(
         else difference * inv_temperature
     )
     value, slope, curve = _pair_terms(
-        config.pair, d, e, label_difference, config.need_loss
+        config.pair, d, e, label_difference, config.need_loss, span
     )
     h = 0.0
     if config.hessian == PairHessian.CURVATURE:
@@ -387,12 +396,13 @@ def pair_positions(
     group, order, upper, lower, gain, discount, scale, normalized = setup
     kind = config.lambda_kind
     n_valid = order.size
-    expo = _exponentials(scores, order, config)
+    expo, inverse = _exponentials(scores, order, config)
     every = config.pair == PairFunction.SQUARED_ERROR
     mass = 0.0
     for a in range(first, stop):
         i = order[a]
         y_a, s_a, w_a = labels[i], scores[i], weights[i]
+        expo_a, inverse_a = expo[a], inverse[a]
         value_a = 0.0
         grad_a = 0.0
         hess_a = 0.0
@@ -405,7 +415,7 @@ def pair_positions(
                     w_a
                     * _lambda(gain[a], gain[b], discount[a], discount[b], scale, kind),
                     s_a - scores[j],
-                    _ratio(expo, a, b),
+                    _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                     y_a - labels[j],
                     normalized,
                     config,
@@ -427,7 +437,7 @@ def pair_positions(
                             gain[a], gain[b], discount[a], discount[b], scale, kind
                         ),
                         s_a - s_b,
-                        _ratio(expo, a, b),
+                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                         y_a - y_b,
                         normalized,
                         config,
@@ -445,7 +455,7 @@ def pair_positions(
                             gain[b], gain[a], discount[b], discount[a], scale, kind
                         ),
                         s_b - s_a,
-                        _ratio(expo, a, b),
+                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                         y_b - y_a,
                         normalized,
                         config,
@@ -470,7 +480,7 @@ def pair_positions(
                             gain[a], gain[b], discount[a], discount[b], scale, kind
                         ),
                         s_a - scores[j],
-                        _ratio(expo, a, b),
+                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                         y_a - labels[j],
                         normalized,
                         config,
@@ -485,7 +495,7 @@ def pair_positions(
                             gain[b], gain[a], discount[b], discount[a], scale, kind
                         ),
                         scores[j] - s_a,
-                        _ratio(expo, a, b),
+                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                         labels[j] - y_a,
                         normalized,
                         config,

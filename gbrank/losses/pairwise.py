@@ -15,14 +15,20 @@ gradient. :math:`\lambda_{ij} = 1` unless a ``lambda_weight`` is given
 every ordered pair of distinct rows counts, label ties included, and there is no
 temperature (keras_rs's code).
 
-Cost per list of n valid rows: O(n²) (every pair is evaluated) except for the
-hinge without lambda weights, O(n log n) (after one sort by score, a row's
-active pairs are range counts; :func:`gbrank._kernels.pairwise.hinge_sorted`), and
-the squared error without lambda weights, O(n) (its pair sums reduce to
-per-list moments). The O(n²) losses cost about 6 ns per pair with ``y_i > y_j``
-on 2 cores (measured, ``benchmarks/``): a 1M-row batch of 100-row lists takes
-0.2-0.3 s per gradient call, but a single list of 100,000 rows (3·10⁹ such
-pairs with LETOR-like labels) takes about 20 s per call, with O(n) memory.
+What the boosters get is the loss's booster step (``step``,
+:mod:`gbrank.losses.steps`): by default the pairs with a row in the current top
+30 by score, each weighted by :math:`1 / (0.01 + |s_i - s_j|)`, as LightGBM's and
+XGBoost's own LambdaMART do; on 100-row lists this trains far better than the
+exact derivatives (``benchmarks/quality.py``). :meth:`~gbrank.Loss.loss` and
+:meth:`~gbrank.Loss.grad_hess` are the neural twin's value and its exact
+derivative.
+
+Cost per list of n valid rows: the booster step O(n k) with its top-k pairs;
+the exact derivatives O(n²) (every pair) except for the hinge without lambda
+weights, O(n log n) (after one sort by score, a row's active pairs are range
+counts; :func:`gbrank._kernels.pairwise.hinge_sorted`), and the squared error
+without lambda weights, O(n) (its pair sums reduce to per-list moments). A pair
+costs a few nanoseconds (one exponential per row, not per pair); memory is O(n).
 """
 
 from __future__ import annotations
@@ -188,6 +194,9 @@ class PairwiseHingeLoss(_PairwiseLoss):
         :math:`w_i / T^2` on every valid row (a plain gradient step).
     lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -260,6 +269,9 @@ class PairwiseLogisticLoss(_PairwiseLoss):
         Score differences are divided by it; must be > 0.
     lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}`; ``"ndcg"`` makes this LambdaMART.
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -319,6 +331,9 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
         Score differences are divided by it; must be > 0.
     lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -384,6 +399,9 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     ----------
     lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (symmetric; label ties get 0).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
