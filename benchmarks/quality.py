@@ -38,17 +38,27 @@ START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
 def objectives() -> list[gbrank.Loss]:
-    """Every registered ranking loss at its defaults, and LambdaMART."""
+    """Every registered ranking loss at its defaults, LambdaMART, and the exact
+    booster step of RankNet and LambdaMART for comparison."""
     losses = [gbrank.get_loss(name) for name in _compare.ranking_losses()]
-    return [*losses, gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")]
+    lambdamart = gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")
+    exact = [
+        gbrank.get_loss("pairwise_logistic", step="exact"),
+        gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg", step="exact"),
+    ]
+    return [*losses, lambdamart, *exact]
 
 
 def label(objective: gbrank.Loss | str) -> str:
     if isinstance(objective, str):
         return f"{objective} (native)"
-    if objective.get_params().get("lambda_weight") == "ndcg":
-        return f"{objective.name} + ndcg (LambdaMART)"
-    return objective.name
+    params = objective.get_params()
+    name = objective.name
+    if params.get("lambda_weight") == "ndcg":
+        name += " + ndcg (LambdaMART)"
+    if params.get("step") == "exact":
+        name += ", exact step"
+    return name
 
 
 def long_lists(seed: int) -> tuple[RankingData, RankingData]:

@@ -178,6 +178,8 @@ def test_gradients_on_process_workers_match_local(client):
         np.testing.assert_array_equal(remote[1], local[1])
 
 
+# lightgbm.dask sets threads per worker and says so for the n_jobs it always gets
+@pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning")
 def test_lgb_sklearn_objective_gets_group_per_worker(client, dask_ranking, tmp_path):
     from lightgbm.dask import DaskLGBMRanker
 

@@ -222,7 +222,12 @@ def test_dataframe_feature_names(ranking):
     frame = pd.DataFrame(X, columns=[f"feature_{i}" for i in range(X.shape[1])])
     ranker = GBRankRegressor(**SMALL).fit(frame, y, group=group)
     assert list(ranker.feature_names_in_) == list(frame.columns)
-    np.testing.assert_array_equal(ranker.predict(frame), ranker.predict(X))
+    reordered = frame[frame.columns[::-1]]
+    with pytest.raises(ValueError, match="feature names should match"):
+        ranker.predict(reordered)
+    np.testing.assert_array_equal(
+        ranker.predict(frame), ranker.booster_.predict(X, raw_score=True)
+    )
 
 
 def test_regressor_rejects_classification_loss(ranking):

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import lightgbm as lgb
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
 
 from gbrank._groups import Groups, groups_from_sizes, make_groups
 from gbrank.engines.base import (
@@ -350,6 +351,8 @@ class LightGBMEngine(Engine):
 
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw scores, (n,) or (n, n_classes), using the first ``n_iterations``."""
+        if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
+            X = sparse.csr_matrix(X)  # LightGBM reads sparse matrices, not arrays
         return np.asarray(
             booster.predict(X, raw_score=True, num_iteration=n_iterations)
         )
