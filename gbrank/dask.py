@@ -49,6 +49,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
 
+from gbrank._groups import as_query_ids
 from gbrank.engines import Fitted
 from gbrank.losses import Loss
 from gbrank.sklearn import GBRankClassifier, GBRankRegressor, _GBRankModel
@@ -86,11 +87,13 @@ class QueryPartitions:
     group: Any
 
 
-def _qid_runs(part: Any) -> tuple[NDArray[Any], NDArray[np.int64]]:
-    """Ids and lengths of the runs of equal query ids in one partition."""
+def _qid_runs(part: Any, index: int) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Ids and lengths of the runs of equal query ids in partition ``index``."""
     ids = np.asarray(part).ravel()
     if ids.size == 0:
         return ids, np.zeros(0, dtype=np.int64)
+    # NaN or mixed kinds raise, naming the row
+    ids = as_query_ids(ids, ids.size, f"qid of partition {index}")
     starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
     bounds = np.concatenate(([0], starts, [ids.size]))
     return ids[bounds[:-1]], np.diff(bounds).astype(np.int64)
@@ -123,7 +126,12 @@ def check_query_partitions(qid: Any) -> list[NDArray[np.int64]]:
     """
     import dask
 
-    runs = dask.compute(*[dask.delayed(_qid_runs)(part) for part in _partitions(qid)])
+    runs = dask.compute(
+        *[
+            dask.delayed(_qid_runs)(part, index)
+            for index, part in enumerate(_partitions(qid))
+        ]
+    )
     owner: dict[Any, int] = {}
     for index, (ids, _) in enumerate(runs):
         unique, counts = np.unique(ids, return_counts=True)
@@ -226,7 +234,13 @@ def partition_by_query(
     if not isinstance(n_parts, int) or n_parts < 1:
         raise ValueError(f"npartitions must be an integer >= 1, got {npartitions!r}.")
 
-    counts = frame[_QID].value_counts().compute().sort_index()
+    counts = frame[_QID].value_counts(dropna=False).compute()
+    if counts.index.isna().any():
+        raise ValueError(
+            f"qid is missing (NaN) on {int(counts[counts.index.isna()].sum())} rows; "
+            "every row needs a query id: drop those rows or give them one."
+        )
+    counts = counts.sort_index()
     ids, sizes = counts.index.to_numpy(), counts.to_numpy().astype(np.int64)
     ends = np.cumsum(sizes)
     targets = ends[-1] * np.arange(1, n_parts) / n_parts

@@ -21,12 +21,26 @@ from scipy import sparse
 from sklearn.datasets import load_svmlight_file
 
 from gbrank._groups import groups_from_qid, groups_from_sizes
-from gbrank._validation import check_choice
+from gbrank._validation import check_choice, check_int
 
-__all__ = ["RankingData", "load_sample", "load_svmlight", "make_ranking"]
+__all__ = [
+    "DEFAULT_MAX_FEATURES",
+    "RankingData",
+    "load_sample",
+    "load_svmlight",
+    "make_ranking",
+]
 
 # Lines parsed at once when looking for the line that sklearn could not parse.
 _CHUNK_LINES = 10_000
+
+DEFAULT_MAX_FEATURES = 1_000_000
+"""Most feature columns :func:`load_svmlight` accepts unless told otherwise.
+
+The engines allocate memory for every column, used or not (LightGBM and XGBoost
+take about 0.5-1 KB each, measured), so one stray index such as ``2000000000:1``
+would otherwise cost tens of gigabytes.
+"""
 # Feature indices of the bundled sample run from 1 to 300 (1-based) in both splits.
 _SAMPLE_N_FEATURES = 300
 
@@ -69,6 +83,7 @@ def load_svmlight(
     n_features: int | None = None,
     dtype: DTypeLike = np.float64,
     zero_based: bool | Literal["auto"] = "auto",
+    max_features: int | None = DEFAULT_MAX_FEATURES,
 ) -> RankingData:
     r"""Load a ranking data set in svmlight / LETOR format.
 
@@ -92,6 +107,9 @@ def load_svmlight(
         Whether feature indices start at 0, as in
         :func:`sklearn.datasets.load_svmlight_file`. ``"auto"`` assumes 1-based
         indices unless index 0 occurs; pass a bool when loading files in pairs.
+    max_features : int or None, default 1_000_000
+        Refuse a file with more feature columns (the largest feature index sets
+        the count; the engines spend memory on every column). None: no limit.
 
     Returns
     -------
@@ -103,9 +121,13 @@ def load_svmlight(
     FileNotFoundError
         If ``path`` or an explicit ``query_file`` does not exist.
     ValueError
-        If a line cannot be parsed (the message names the line), only some lines
-        carry ``qid:``, the rows of a query are not contiguous, the query file does
-        not match the rows, or the file has no query information.
+        If a line cannot be parsed (the message names the line; a ``qid:`` or
+        feature index beyond 64-bit integers included), only some lines carry
+        ``qid:``, the rows of a query are not contiguous, the query file does
+        not match the rows, the file has no query information, or it has more
+        than ``max_features`` columns.
+    OSError
+        If a file cannot be read (the message names it).
 
     See Also
     --------
@@ -123,16 +145,17 @@ def load_svmlight(
     >>> X.shape, group.tolist(), qid.tolist()
     ((3, 2), [2, 1], [7, 7, 3])
     """
+    check_int(max_features, "max_features", allow_none=True)
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path, "svmlight file"):
         raise FileNotFoundError(f"svmlight file not found: '{path}'.")
     query_path: Path | None
     if query_file is None:
         sibling = path.with_name(path.name + ".query")
-        query_path = sibling if sibling.is_file() else None
+        query_path = sibling if _is_file(sibling, "query file") else None
     else:
         query_path = Path(query_file)
-        if not query_path.is_file():
+        if not _is_file(query_path, "query file"):
             raise FileNotFoundError(f"query file not found: '{query_path}'.")
 
     try:
@@ -143,15 +166,28 @@ def load_svmlight(
             zero_based=zero_based,
             query_id=True,
         )
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         line = _first_bad_line(path, n_features=n_features, zero_based=zero_based)
         where = "" if line is None else f" at line {line}"
+        hint = (
+            " (a qid: or feature index beyond 64-bit integers)"
+            if isinstance(error, OverflowError)
+            else ""
+        )
         raise ValueError(
-            f"cannot parse svmlight file '{path}'{where}: {error}"
+            f"cannot parse svmlight file '{path}'{where}: {error}{hint}"
         ) from error
     n_rows = X.shape[0]
     if n_rows == 0:
         raise ValueError(f"svmlight file '{path}' holds no rows.")
+    if max_features is not None and X.shape[1] > max_features:
+        raise ValueError(
+            f"svmlight file '{path}' has {X.shape[1]:,} feature columns (its "
+            f"largest feature index sets the count), more than max_features="
+            f"{max_features:,}: the engines allocate memory for every column "
+            "(about 1 GB per million). Renumber the features, or raise the limit "
+            "(max_features=; command line: --max-features)."
+        )
 
     if file_qid.size == n_rows:
         try:
@@ -399,9 +435,19 @@ def _parses(
             zero_based=zero_based,
             query_id=True,
         )
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
     return True
+
+
+def _is_file(path: Path, what: str) -> bool:
+    """``path.is_file()``, or an ``OSError`` naming the file (e.g. name too long)."""
+    try:
+        return path.is_file()
+    except OSError as error:
+        raise OSError(
+            error.errno, f"cannot open {what} '{path}': {error.strerror}"
+        ) from error
 
 
 def _check_int(value: object, name: str, minimum: int) -> None:

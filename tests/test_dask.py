@@ -137,6 +137,24 @@ def test_partition_by_query_dataframe_with_column_names():
     )
 
 
+def test_missing_query_ids_are_refused():
+    """partition_by_query used to drop NaN ids silently (wrong row counts)."""
+    X = da.zeros((6, 2), chunks=(3, 2))
+    qid = da.from_array(np.array([0, 0, np.nan, 1, 1, 2.0]), chunks=3)
+    with pytest.raises(ValueError, match="qid is missing \\(NaN\\) on 1 rows"):
+        partition_by_query(X, da.zeros(6, chunks=3), qid, npartitions=2)
+    frame = dd.from_pandas(
+        pd.DataFrame({"a": np.arange(6.0), "y": 0.0, "q": [0, 0, None, 1, 1, 2]}),
+        npartitions=2,
+    )
+    with pytest.raises(ValueError, match="qid is missing \\(NaN\\) on 1 rows"):
+        partition_by_query(frame, "y", "q", npartitions=2)
+    with pytest.raises(
+        ValueError, match=r"qid of partition 0 contains NaN or inf at row 2"
+    ):
+        check_query_partitions(qid)
+
+
 def test_import_gbrank_does_not_import_dask():
     code = "import sys, gbrank; print(sorted({'dask', 'distributed'} & {*sys.modules}))"
     out = subprocess.run(

@@ -190,6 +190,48 @@ def test_index_beyond_n_features_names_line(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("line", "at"),
+    [
+        ("1 qid:99999999999999999999 1:0.5", "qid"),
+        ("1 qid:1 99999999999:0.5", "index"),
+    ],
+)
+def test_integers_beyond_int64_name_the_line(tmp_path, line, at):
+    path = tmp_path / f"{at}.txt"
+    path.write_text(f"0 qid:1 1:0.5\n{line}\n")
+    with pytest.raises(
+        ValueError,
+        match=r"at line 2: .* \(a qid: or feature index beyond 64-bit integers\)",
+    ):
+        load_svmlight(path)
+
+
+def test_absurd_feature_counts_are_refused_unless_allowed(tmp_path):
+    """Feature 2e9 in a 2-row file drove XGBoost to 22 GB of memory."""
+    path = tmp_path / "stray.txt"
+    path.write_text("1 qid:1 2000000000:1\n0 qid:1 2:1\n")
+    with pytest.raises(
+        ValueError,
+        match=r"has 2,000,000,000 feature columns .* more than max_features="
+        r"1,000,000: .* raise the limit \(max_features=; command line: --max-feat",
+    ):
+        load_svmlight(path)
+    assert load_svmlight(path, max_features=None).X.shape == (2, 2_000_000_000)
+    narrow = tmp_path / "narrow.txt"
+    narrow.write_text("1 qid:1 2:1\n0 qid:1 3:1\n")
+    with pytest.raises(ValueError, match=r"has 20 feature columns .* max_features=10:"):
+        load_svmlight(narrow, max_features=10, n_features=20)
+    with pytest.raises(ValueError, match="max_features must be None or an integer"):
+        load_svmlight(path, max_features=0)
+
+
+def test_a_file_name_too_long_is_named(tmp_path):
+    path = tmp_path / ("t" * 300)
+    with pytest.raises(OSError, match=r"cannot open svmlight file '.*t{300}': File"):
+        load_svmlight(path)
+
+
+@pytest.mark.parametrize(
     ("sizes", "message"),
     [
         ("3\n2\n", "group sizes sum to 5 but there are 6 rows"),

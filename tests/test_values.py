@@ -263,6 +263,30 @@ def test_per_list_and_scalar_weights():
     assert loss.loss(Y_BATCH, S_BATCH, sample_weight=3.0) == pytest.approx(3 * 0.75)
 
 
+@pytest.mark.parametrize(
+    "name", [n for n in gbrank.available_losses() if gbrank.LOSSES[n].needs_groups]
+)
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_one_unbatched_list_takes_a_per_list_weight(name, shape):
+    """keras_rs accepts ``sample_weight`` of shape (1,) with ``y_true`` of shape
+    (list_size,): one weight for the one list, as (batch,) weights for a batch."""
+    loss = gbrank.get_loss(name)
+    y = np.array([1.0, 0.0, 1.0, 0.5, 0.0])
+    s = S5[0]
+    weight = np.full(shape, 2.0)
+    batched = {"y_true": y[None], "y_pred": s[None], "sample_weight": np.array([2.0])}
+    for reduction in ("sum_over_batch_size", "mean_with_sample_weight", "none"):
+        np.testing.assert_array_equal(
+            loss.loss(y, s, sample_weight=weight, reduction=reduction),
+            loss.loss(**batched, reduction=reduction),
+        )
+    assert loss.loss(y, s, sample_weight=weight) == pytest.approx(2 * loss.loss(y, s))
+    grad, _ = loss.grad_hess(y, s, sample_weight=weight)
+    np.testing.assert_array_equal(grad, loss.grad_hess(y, s, sample_weight=2.0)[0])
+    with pytest.raises(ValueError, match=r"or one weight for the list \(1,\)"):
+        loss.loss(y, s, sample_weight=np.ones(2))
+
+
 def test_weights_act_on_both_ends_of_a_pair():
     loss = gbrank.PairwiseHingeLoss()
     grad, _ = loss.grad_hess([1.0, 0.0], [0.0, 0.0], sample_weight=[3.0, 0.0])

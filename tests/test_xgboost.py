@@ -147,3 +147,37 @@ def test_metric_and_pickle():
         assert pickle.loads(pickle.dumps(adapter)) == adapter
     cce = gbrank.get_loss("categorical_cross_entropy")
     assert XGBoostObjective(cce).loss.hessian_factor == "xgboost"
+
+
+def test_xgb_cv_folds_hold_whole_queries():
+    """xgboost.cv folds a ranking DMatrix by query (and refuses folds= with one)."""
+    sizes = np.arange(3, 18)  # distinct sizes name the queries of a fold
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(sizes.sum(), 4))
+    y = rng.integers(0, 3, size=sizes.sum()).astype(float)
+    qid = np.repeat(np.arange(sizes.size), sizes)
+    seen = []
+
+    class Spy(XGBoostObjective):
+        def __call__(self, predt, dtrain):
+            seen.append(np.diff(dtrain.get_uint_info("group_ptr")).tolist())
+            return super().__call__(predt, dtrain)
+
+    dtrain = xgb.DMatrix(X, y, qid=qid)
+    xgb.cv(RANK_PARAMS, dtrain, 1, nfold=3, obj=Spy(gbrank.SoftmaxLoss()), seed=0)
+    assert len(seen) == 3
+    left_out = []
+    for fold_sizes in seen:
+        assert len(set(fold_sizes)) == len(fold_sizes)
+        assert set(fold_sizes) <= set(sizes.tolist())  # whole queries only
+        left_out += sorted(set(sizes.tolist()) - set(fold_sizes))
+    assert sorted(left_out) == sizes.tolist()  # each query validated exactly once
+    with pytest.raises(xgb.core.XGBoostError, match="slice does not support group"):
+        xgb.cv(RANK_PARAMS, dtrain, 1, folds=[(np.arange(10), np.arange(10, 20))])
+
+
+def test_multiclass_objective_without_num_class_says_so():
+    X, y = load_wine(return_X_y=True)
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    with pytest.raises(ValueError, match=r"needs 2-D scores .* set num_class"):
+        xgb.train({"max_depth": 2}, xgb.DMatrix(X, y), 2, obj=cce.xgb_objective)

@@ -99,7 +99,8 @@ def listnet_targets(
 
     ``q`` is the target distribution of a group's valid rows (``target``:
     :class:`ListNetTarget`) and ``W = sum_i w_i q_i`` the group's weight; a group
-    without a positive label gets all-zero targets.
+    without a positive label gets all-zero targets. Labels are divided by the
+    largest one first (``q`` is unchanged), so their sum cannot overflow.
     """
     labels, _, weights, offsets = rows
     for g in range(first, stop):
@@ -114,7 +115,7 @@ def listnet_targets(
         for i in range(start, end):
             if labels[i] >= 0:
                 if target == ListNetTarget.SUM:
-                    targets_out[i] = labels[i]
+                    targets_out[i] = labels[i] / top
                 else:
                     targets_out[i] = math.exp(labels[i] - top)
                 total += targets_out[i]

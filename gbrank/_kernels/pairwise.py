@@ -556,8 +556,14 @@ def pair_groups(
 def _large_group(
     rows: Rows, group: int, config: PairConfig, out: Terms, mass_out: Array
 ) -> None:
-    """Sum the pairs of one big group, its positions cut into thread ranges."""
-    setup = pair_setup(rows, group, config)
+    """Sum the pairs of one big group, its positions cut into thread ranges.
+
+    The setup (sort, gains, lambda weights) also runs on a pool thread, so that
+    Ctrl-C interrupts it within a fraction of a second on huge groups.
+    """
+    setups: list[PairSetup] = []
+    run_chunks(lambda _, __: setups.append(pair_setup(rows, group, config)), 1)
+    setup = setups[0]
     order, lower = setup[1], setup[3]
     n_valid = order.size
     n_positions = _positions(setup, config)

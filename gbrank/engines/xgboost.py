@@ -10,6 +10,10 @@ estimators use (``gbrank.engines.get_engine("xgboost")``).
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +28,7 @@ from gbrank.engines.base import (
     Fitted,
     LossAdapter,
     ObjectiveAdapter,
+    Refused,
     Settings,
     TrainingSet,
     drop_none,
@@ -250,6 +255,45 @@ def _dmatrix(part: TrainingSet, native: bool) -> Any:
     return data
 
 
+# parameters gbrank sets itself (the last three xgboost.train would ignore)
+_REFUSED = {
+    "objective": Refused.OBJECTIVE,
+    "num_class": Refused.CLASSES,
+    "eval_metric": Refused.METRICS,
+    "disable_default_eval_metric": Refused.METRICS,
+    "n_estimators": Refused.ROUNDS,
+    "num_boost_round": Refused.ROUNDS,
+    "early_stopping_rounds": Refused.EARLY_STOPPING,
+}
+
+_NOT_USED = re.compile(r"Parameters: \{(.*?)\} (?:are|is) not used", re.DOTALL)
+
+
+@functools.cache
+def _tiny_dmatrix() -> DMatrix:
+    return xgb.DMatrix(np.zeros((1, 1)), label=np.zeros(1))
+
+
+def _config_keys(config: Any) -> set[str]:
+    """Leaf keys of a booster's JSON configuration (its parameter names)."""
+    if not isinstance(config, dict):
+        return set()
+    keys: set[str] = set()
+    for key, value in config.items():
+        keys |= {key} if isinstance(value, str) else _config_keys(value)
+    return keys
+
+
+@functools.cache
+def _param_names() -> frozenset[str]:
+    """Parameters of XGBoost's tree, dart and linear boosters and global config."""
+    names = set(xgb.get_config())
+    for booster in ("gbtree", "dart", "gblinear"):
+        config = xgb.Booster({"booster": booster}, [_tiny_dmatrix()]).save_config()
+        names |= _config_keys(json.loads(config))
+    return frozenset(names)
+
+
 class XGBoostEngine(Engine):
     """``xgboost.train(params, DMatrix(qid=...), obj=loss.xgb_objective)``."""
 
@@ -270,6 +314,32 @@ class XGBoostEngine(Engine):
     ) -> XGBoostEval:
         """``XGBoostEval(metric, k, no_relevant)``."""
         return XGBoostEval(metric=metric, k=k, no_relevant=no_relevant)
+
+    def refused_params(self) -> dict[str, str]:
+        """Return the objective, classes, metrics, rounds and early stopping."""
+        return dict(_REFUSED)
+
+    def param_names(self) -> frozenset[str]:
+        """Parameter names in XGBoost's booster configurations (for suggestions)."""
+        return _param_names()
+
+    def unused_params(self, params: dict[str, Any]) -> list[str]:
+        """Names XGBoost's own validation reports as not used.
+
+        A booster is configured with ``params`` and ``validate_parameters=True``
+        (no data, no training); XGBoost knows which parameters its booster,
+        tree method and objective read. Bad values raise ``XGBoostError`` here.
+        """
+        params = {**params, "validate_parameters": True, "verbosity": 1}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            xgb.Booster(params, [_tiny_dmatrix()]).save_config()
+        unused = []
+        for warning in caught:
+            match = _NOT_USED.search(str(warning.message))
+            if match:
+                unused += re.findall(r'"([^"]+)"', match.group(1))
+        return unused
 
     def params(self, settings: Settings) -> dict[str, Any]:
         """XGBoost parameters for ``settings``; ``booster_params`` come last."""

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
+from numpy.typing import NDArray
+
 from gbrank._kernels.pairwise import Gain, LambdaKind
 from gbrank._params import Parameters
-from gbrank._validation import check_choice, check_int
+from gbrank._validation import check_choice, check_gain_labels, check_int
 
 GAINS = {"exp2": Gain.EXP2, "linear": Gain.LINEAR}
 
@@ -38,6 +41,15 @@ class LambdaWeight(Parameters):
     def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
         """Return ``(lambda_kind, topn, gain)`` for the pairwise kernels."""
         return self._kind, 0, Gain.LINEAR
+
+    def check_labels(self, labels: NDArray[np.float64]) -> None:
+        """Raise ``ValueError`` if a label is outside the weight's domain.
+
+        Parameters
+        ----------
+        labels : ndarray of float64
+            Flat labels; negative ones mark ignored rows.
+        """
 
 
 class LabelDiffLambdaWeight(LambdaWeight):
@@ -106,6 +118,13 @@ class DCGLambdaWeight(LambdaWeight):
     def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
         """Return ``(lambda_kind, topn, gain)``; topn 0 means no cutoff."""
         return self._kind, int(self.topn or 0), GAINS[self.gain]
+
+    def check_labels(self, labels: NDArray[np.float64]) -> None:
+        """Labels with the gain ``"exp2"`` are at most ``MAX_GAIN_LABEL`` (961)."""
+        if self.gain == "exp2":
+            check_gain_labels(
+                labels, f"lambda_weight={self!r}", ", or use gain='linear'"
+            )
 
 
 class NDCGLambdaWeight(DCGLambdaWeight):

@@ -50,8 +50,8 @@ from gbrank._kernels.pairwise import (
     pair_sums,
     squared_error_sums,
 )
-from gbrank._validation import check_choice, check_positive
-from gbrank.losses.base import Array, Batch, Loss
+from gbrank._validation import check_choice
+from gbrank.losses.base import Array, Batch, Loss, check_temperature
 from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
 from gbrank.losses.steps import EXACT, LAMBDARANK, TOP30, PairStep
 
@@ -81,7 +81,7 @@ class _PairwiseLoss(Loss):
 
     def check_params(self) -> None:
         """Validate the temperature, the lambda weight and the booster step."""
-        check_positive(self._temperature(), "temperature")
+        check_temperature(self._temperature())
         resolve_lambda_weight(self.lambda_weight)
         self.resolved_step().check()
 
@@ -98,6 +98,13 @@ class _PairwiseLoss(Loss):
             f"{', '.join(repr(name) for name in STEPS)} or a "
             "gbrank.losses.steps.PairStep."
         )
+
+    def check_labels(self, labels: Array) -> None:
+        """Also check the labels against the lambda weight's gain."""
+        super().check_labels(labels)
+        weight = resolve_lambda_weight(self.lambda_weight)
+        if weight is not None:
+            weight.check_labels(labels)
 
     def _temperature(self) -> float:
         return self.temperature
