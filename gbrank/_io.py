@@ -31,8 +31,11 @@ def load_pair(
 ) -> tuple[RankingData, RankingData, str, str]:
     """Load training and validation data with the same number of columns.
 
-    A missing path means the bundled sample (``rank.train`` / ``rank.test``);
-    a training file without a validation file is validated on itself.
+    No paths means the bundled sample (``rank.train`` / ``rank.test``); a
+    training file without a validation file is validated on itself. A
+    validation file without a training file, or one that uses features beyond
+    the training file's highest, is refused: it is another data set. (Fewer is
+    fine: svmlight files leave out zeros, so a feature may never show.)
 
     Parameters
     ----------
@@ -52,6 +55,11 @@ def load_pair(
     train_name, valid_name : str
         Where the data came from, for messages.
     """
+    if train_path is None and valid_path is not None:
+        raise ValueError(
+            f"--valid {valid_path} needs --train: validating on it a model of the "
+            "bundled sample would mix two data sets"
+        )
     files = [path for path in (train_path, valid_path) if path is not None]
     if index_base == "auto":
         zero_based = any(_has_index_zero(path) for path in files)
@@ -61,8 +69,15 @@ def load_pair(
     if valid_path is None and train_path is not None:
         return train, train, train_name, f"{train_name} (training data: pass --valid)"
     valid, valid_name = _read(valid_path, "test", zero_based, max_features)
-    n_columns = max(train.X.shape[1], valid.X.shape[1])
-    return _widen(train, n_columns), _widen(valid, n_columns), train_name, valid_name
+    n_columns = train.X.shape[1]
+    if valid.X.shape[1] > n_columns:
+        raise ValueError(
+            f"{valid_name} has {valid.X.shape[1]} features, {train_name} only "
+            f"{n_columns}: the model would never see features "
+            f"{n_columns + 1 - zero_based}..{valid.X.shape[1] - zero_based}; "
+            "are both files from the same data set?"
+        )
+    return train, _widen(valid, n_columns), train_name, valid_name
 
 
 # a "0:<value>" feature before any "#" comment on a line

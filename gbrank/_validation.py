@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -142,6 +143,28 @@ INT_LIMIT = 2**62
 """Largest integer parameter accepted (counts and cutoffs stay far from overflow)."""
 
 
+@overload
+def check_int(
+    value: object,
+    name: str,
+    *,
+    minimum: int = ...,
+    maximum: int = ...,
+    allow_none: Literal[False] = ...,
+) -> int: ...
+
+
+@overload
+def check_int(
+    value: object,
+    name: str,
+    *,
+    minimum: int = ...,
+    maximum: int = ...,
+    allow_none: bool,
+) -> int | None: ...
+
+
 def check_int(
     value: object,
     name: str,
@@ -176,6 +199,32 @@ def check_int(
             f"{name} must be {none}an integer >= {minimum}{upper}, got {value!r}."
         )
     return number
+
+
+@overload
+def check_real(
+    value: object,
+    name: str,
+    *,
+    low: float = ...,
+    high: float = ...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    allow_none: Literal[False] = ...,
+) -> float: ...
+
+
+@overload
+def check_real(
+    value: object,
+    name: str,
+    *,
+    low: float = ...,
+    high: float = ...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    allow_none: bool,
+) -> float | None: ...
 
 
 def check_real(

@@ -19,7 +19,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from gbrank import _compare, _io
+from gbrank import __version__, _compare, _io
 from gbrank._kernels.threads import num_threads
 from gbrank._validation import check_gain_labels
 from gbrank.datasets import DEFAULT_MAX_FEATURES, RankingData
@@ -352,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gbrank",
         description="Learning-to-rank losses as LightGBM/XGBoost objectives.",
     )
+    version = f"%(prog)s {__version__}"
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", required=True)
     losses = commands.add_parser(
         "losses", help="list the losses: kind, hessian, reduction, parameters"

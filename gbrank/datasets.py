@@ -8,6 +8,7 @@ consistently: as group sizes (LightGBM's ``group=``) and as per-row query ids
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +19,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 from scipy import sparse
-from sklearn.datasets import load_svmlight_file
 
 from gbrank._groups import groups_from_qid, groups_from_sizes
-from gbrank._validation import check_choice, check_int
+from gbrank._validation import check_choice, check_int, check_real
 
 __all__ = [
     "DEFAULT_MAX_FEATURES",
@@ -29,6 +29,7 @@ __all__ = [
     "load_sample",
     "load_svmlight",
     "make_ranking",
+    "split_by_query",
 ]
 
 # Lines parsed at once when looking for the line that sklearn could not parse.
@@ -157,6 +158,8 @@ def load_svmlight(
         query_path = Path(query_file)
         if not _is_file(query_path, "query file"):
             raise FileNotFoundError(f"query file not found: '{query_path}'.")
+
+    from sklearn.datasets import load_svmlight_file  # a slow import: only when used
 
     try:
         X, y, file_qid = load_svmlight_file(
@@ -326,10 +329,10 @@ def make_ranking(
     >>> sorted(set(data.y.tolist())) <= [0.0, 1.0, 2.0, 3.0, 4.0]
     True
     """
-    _check_int(n_queries, "n_queries", 1)
-    _check_int(docs_per_query, "docs_per_query", 1)
-    _check_int(n_features, "n_features", 1)
-    _check_int(n_relevance_levels, "n_relevance_levels", 2)
+    check_int(n_queries, "n_queries")
+    check_int(docs_per_query, "docs_per_query")
+    check_int(n_features, "n_features")
+    check_int(n_relevance_levels, "n_relevance_levels", minimum=2)
     if (
         isinstance(noise, bool)
         or not isinstance(noise, (int, float, np.number))
@@ -373,6 +376,70 @@ def make_ranking(
     cuts = np.quantile(score, 1 - 0.5 ** np.arange(1, n_relevance_levels))
     y = np.searchsorted(cuts, score, side="right").astype(np.float64)
     return RankingData(X=X, y=y, group=group, qid=qid)
+
+
+def split_by_query(
+    data: RankingData, test_size: float | int = 0.2, *, random_state: int = 0
+) -> tuple[RankingData, RankingData]:
+    """Split a ranking data set into train and test parts, whole queries each.
+
+    The ranking counterpart of :func:`sklearn.model_selection.train_test_split`:
+    a query's rows all go to the same side, so that no query is both learned
+    and evaluated. Queries keep their order and their rows within each part.
+
+    Parameters
+    ----------
+    data : RankingData
+        The data to split (see :func:`load_svmlight`, :func:`make_ranking`).
+    test_size : float in (0, 1) or int >= 1, default=0.2
+        Fraction of the queries (rounded up), or number of queries, in the test
+        part. At least one query stays in each part.
+    random_state : int, default=0
+        Seed of the random choice of test queries.
+
+    Returns
+    -------
+    train, test : RankingData
+
+    See Also
+    --------
+    sklearn.model_selection.GroupShuffleSplit : The same for arrays and
+        cross-validation (``groups=qid``).
+
+    Examples
+    --------
+    >>> from gbrank.datasets import make_ranking, split_by_query
+    >>> train, test = split_by_query(make_ranking(n_queries=10), test_size=0.3)
+    >>> train.group.size, test.group.size
+    (7, 3)
+    """
+    n_queries = data.group.size
+    if isinstance(test_size, (float, np.floating)):
+        fraction = check_real(
+            test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True
+        )
+        n_test = math.ceil(fraction * n_queries)
+    else:
+        n_test = check_int(test_size, "test_size")
+    if not 1 <= n_test < n_queries:
+        raise ValueError(
+            f"test_size={test_size!r} puts {n_test} of the {n_queries} queries in "
+            "the test part; each part needs at least one query."
+        )
+    check_int(random_state, "random_state", minimum=0)
+    is_test = np.zeros(n_queries, dtype=bool)
+    is_test[np.random.default_rng(random_state).permutation(n_queries)[:n_test]] = True
+    rows_in_test = np.repeat(is_test, data.group)
+    return _rows(data, ~rows_in_test, ~is_test), _rows(data, rows_in_test, is_test)
+
+
+def _rows(
+    data: RankingData, rows: NDArray[np.bool_], queries: NDArray[np.bool_]
+) -> RankingData:
+    """Select rows of ``data`` that hold whole queries (``queries``)."""
+    return RankingData(
+        X=data.X[rows], y=data.y[rows], group=data.group[queries], qid=data.qid[rows]
+    )
 
 
 def _read_query_file(
@@ -428,6 +495,8 @@ def _first_bad_line(
 def _parses(
     data: bytes, n_features: int | None, zero_based: bool | Literal["auto"]
 ) -> bool:
+    from sklearn.datasets import load_svmlight_file
+
     try:
         load_svmlight_file(
             io.BytesIO(data),
@@ -448,13 +517,3 @@ def _is_file(path: Path, what: str) -> bool:
         raise OSError(
             error.errno, f"cannot open {what} '{path}': {error.strerror}"
         ) from error
-
-
-def _check_int(value: object, name: str, minimum: int) -> None:
-    """Raise unless ``value`` is an int >= ``minimum``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")

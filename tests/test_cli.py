@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import stat
@@ -89,6 +90,23 @@ def test_losses_prints_kind_hessian_reduction_and_parameters(capsys):
 def test_help_exits_zero(capsys):
     assert cli.main(["--help"]) == 0
     assert "compare" in capsys.readouterr().out
+
+
+def test_version_is_the_installed_distribution_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"gbrank {importlib.metadata.version('gbrank')}\n"
+
+
+def test_help_and_losses_do_not_import_the_engines_or_scikit_learn():
+    code = (
+        "import sys; from gbrank import cli; cli.main(['losses']); "
+        "engines = ('sklearn', 'lightgbm', 'xgboost'); "
+        "print(sorted(m for m in engines if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_python_m_gbrank_runs():
@@ -209,6 +227,7 @@ def bad_files(tmp_path_factory):
     (folder / "bigqid.txt").write_text("1 qid:99999999999999999999 1:0.5\n")
     (folder / "wide.txt").write_text("1 qid:1 2000000000:1\n0 qid:1 2:1\n")
     (folder / "label.txt").write_text("1 qid:1 1:0.5\n1024 qid:1 2:1\n")
+    (folder / "wider.txt").write_text("1 qid:1 1:0.5\n0 qid:1 5:1\n")
     return folder
 
 
@@ -216,7 +235,16 @@ def bad_files(tmp_path_factory):
     ("argv", "message"),
     [
         (["train", "--train", "{bad}/missing.txt"], "svmlight file not found"),
-        (["train", "--valid", "{bad}/missing.txt"], "svmlight file not found"),
+        (["train", "--valid", "{bad}/missing.txt"], "needs --train"),
+        (
+            ["train", "--train", "{bad}/label.txt", "--valid", "{bad}/missing.txt"],
+            "svmlight file not found",
+        ),
+        (
+            ["compare", "--train", "{bad}/label.txt", "--valid", "{bad}/wider.txt"],
+            "has 5 features, {bad}/label.txt only 2: the model would never see "
+            "features 3..5; are both files from the same data set?",
+        ),
         (["train", "--train", "{bad}/malformed.txt"], "at line 2"),
         (["train", "--train", "{bad}/zero.txt", "--index-base", "1"], "base 0"),
         (["train", "--train", "{bad}/noquery.txt"], "no qid: tokens"),
@@ -247,7 +275,7 @@ def test_user_errors_exit_2_with_a_message(capsys, bad_files, argv, message):
     argv = [arg.format(bad=bad_files) for arg in argv]
     code, out, err = run(capsys, *argv, *FAST)
     assert code == 2
-    assert message in err
+    assert message.format(bad=bad_files) in err
     assert "Traceback" not in err
     assert not printed_metrics(out)  # engine errors come after the header lines
 
