@@ -56,7 +56,9 @@ def argsort_descending(keys: Array, index: IntArray) -> IntArray:
     """
     n = index.size
     out = index.copy()
-    values = keys[index]
+    values = np.empty(n)
+    for i in range(n):  # a loop, not keys[index]: numba compiles it much faster
+        values[i] = keys[index[i]]
     for lo in range(0, n, _INSERTION_SORT_SIZE):
         hi = min(lo + _INSERTION_SORT_SIZE, n)
         for i in range(lo + 1, hi):

@@ -207,13 +207,21 @@ def _lambda_terms(
         for rank in range(n_valid):
             discount_out[rank] = 1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
     else:  # rank the rows by score (ties by row), then find their positions
-        rows = np.sort(order)
-        ranked = argsort_descending(scores, rows)
-        position = np.empty(rows[-1] - rows[0] + 1, dtype=np.int64)
+        first, last = order[0], order[0]
+        for k in range(n_valid):
+            first, last = min(first, order[k]), max(last, order[k])
+        position = np.full(last - first + 1, -1, dtype=np.int64)
         for k in range(n_valid):  # row -> position in order
-            position[order[k] - rows[0]] = k
+            position[order[k] - first] = k
+        rows = np.empty(n_valid, dtype=np.int64)  # ascending: ties by row
+        k = 0
+        for row in range(first, last + 1):
+            if position[row - first] >= 0:
+                rows[k] = row
+                k += 1
+        ranked = argsort_descending(scores, rows)
         for rank in range(n_valid):
-            discount_out[position[ranked[rank] - rows[0]]] = (
+            discount_out[position[ranked[rank] - first]] = (
                 1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
             )
     if config.lambda_kind == LambdaKind.DCG:
@@ -221,10 +229,11 @@ def _lambda_terms(
     if config.topn <= 0 and by_score:
         cutoff = min(config.topk, n_valid)
     # label order sorts the gains already (descending); score order needs a sort
-    ideal_gains = np.sort(gain_out)[::-1] if by_score else gain_out
+    ideal_order = argsort_descending(gain_out, np.arange(n_valid)) if by_score else None
     ideal = 0.0
     for rank in range(cutoff):
-        ideal += ideal_gains[rank] / math.log2(rank + 2.0)
+        at = rank if ideal_order is None else ideal_order[rank]
+        ideal += gain_out[at] / math.log2(rank + 2.0)
     return 1.0 / ideal if ideal > 0.0 else 0.0
 
 
@@ -327,12 +336,17 @@ def _exponentials(
     inverse = np.full(n_valid, -1.0)
     if n_valid == 0 or config.pair in (PairFunction.HINGE, PairFunction.SQUARED_ERROR):
         return expo, inverse
-    tempered = scores[order] / config.temperature
-    top = tempered.max()
-    if top - tempered.min() > SPREAD_FOR_RATIOS:
+    # loops rather than array expressions: numba compiles them much faster
+    top = bottom = scores[order[0]] / config.temperature
+    for m in range(n_valid):
+        tempered = scores[order[m]] / config.temperature
+        top, bottom = max(top, tempered), min(bottom, tempered)
+    if top - bottom > SPREAD_FOR_RATIOS:
         return expo, inverse
-    expo = np.exp(tempered - top)
-    return expo, 1.0 / expo
+    for m in range(n_valid):
+        expo[m] = math.exp(scores[order[m]] / config.temperature - top)
+        inverse[m] = 1.0 / expo[m]
+    return expo, inverse
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -426,83 +440,52 @@ def pair_positions(
                 hess_a += h
                 acc.hess[b] += h
                 mass += abs(g)
-        elif config.selection == PairSelection.TOPK:
-            for b in range(a + 1, n_valid):
-                j = order[b]
-                y_b, s_b = labels[j], scores[j]
-                if every or y_a > y_b:  # a credited
-                    value, g, h = _pair(
-                        w_a
-                        * _lambda(
-                            gain[a], gain[b], discount[a], discount[b], scale, kind
-                        ),
-                        s_a - s_b,
-                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
-                        y_a - y_b,
-                        normalized,
-                        config,
-                    )
-                    value_a += value
-                    grad_a += g
-                    acc.grad[b] -= g
-                    hess_a += h
-                    acc.hess[b] += h
-                    mass += abs(g)
-                if every or y_b > y_a:  # b credited
-                    value, g, h = _pair(
-                        weights[j]
-                        * _lambda(
-                            gain[b], gain[a], discount[b], discount[a], scale, kind
-                        ),
-                        s_b - s_a,
-                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
-                        y_b - y_a,
-                        normalized,
-                        config,
-                    )
-                    acc.loss[b] += value
-                    acc.grad[b] += g
-                    grad_a -= g
-                    acc.hess[b] += h
-                    hess_a += h
-                    mass += abs(g)
-        else:  # SAMPLED
+        else:  # TOPK or SAMPLED: either row of a pair may be the credited one
+            # (one _pair call site: each inlined copy costs compile time)
+            topk = config.selection == PairSelection.TOPK
             own = lower[a] - upper[a]
-            for t in range(config.pairs_per_row if own < n_valid else 0):
-                b = _draw(config.seed, group, a, t, n_valid - own)
-                if b >= upper[a]:  # skip the rows of a's own label
-                    b += own
+            if topk:
+                n_terms = (n_valid - a - 1) * (2 if every else 1)
+            else:
+                n_terms = config.pairs_per_row if own < n_valid else 0
+            for t in range(n_terms):
+                if topk:
+                    b = a + 1 + (t // 2 if every else t)
+                    y_b = labels[order[b]]
+                    if every:
+                        a_credited = t % 2 == 0
+                    elif y_a != y_b:
+                        a_credited = y_a > y_b
+                    else:
+                        continue
+                else:
+                    b = _draw(config.seed, group, a, t, n_valid - own)
+                    if b >= upper[a]:  # skip the rows of a's own label
+                        b += own
+                    a_credited = every or b >= lower[a]
                 j = order[b]
-                if every or b >= lower[a]:  # a credited
-                    value, g, h = _pair(
-                        w_a
-                        * _lambda(
-                            gain[a], gain[b], discount[a], discount[b], scale, kind
-                        ),
-                        s_a - scores[j],
-                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
-                        y_a - labels[j],
-                        normalized,
-                        config,
-                    )
-                    value_a += value
-                    grad_a += g
-                    acc.grad[b] -= g
-                else:  # b has the higher label
-                    value, g, h = _pair(
-                        weights[j]
-                        * _lambda(
+                sign = 1.0 if a_credited else -1.0
+                value, g, h = _pair(
+                    (w_a if a_credited else weights[j])
+                    * (
+                        _lambda(gain[a], gain[b], discount[a], discount[b], scale, kind)
+                        if a_credited
+                        else _lambda(
                             gain[b], gain[a], discount[b], discount[a], scale, kind
-                        ),
-                        scores[j] - s_a,
-                        _ratio(expo_a, inverse_a, expo[b], inverse[b]),
-                        labels[j] - y_a,
-                        normalized,
-                        config,
-                    )
+                        )
+                    ),
+                    sign * (s_a - scores[j]),
+                    _ratio(expo_a, inverse_a, expo[b], inverse[b]),
+                    sign * (y_a - labels[j]),
+                    normalized,
+                    config,
+                )
+                if a_credited:
+                    value_a += value
+                else:
                     acc.loss[b] += value
-                    acc.grad[b] += g
-                    grad_a -= g
+                grad_a += sign * g
+                acc.grad[b] -= sign * g
                 hess_a += h
                 acc.hess[b] += h
                 mass += abs(g)
