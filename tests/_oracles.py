@@ -245,6 +245,44 @@ def categorical_cross_entropy(classes, scores, weights, factor=1.0):
     return values, grad, hess
 
 
+def pointwise_mse(labels, scores, weights):
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if labels[i] < 0:
+            continue
+        residual = scores[i] - labels[i]
+        values[i] = weights[i] * residual**2
+        grad[i] = 2 * weights[i] * residual
+        hess[i] = 2 * weights[i]
+    return values, grad, hess
+
+
+def ordinal(
+    labels, scores, weights, thresholds=(0.5, 1.5, 2.5, 3.5), use_fraction_label=False
+):
+    """TF-Ranking's OrdinalLoss fed the logits s - theta_k: one binary
+    cross-entropy per threshold k = 1..K against o_k = 1[y >= k] (fractions:
+    clip(y - k + 1, 0, 1))."""
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if labels[i] < 0:
+            continue
+        for k, theta in enumerate(thresholds, start=1):
+            if use_fraction_label:
+                o = min(max(labels[i] - k + 1, 0.0), 1.0)
+            else:
+                o = 1.0 if labels[i] >= k else 0.0
+            z = scores[i] - theta
+            p = _sigmoid(z)
+            softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+            values[i] += weights[i] * (softplus - o * z)
+            grad[i] += weights[i] * (p - o)
+            hess[i] += weights[i] * p * _sigmoid(-z)
+    return values, grad, hess
+
+
 def apply(loss, labels, scores, weights, offsets):
     """Run the oracle of ``loss`` group by group; return (values, grad, hess)."""
     oracle = ORACLES[loss.name]
@@ -274,6 +312,8 @@ ORACLES = {
     "softmax": softmax,
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
+    "pointwise_mse": pointwise_mse,
+    "ordinal": ordinal,
 }
 
 
@@ -358,6 +398,10 @@ ACTIVATIONS = {
         s, valid, offsets, loss.temperature
     ),
     **{name: lambda loss, s, valid, offsets: s.copy() for name in DENSE_PAIR_FUNCTIONS},
+    "pointwise_mse": lambda loss, s, valid, offsets: s.copy(),
+    "ordinal": lambda loss, s, valid, offsets: np.array(
+        [sum(_sigmoid(x - theta) for theta in loss.thresholds) for x in s]
+    ),
 }
 
 

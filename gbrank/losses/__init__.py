@@ -36,6 +36,7 @@ from gbrank.losses.pairwise import (
     PairwiseSoftZeroOneLoss,
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
+from gbrank.losses.regression import OrdinalLoss, PointwiseMeanSquaredError
 
 BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     SigmoidCrossEntropyLoss,
@@ -48,6 +49,8 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     PairwiseLogisticLoss,
     PairwiseSoftZeroOneLoss,
     PairwiseMeanSquaredError,
+    PointwiseMeanSquaredError,
+    OrdinalLoss,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
@@ -218,10 +221,12 @@ __all__ = [
     "ListNetLoss",
     "Loss",
     "NDCGLambdaWeight",
+    "OrdinalLoss",
     "PairwiseHingeLoss",
     "PairwiseLogisticLoss",
     "PairwiseMeanSquaredError",
     "PairwiseSoftZeroOneLoss",
+    "PointwiseMeanSquaredError",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",
