@@ -283,6 +283,46 @@ def ordinal(
     return values, grad, hess
 
 
+def query_rmse(labels, scores, weights):
+    """CatBoost QueryRMSE: 1/2 sum w (r - mean r)^2 per query, r = y - s;
+    gradient -w (r - mean r), hessian CatBoost's w."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    rows = [i for i in range(n) if labels[i] >= 0]
+    total_weight = sum(weights[i] for i in rows)
+    if total_weight <= 0:
+        return 0.0, grad, hess
+    mean = sum(weights[i] * (labels[i] - scores[i]) for i in rows) / total_weight
+    value = 0.0
+    for i in rows:
+        residual = labels[i] - scores[i] - mean
+        value += 0.5 * weights[i] * residual**2
+        grad[i] = -weights[i] * residual
+        hess[i] = weights[i]
+    return value, grad, hess
+
+
+def query_softmax(labels, scores, weights, beta=1.0, lambda_reg=0.01):
+    """CatBoost QuerySoftMax: weights inside the softmax of beta * s; hessian
+    beta S (beta p (1 - p) + lambda)."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    rows = [i for i in range(n) if labels[i] >= 0 and weights[i] > 0]
+    mass = sum(weights[i] * labels[i] for i in rows)
+    if mass <= 0:
+        return 0.0, grad, hess
+    top = max(beta * scores[i] for i in rows)
+    norm = sum(weights[i] * math.exp(beta * scores[i] - top) for i in rows)
+    value = 0.0
+    for i in rows:
+        log_p = beta * scores[i] - top - math.log(norm)  # without log w_i
+        value -= weights[i] * labels[i] * log_p
+        p = weights[i] * math.exp(beta * scores[i] - top) / norm
+        grad[i] = beta * (mass * p - weights[i] * labels[i])
+        hess[i] = beta * mass * (beta * p * (1 - p) + lambda_reg)
+    return value, grad, hess
+
+
 def apply(loss, labels, scores, weights, offsets):
     """Run the oracle of ``loss`` group by group; return (values, grad, hess)."""
     oracle = ORACLES[loss.name]
@@ -314,6 +354,8 @@ ORACLES = {
     "categorical_cross_entropy": categorical_cross_entropy,
     "pointwise_mse": pointwise_mse,
     "ordinal": ordinal,
+    "query_rmse": query_rmse,
+    "query_softmax": query_softmax,
 }
 
 
@@ -399,8 +441,12 @@ ACTIVATIONS = {
     ),
     **{name: lambda loss, s, valid, offsets: s.copy() for name in DENSE_PAIR_FUNCTIONS},
     "pointwise_mse": lambda loss, s, valid, offsets: s.copy(),
+    "query_rmse": lambda loss, s, valid, offsets: s.copy(),
     "ordinal": lambda loss, s, valid, offsets: np.array(
         [sum(_sigmoid(x - theta) for theta in loss.thresholds) for x in s]
+    ),
+    "query_softmax": lambda loss, s, valid, offsets: _group_softmax(
+        loss.beta * s, valid, offsets
     ),
 }
 

@@ -36,6 +36,7 @@ from gbrank.losses.pairwise import (
     PairwiseSoftZeroOneLoss,
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
+from gbrank.losses.query import QueryRMSELoss, QuerySoftmaxLoss
 from gbrank.losses.regression import OrdinalLoss, PointwiseMeanSquaredError
 
 BUILTIN_LOSSES: tuple[type[Loss], ...] = (
@@ -51,6 +52,8 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     PairwiseMeanSquaredError,
     PointwiseMeanSquaredError,
     OrdinalLoss,
+    QueryRMSELoss,
+    QuerySoftmaxLoss,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
@@ -227,6 +230,8 @@ __all__ = [
     "PairwiseMeanSquaredError",
     "PairwiseSoftZeroOneLoss",
     "PointwiseMeanSquaredError",
+    "QueryRMSELoss",
+    "QuerySoftmaxLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",
