@@ -21,6 +21,9 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank import _compare
+
+from ._cases import SINGLE_SCORE_LOSSES
 
 LABELS = np.array([[3, 0, 1, 2, 0], [0, 1, 0, 2, 1], [1, 0, 0, 0, 0]], dtype=float)
 SCORES = np.array(
@@ -456,3 +459,10 @@ def test_ordinal_rejects_labels_outside_its_domain():
         gbrank.OrdinalLoss(use_fraction_label="yes").loss([1.0], [0.0])
     # ignored rows may carry any negative label
     assert np.isfinite(loss.loss([-1.5, 1.0], [0.0, 0.0]))
+
+
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
+def test_compare_warm_up_accepts_every_single_score_loss(name):
+    """``gbrank compare --losses ordinal`` warms the kernels up on labels that
+    every single-score loss accepts (ordinal: integers; click losses: [0, 1])."""
+    _compare.warm_up(gbrank.get_loss(name))
