@@ -146,7 +146,11 @@ class QuerySoftmaxLoss(Loss):
 
     :math:`h_k` is CatBoost's hessian: the exact diagonal
     :math:`\beta^2 S p_k (1 - p_k)` plus the ridge :math:`\beta S \lambda`, so
-    ``approx_hessian`` is True (it is exact for ``lambda_reg=0``). Labels are
+    ``approx_hessian`` is True (it is exact for ``lambda_reg=0``). The ridge
+    grows with the list: on 100-row lists it about doubles the hessian and halves
+    the Newton step (measured, ``benchmarks/quality.py`` settings, LightGBM:
+    held-out NDCG@10 0.718 after 100 rounds against 0.763 with
+    ``lambda_reg=0``; 0.789 against 0.790 after 300 rounds). Labels are
     any numbers >= 0 (negative ones mark ignored rows). A query without label
     mass (:math:`S = 0`) gives 0 loss and gradient; rows of weight 0 take no part
     (CatBoost gives them zero derivatives). Unweighted, this is

@@ -2,9 +2,10 @@ r"""Pointwise regression losses on graded labels: squared error and ordinal.
 
 Each row is scored on its own: the losses need no query groups
 (``needs_groups = False``), are not invariant to shifting a query's scores, and
-train a ranker as a regressor of the label would (``GBRankRegressor`` accepts
-them; ``gbrank compare`` and ``benchmarks/quality.py`` leave them out unless
-asked, with ``--losses``). One value per row.
+train a ranker as a regressor of the label would. ``GBRankRegressor`` and both
+engines accept them (with or without query groups); ``gbrank compare`` and
+``benchmarks/quality.py`` run only ranking losses by default (``gbrank compare
+--losses ordinal`` runs one). One value per row.
 """
 
 from __future__ import annotations
