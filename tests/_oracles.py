@@ -315,9 +315,10 @@ def query_softmax(labels, scores, weights, beta=1.0, lambda_reg=0.01):
     norm = sum(weights[i] * math.exp(beta * scores[i] - top) for i in rows)
     value = 0.0
     for i in rows:
-        log_p = beta * scores[i] - top - math.log(norm)  # without log w_i
-        value -= weights[i] * labels[i] * log_p
         p = weights[i] * math.exp(beta * scores[i] - top) / norm
+        if labels[i] > 0:
+            log_p = math.log(weights[i]) + beta * scores[i] - top - math.log(norm)
+            value -= weights[i] * labels[i] * log_p
         grad[i] = beta * (mass * p - weights[i] * labels[i])
         hess[i] = beta * mass * (beta * p * (1 - p) + lambda_reg)
     return value, grad, hess

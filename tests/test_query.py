@@ -319,14 +319,19 @@ def test_query_softmax_metric_is_the_loss_per_unit_of_label_mass(objective, case
 )
 def test_a_weight_counts_as_copies_of_the_row(loss):
     """CatBoost's weights act as multiplicities (inside the mean residual, inside
-    the softmax): weight 2 = the row twice, for the loss and the gradient."""
+    the softmax): weight 2 = the row twice for the gradient, and for the value of
+    query_rmse. (query_softmax's value, CatBoost's metric, takes the weight inside
+    log p_i too: it differs from the copies' by sum_i w_i y_i log w_i.)"""
     y = np.array([2.0, 0.0, 1.0, 3.0])
     s = np.array([0.3, -0.4, 1.2, 0.1])
     weighted = np.array([1.0, 2.0, 1.0, 3.0])
     copies = np.repeat(np.arange(4), weighted.astype(int))
     kwargs = {"reduction": "sum"}
+    offset = (
+        0.0 if loss.name == "query_rmse" else np.sum(weighted * y * np.log(weighted))
+    )
     assert loss.loss(y, s, sample_weight=weighted, **kwargs) == pytest.approx(
-        loss.loss(y[copies], s[copies], **kwargs), rel=1e-12
+        loss.loss(y[copies], s[copies], **kwargs) - offset, rel=1e-12
     )
     grad, _ = loss.grad_hess(y, s, sample_weight=weighted)
     grad_copies, _ = loss.grad_hess(y[copies], s[copies])
@@ -408,3 +413,20 @@ def test_query_softmax_rejects_bad_parameters(params, message):
     for call in (loss.loss, loss.grad_hess):
         with pytest.raises(ValueError, match=message):
             call([1.0, 0.0], [0.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [gbrank.QueryRMSELoss(), gbrank.QuerySoftmaxLoss(beta=0.7)],
+    ids=lambda loss: loss.name,
+)
+def test_a_weight_shared_by_a_query_scales_it(loss):
+    y = np.array([2.0, 0.0, 1.0, 3.0, 1.0, 0.0])
+    s = np.array([0.3, -0.4, 1.2, 0.1, 0.5, -1.0])
+    group = [4, 2]
+    weights = np.repeat([2.5, 0.5], group)
+    values = loss.loss(y, s, group=group, sample_weight=weights, reduction="none")
+    plain = loss.loss(y, s, group=group, reduction="none")
+    np.testing.assert_allclose(values, [2.5, 0.5] * plain, rtol=1e-12)
+    grad, _ = loss.grad_hess(y, s, group=group, sample_weight=weights)
+    np.testing.assert_allclose(grad, weights * loss.grad_hess(y, s, group=group)[0])

@@ -62,10 +62,11 @@ def query_softmax(
     """Weighted softmax cross-entropy of ``beta * s`` per group, CatBoost's hessian.
 
     ``p_i = w_i e^{beta s_i} / sum_j w_j e^{beta s_j}``, label mass
-    ``S = sum_i w_i y_i``: loss ``-sum_i w_i y_i (beta s_i - log sum_j w_j
-    e^{beta s_j})``, gradient ``beta (S p_i - w_i y_i)``, hessian
-    ``beta S (beta p_i (1 - p_i) + lambda_reg)``. A group with ``S = 0`` gives 0.
-    One exp per row (``out.grad`` holds ``w_i e^{beta (s_i - max s)}`` in between).
+    ``S = sum_i w_i y_i``: loss ``-sum_i w_i y_i log p_i``, gradient
+    ``beta (S p_i - w_i y_i)``, hessian ``beta S (beta p_i (1 - p_i) +
+    lambda_reg)``. A group with ``S = 0`` gives 0. One exp per row (``out.grad``
+    holds ``w_i e^{beta (s_i - max s)}`` in between); ``log p_i`` is taken as
+    ``beta (s_i - max s) + log w_i - log sum``, finite where ``p_i`` underflows.
     """
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
@@ -91,7 +92,8 @@ def query_softmax(
             if labels[i] >= 0 and weights[i] > 0:
                 target = weights[i] * labels[i]
                 if need_loss and target > 0:
-                    value -= target * (beta * (scores[i] - top) - log_total)
+                    log_p = beta * (scores[i] - top) + math.log(weights[i]) - log_total
+                    value -= target * log_p
                 p = out.grad[i] / total
                 out.grad[i] = beta * (mass * p - target)
                 out.hess[i] = beta * beta * mass * p * (1.0 - p) + ridge

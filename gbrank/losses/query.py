@@ -133,13 +133,11 @@ class QuerySoftmaxLoss(Loss):
     -----
     Per query, over its valid rows of positive weight, with
     :math:`p_i = w_i e^{\beta s_i} / \sum_j w_j e^{\beta s_j}` (weights inside
-    the softmax, as row multiplicities) and label mass
-    :math:`S = \sum_i w_i y_i`:
+    the softmax, as CatBoost's) and label mass :math:`S = \sum_i w_i y_i`:
 
     .. math::
 
-        \mathcal{L} = -\sum_i w_i y_i \Big(\beta s_i
-            - \log \sum_j w_j e^{\beta s_j}\Big), \qquad
+        \mathcal{L} = -\sum_i w_i y_i \log p_i, \qquad
         \frac{\partial \mathcal{L}}{\partial s_k} = \beta (S p_k - w_k y_k)
 
         h_k = \beta S\,(\beta p_k (1 - p_k) + \lambda)
@@ -153,16 +151,17 @@ class QuerySoftmaxLoss(Loss):
     ``lambda_reg=0``; 0.789 against 0.790 after 300 rounds). Labels are
     any numbers >= 0 (negative ones mark ignored rows). A query without label
     mass (:math:`S = 0`) gives 0 loss and gradient; rows of weight 0 take no part
-    (CatBoost gives them zero derivatives). Unweighted, this is
+    (CatBoost gives them zero derivatives). A weight acts as a row multiplicity
+    in the gradient (weight 2 = the row twice) and scales a whole query when
+    shared by its rows (the softmax does not change). Unweighted, this is
     :class:`SoftmaxLoss` of :math:`\beta s`. One value per query; default
     reduction: the mean over queries (``"sum_over_batch_size"``). The activation
     is the softmax of :math:`\beta s` over the query's valid rows.
 
     CatBoost's ``Der1 = \beta (w_k y_k - S p_k)`` is this gradient's negative and
     its ``Der2`` is :math:`-h_k`. CatBoost's reported ``QuerySoftMax`` metric
-    divides by the total label mass and ignores ``beta`` (it evaluates
-    :math:`\beta = 1`): for ``beta=1`` it is
-    ``loss(..., reduction="sum") / sum(w * y)``.
+    is this loss at :math:`\beta = 1` (whatever ``beta`` is) divided by the
+    total label mass: for ``beta=1``, ``loss(..., reduction="sum") / sum(w * y)``.
 
     See Also
     --------
