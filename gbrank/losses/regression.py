@@ -207,6 +207,20 @@ class OrdinalLoss(Loss):
             )
         check_choice(self.use_fraction_label, "use_fraction_label", (False, True))
 
+    def check_labels(self, labels: Array) -> None:
+        """Check labels lie in ``[0, K]`` and, unless fractions, are integers."""
+        super().check_labels(labels)
+        if self.use_fraction_label:
+            return
+        fractional = np.flatnonzero((labels >= 0) & (labels != np.floor(labels)))
+        if fractional.size:
+            bad = fractional[0]
+            raise ValueError(
+                f"ordinal needs integer labels in [0, {np.size(self.thresholds)}] "
+                "(negative labels mark ignored rows; use_fraction_label=True "
+                f"accepts fractions); y_true[{bad}] = {labels[bad].item()!r}."
+            )
+
     def _theta(self) -> Array:
         return np.asarray(self.thresholds, dtype=np.float64)
 
@@ -214,18 +228,8 @@ class OrdinalLoss(Loss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Per-row sum of threshold cross-entropies, gradient and hessian."""
-        labels = batch.labels
-        if not self.use_fraction_label:
-            fractional = np.flatnonzero((labels >= 0) & (labels != np.floor(labels)))
-            if fractional.size:
-                bad = fractional[0]
-                raise ValueError(
-                    f"ordinal needs integer labels in [0, {np.size(self.thresholds)}] "
-                    "(negative labels mark ignored rows; use_fraction_label=True "
-                    f"accepts fractions); y_true[{bad}] = {labels[bad].item()!r}."
-                )
         n_rows = batch.scores.size
-        rows = Rows(labels, batch.scores, batch.weights, batch.groups.offsets)
+        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
         out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
         theta = self._theta()
         fraction = bool(self.use_fraction_label)
