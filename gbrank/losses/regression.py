@@ -22,7 +22,7 @@ from gbrank._validation import check_choice
 from gbrank.losses.base import Array, Batch, Loss
 
 
-def run_rows(kernel: Callable[[int, int], None], n_rows: int, row_ns: float) -> None:
+def _run_rows(kernel: Callable[[int, int], None], n_rows: int, row_ns: float) -> None:
     """Run ``kernel(first, stop)`` over ranges of rows covering ``0 .. n_rows``.
 
     Small work (below :data:`~gbrank._kernels.threads.PARALLEL_NS`) runs in the
@@ -233,7 +233,7 @@ class OrdinalLoss(Loss):
         out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
         theta = self._theta()
         fraction = bool(self.use_fraction_label)
-        run_rows(
+        _run_rows(
             lambda first, stop: kernels.ordinal(
                 first, stop, rows, theta, fraction, need_loss, out
             ),
