@@ -137,7 +137,7 @@ def warm_up(loss: Loss | None = None) -> None:
     The ranking metrics always; with ``loss``, also the loss's booster step, so
     that fits time training only.
     """
-    y = np.array([1.0, 0.0, 0.5, 0.0])
+    y = np.array([1.0, 0.0, 1.0, 0.0])  # integer labels in [0, 1]: every domain
     scores = np.array([0.1, 0.3, -0.2, 0.0])
     metrics.ndcg(y, scores, group=[4], k=2)
     metrics.mean_average_precision(y, scores, group=[4])

@@ -245,6 +245,85 @@ def categorical_cross_entropy(classes, scores, weights, factor=1.0):
     return values, grad, hess
 
 
+def pointwise_mse(labels, scores, weights):
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if labels[i] < 0:
+            continue
+        residual = scores[i] - labels[i]
+        values[i] = weights[i] * residual**2
+        grad[i] = 2 * weights[i] * residual
+        hess[i] = 2 * weights[i]
+    return values, grad, hess
+
+
+def ordinal(
+    labels, scores, weights, thresholds=(0.5, 1.5, 2.5, 3.5), use_fraction_label=False
+):
+    """TF-Ranking's OrdinalLoss fed the logits s - theta_k: one binary
+    cross-entropy per threshold k = 1..K against o_k = 1[y >= k] (fractions:
+    clip(y - k + 1, 0, 1))."""
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if labels[i] < 0:
+            continue
+        for k, theta in enumerate(thresholds, start=1):
+            if use_fraction_label:
+                o = min(max(labels[i] - k + 1, 0.0), 1.0)
+            else:
+                o = 1.0 if labels[i] >= k else 0.0
+            z = scores[i] - theta
+            p = _sigmoid(z)
+            softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+            values[i] += weights[i] * (softplus - o * z)
+            grad[i] += weights[i] * (p - o)
+            hess[i] += weights[i] * p * _sigmoid(-z)
+    return values, grad, hess
+
+
+def query_rmse(labels, scores, weights):
+    """CatBoost QueryRMSE: 1/2 sum w (r - mean r)^2 per query, r = y - s;
+    gradient -w (r - mean r), hessian CatBoost's w."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    rows = [i for i in range(n) if labels[i] >= 0]
+    total_weight = sum(weights[i] for i in rows)
+    if total_weight <= 0:
+        return 0.0, grad, hess
+    mean = sum(weights[i] * (labels[i] - scores[i]) for i in rows) / total_weight
+    value = 0.0
+    for i in rows:
+        residual = labels[i] - scores[i] - mean
+        value += 0.5 * weights[i] * residual**2
+        grad[i] = -weights[i] * residual
+        hess[i] = weights[i]
+    return value, grad, hess
+
+
+def query_softmax(labels, scores, weights, beta=1.0, lambda_reg=0.01):
+    """CatBoost QuerySoftMax: weights inside the softmax of beta * s; hessian
+    beta S (beta p (1 - p) + lambda)."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    rows = [i for i in range(n) if labels[i] >= 0 and weights[i] > 0]
+    mass = sum(weights[i] * labels[i] for i in rows)
+    if mass <= 0:
+        return 0.0, grad, hess
+    top = max(beta * scores[i] for i in rows)
+    norm = sum(weights[i] * math.exp(beta * scores[i] - top) for i in rows)
+    value = 0.0
+    for i in rows:
+        p = weights[i] * math.exp(beta * scores[i] - top) / norm
+        if labels[i] > 0:
+            log_p = math.log(weights[i]) + beta * scores[i] - top - math.log(norm)
+            value -= weights[i] * labels[i] * log_p
+        grad[i] = beta * (mass * p - weights[i] * labels[i])
+        hess[i] = beta * mass * (beta * p * (1 - p) + lambda_reg)
+    return value, grad, hess
+
+
 def apply(loss, labels, scores, weights, offsets):
     """Run the oracle of ``loss`` group by group; return (values, grad, hess)."""
     oracle = ORACLES[loss.name]
@@ -274,6 +353,10 @@ ORACLES = {
     "softmax": softmax,
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
+    "pointwise_mse": pointwise_mse,
+    "ordinal": ordinal,
+    "query_rmse": query_rmse,
+    "query_softmax": query_softmax,
 }
 
 
@@ -358,6 +441,14 @@ ACTIVATIONS = {
         s, valid, offsets, loss.temperature
     ),
     **{name: lambda loss, s, valid, offsets: s.copy() for name in DENSE_PAIR_FUNCTIONS},
+    "pointwise_mse": lambda loss, s, valid, offsets: s.copy(),
+    "query_rmse": lambda loss, s, valid, offsets: s.copy(),
+    "ordinal": lambda loss, s, valid, offsets: np.array(
+        [sum(_sigmoid(x - theta) for theta in loss.thresholds) for x in s]
+    ),
+    "query_softmax": lambda loss, s, valid, offsets: _group_softmax(
+        loss.beta * s, valid, offsets
+    ),
 }
 
 

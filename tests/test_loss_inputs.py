@@ -237,8 +237,8 @@ def test_extreme_inputs_give_finite_results_or_a_named_error(name, extreme):
     loss = gbrank.get_loss(name)
     multiclass = loss.is_multiclass
     labels = np.array([0, 1, 2, 1]) if multiclass else Y.copy()
-    if loss.label_bounds is not None:
-        labels = np.array([1.0, 0.0, 1.0, 0.5])
+    if loss.label_bounds is not None:  # in every bounded domain (ordinal: integers)
+        labels = np.array([1.0, 0.0, 1.0, 0.0])
     scores = np.tile(S[:, None], 3) if multiclass else S.copy()
     weights = np.ones(4)
     if extreme == "y_true" and loss.label_bounds is None and not multiclass:

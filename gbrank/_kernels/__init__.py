@@ -4,6 +4,8 @@
 - :mod:`~gbrank._kernels.pairwise`: pair sums (all pairs, sorted hinge, O(n)
   squared error) and lambda weights;
 - :mod:`~gbrank._kernels.metrics`: NDCG, MAP, MRR, precision;
+- :mod:`~gbrank._kernels.query`: CatBoost's QueryRMSE and QuerySoftMax;
+- :mod:`~gbrank._kernels.ordinal`: the ordinal loss (per row, not per group);
 - :mod:`~gbrank._kernels.common`: stable argsort, valid rows, log-add-exp;
 - :mod:`~gbrank._kernels.threads`: the thread pool that runs them.
 

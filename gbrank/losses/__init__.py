@@ -36,6 +36,8 @@ from gbrank.losses.pairwise import (
     PairwiseSoftZeroOneLoss,
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
+from gbrank.losses.query import QueryRMSELoss, QuerySoftmaxLoss
+from gbrank.losses.regression import OrdinalLoss, PointwiseMeanSquaredError
 
 BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     SigmoidCrossEntropyLoss,
@@ -48,6 +50,10 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     PairwiseLogisticLoss,
     PairwiseSoftZeroOneLoss,
     PairwiseMeanSquaredError,
+    PointwiseMeanSquaredError,
+    OrdinalLoss,
+    QueryRMSELoss,
+    QuerySoftmaxLoss,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
@@ -218,10 +224,14 @@ __all__ = [
     "ListNetLoss",
     "Loss",
     "NDCGLambdaWeight",
+    "OrdinalLoss",
     "PairwiseHingeLoss",
     "PairwiseLogisticLoss",
     "PairwiseMeanSquaredError",
     "PairwiseSoftZeroOneLoss",
+    "PointwiseMeanSquaredError",
+    "QueryRMSELoss",
+    "QuerySoftmaxLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",
