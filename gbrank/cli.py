@@ -79,7 +79,13 @@ def _losses(_: argparse.Namespace) -> int:
 
 
 def _value(text: str) -> Any:
-    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"none"`` -> None."""
+    """Parse a command-line value.
+
+    ``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"none"`` -> None,
+    ``"0.5,1.5"`` -> (0.5, 1.5) (a tuple, e.g. ordinal thresholds), else the text.
+    """
+    if "," in text:
+        return tuple(_value(part.strip()) for part in text.split(","))
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"

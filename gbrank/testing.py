@@ -69,10 +69,19 @@ class Case:
 
 
 def labels_for(loss: Loss, size: int, rng: np.random.Generator) -> Array:
-    """Labels in the loss's domain with ties and ~15 % ignored rows (-1)."""
+    """Labels in the loss's domain with ties and ~15 % ignored rows (-1).
+
+    Bounded labels take the bounds and their midpoint, or the midpoint rounded
+    down when the loss refuses fractions (:meth:`~gbrank.Loss.check_labels`).
+    """
     if loss.label_bounds is not None:
         low, high = loss.label_bounds
-        labels = rng.choice([low, low, high, (low + high) / 2], size=size)
+        middle = (low + high) / 2
+        try:
+            loss.check_labels(np.array([middle]))
+        except ValueError:
+            middle = float(np.floor(middle))
+        labels = rng.choice([low, low, high, middle], size=size)
     else:
         labels = rng.integers(0, 4, size=size).astype(float)
     return np.where(rng.random(size) < 0.15, -1.0, labels)

@@ -565,3 +565,27 @@ def test_long_file_names_fit_and_folders_are_refused(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder; give a file name"):
         _io.write_file(tmp_path, b"model")
     assert sorted(p.name for p in tmp_path.iterdir()) == [longest.name]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("k=3", ("k", 3)),
+        ("temperature=0.5", ("temperature", 0.5)),
+        ("mask=true", ("mask", True)),
+        ("topn=none", ("topn", None)),
+        ("lambda_weight=ndcg", ("lambda_weight", "ndcg")),
+        ("thresholds=0.5, 1.5,2.5", ("thresholds", (0.5, 1.5, 2.5))),
+    ],
+)
+def test_key_value_parses_numbers_flags_none_names_and_lists(text, expected):
+    assert cli._key_value(text) == expected
+
+
+def test_ordinal_thresholds_from_the_command_line(capsys):
+    thresholds = "thresholds=0,1,2,3"
+    code, out, _ = run(
+        capsys, "train", "--loss", "ordinal", "--loss-param", thresholds, *FAST
+    )
+    assert code == 0
+    assert "OrdinalLoss(thresholds=(0, 1, 2, 3))" in out

@@ -23,6 +23,7 @@ import pytest
 import gbrank
 from gbrank import _compare
 from gbrank._kernels.threads import num_threads
+from gbrank.testing import check_loss
 
 from ._cases import SINGLE_SCORE_LOSSES
 
@@ -491,3 +492,10 @@ def test_compare_warm_up_accepts_every_single_score_loss(name):
     """``gbrank compare --losses ordinal`` warms the kernels up on labels that
     every single-score loss accepts (ordinal: integers; click losses: [0, 1])."""
     _compare.warm_up(gbrank.get_loss(name))
+
+
+@pytest.mark.parametrize(
+    "thresholds", [(0.5,), (0.5, 1.5, 2.5), (-1.0, 0.0, 1.0, 2.0, 3.0)]
+)
+def test_ordinal_passes_the_public_contract_for_any_number_of_thresholds(thresholds):
+    check_loss(gbrank.get_loss("ordinal", thresholds=thresholds))
