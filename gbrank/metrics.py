@@ -307,13 +307,23 @@ class RankingMetric(Configured):
 
     def value(self, labels: ArrayLike, scores: ArrayLike, groups: Groups) -> float:
         """Mean of the metric over ``groups``."""
-        values = _per_query(
+        return float(self.per_query(labels, scores, groups).mean())
+
+    def per_query(
+        self, labels: ArrayLike, scores: ArrayLike, groups: Groups
+    ) -> NDArray[np.float64]:
+        """Return the metric of each query of ``groups`` (:meth:`value`: the mean).
+
+        Their sum over the queries of each part of a data set, over the number
+        of queries, is the mean over the whole set: how the Dask estimators
+        combine an eval set's partitions.
+        """
+        return _per_query(
             _config(self.metric, self.k, self.no_relevant),
             as_float_array(labels, "y_true", ndim=(1,)),
             as_float_array(scores, "y_pred", ndim=(1,)),
             groups,
         )
-        return float(values.mean())
 
 
 class RankingScorer(RankingMetric):

@@ -87,6 +87,49 @@ def test_models_round_trip_bit_for_bit(engine, data, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("loss", "booster_params"),
+    [
+        (gbrank.SoftmaxLoss(), {}),
+        (gbrank.CategoricalCrossEntropyLoss(), {}),  # one tree per class and round
+        (gbrank.SoftmaxLoss(), {"subsample": 0.7, "colsample_bytree": 0.5}),
+    ],
+    ids=["ranking", "multiclass", "subsampled"],
+)
+def test_staged_scores_and_truncation_equal_predictions(
+    engine, data, loss, booster_params
+):
+    """What the Dask estimators score eval sets and cut models with."""
+    n_classes = 3 if loss.is_multiclass else None
+    labels = np.minimum(data.y, 2.0) if loss.is_multiclass else data.y
+    groups = None if loss.is_multiclass else data.groups
+    settings = Settings(
+        n_estimators=12,
+        learning_rate=0.3,
+        random_state=0,
+        n_jobs=1,
+        n_classes=n_classes,
+        booster_params=booster_params,
+    )
+    train = TrainingSet(data.X, labels, groups)
+    fitted = engine.train(loss, settings, train, [], metric=None)
+    staged = list(engine.staged_raw_scores(fitted.booster, data.X, 12))
+    assert len(staged) == 12
+    for rounds, scores in enumerate(staged, start=1):
+        expected = engine.predict_raw(fitted.booster, data.X, rounds)
+        np.testing.assert_array_equal(scores, expected)  # bit for bit
+    cut = engine.truncate(fitted.booster, 7)
+    for rounds in (1, 7):
+        np.testing.assert_array_equal(
+            engine.predict_raw(cut, data.X, rounds),
+            engine.predict_raw(fitted.booster, data.X, rounds),
+        )
+    # the generic version (one prediction per round) agrees
+    generic = gbrank.engines.Engine.staged_raw_scores(engine, fitted.booster, data.X, 3)
+    for scores, expected in zip(generic, staged, strict=False):
+        np.testing.assert_array_equal(scores, expected)
+
+
 def test_adapters_pickle_and_compare_by_loss(engine):
     loss = gbrank.PairwiseHingeLoss(temperature=0.5)
     for adapter in (

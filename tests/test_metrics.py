@@ -131,6 +131,24 @@ def test_qid_equals_group_and_query_order_is_irrelevant():
 
 
 @pytest.mark.parametrize("metric", sorted(metrics.METRICS))
+def test_per_query_values_of_parts_add_up_to_the_mean(metric):
+    rng = np.random.default_rng(1)
+    group = np.array([3, 5, 1, 4, 6])
+    y = rng.integers(0, 3, size=group.sum()).astype(float)
+    s = rng.normal(size=group.sum())
+    scorer = metrics.RankingMetric(metric=metric, k=3)
+    values = scorer.per_query(y, s, make_groups(y.size, group=group))
+    assert values.shape == (5,)
+    whole = metrics.ranking_metric(metric, y, s, group=group, k=3)
+    assert scorer.value(y, s, make_groups(y.size, group=group)) == whole
+    cut = group[:2].sum()  # two parts of whole queries, as Dask partitions
+    first = scorer.per_query(y[:cut], s[:cut], make_groups(cut, group=group[:2]))
+    rest = make_groups(y.size - cut, group=group[2:])
+    second = scorer.per_query(y[cut:], s[cut:], rest)
+    assert (first.sum() + second.sum()) / 5 == pytest.approx(whole, rel=1e-15)
+
+
+@pytest.mark.parametrize("metric", sorted(metrics.METRICS))
 def test_no_relevant_parameter(metric):
     y, s = [0, 0, 1, 0], [0.1, 0.2, 0.3, 0.4]
     one = metrics.ranking_metric(metric, y, s, group=[2, 2], k=1, no_relevant=1.0)

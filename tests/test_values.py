@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank.losses.base import REDUCTIONS
+from gbrank.testing import make_case
+
+from ._cases import ALL_LOSSES
 
 Y_BATCH = np.array([[1.0, 0.0, 1.0, 3.0], [0.0, 1.0, 2.0, 3.0]])
 
@@ -246,6 +250,47 @@ def test_reductions_and_their_divisors():
         Y_BATCH, S_BATCH, sample_weight=0.0, reduction="mean_with_sample_weight"
     )
     assert zero == 0.0
+
+
+@pytest.mark.parametrize("reduction", [r for r in REDUCTIONS if r != "none"])
+@pytest.mark.parametrize("name", ALL_LOSSES)
+def test_loss_parts_of_whole_lists_combine_to_the_loss(name, reduction):
+    """Sum of totals / sum of divisors over parts = the loss (Dask eval sets)."""
+    loss = gbrank.get_loss(name)
+    case = make_case(loss, seed=1)
+    group = case.group if loss.needs_groups else None
+    cut = int(case.offsets[len(case.group) // 2]) if group is not None else 25
+    parts = []
+    for rows, sizes in (
+        (slice(0, cut), None if group is None else group[: len(group) // 2]),
+        (slice(cut, None), None if group is None else group[len(group) // 2 :]),
+    ):
+        parts.append(
+            loss.loss_parts(
+                case.y_true[rows],
+                case.y_pred[rows],
+                group=sizes,
+                sample_weight=case.sample_weight[rows],
+                reduction=reduction,
+            )
+        )
+    whole = loss.loss(
+        case.y_true,
+        case.y_pred,
+        group=group,
+        sample_weight=case.sample_weight,
+        reduction=reduction,
+    )
+    total = sum(part[0] for part in parts)
+    if reduction == "sum":
+        assert [part[1] for part in parts] == [None, None]
+        assert total == pytest.approx(whole, rel=1e-12)
+    else:
+        divisor = sum(part[1] for part in parts)
+        assert divisor > 0
+        assert total / divisor == pytest.approx(whole, rel=1e-12)
+    with pytest.raises(ValueError, match="loss_parts needs a reduction that sums"):
+        loss.loss_parts(case.y_true, case.y_pred, group=group, reduction="none")
 
 
 def test_per_list_and_scalar_weights():

@@ -22,7 +22,7 @@ import math
 import numbers
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -318,6 +318,41 @@ class Engine(ABC):
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw scores, (n,) or (n, n_classes), of the first ``n_iterations`` rounds."""
 
+    def staged_raw_scores(
+        self, booster: Any, X: Any, n_iterations: int
+    ) -> Iterator[Array]:
+        """Raw scores after each of the first ``n_iterations`` rounds.
+
+        The ``j``-th array (``j = 1, ..., n_iterations``) equals
+        ``predict_raw(booster, X, j)`` bit for bit: the Dask estimators score
+        eval sets round by round with it. This default predicts afresh for every
+        round (O(n_iterations²) trees); engines override it with an O(n_iterations)
+        version that keeps that equality.
+
+        Parameters
+        ----------
+        booster : Any
+            A booster of this engine.
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        n_iterations : int
+            Number of rounds (at most the booster's).
+
+        Yields
+        ------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        for n in range(1, n_iterations + 1):
+            yield self.predict_raw(booster, X, n)
+
+    def truncate(self, booster: Any, n_iterations: int) -> Any:
+        """Return a booster holding the first ``n_iterations`` rounds of ``booster``.
+
+        Its predictions equal ``predict_raw(booster, X, j)`` for every ``j`` up
+        to ``n_iterations``. This default returns ``booster`` itself (all its
+        rounds); estimators predict with ``best_iteration_`` rounds either way.
+        """
+        return booster
+
     @abstractmethod
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""
@@ -343,7 +378,12 @@ class Engine(ABC):
         qid: Any = None,
         sample_weight: Any = None,
     ) -> Fitted:
-        """Train on a Dask cluster (each query inside one partition)."""
+        """Train ``settings.n_estimators`` rounds on a Dask cluster.
+
+        Each query lies inside one partition. No eval sets: the Dask estimators
+        score them afterwards with :meth:`staged_raw_scores` and cut the model
+        with :meth:`truncate` (see :mod:`gbrank.dask`).
+        """
 
 
 class LossAdapter(Configured):

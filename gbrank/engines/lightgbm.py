@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import warnings
 import weakref
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -457,6 +458,33 @@ class LightGBMEngine(Engine):
         return np.asarray(
             booster.predict(X, raw_score=True, num_iteration=n_iterations)
         )
+
+    def staged_raw_scores(
+        self, booster: Any, X: Any, n_iterations: int
+    ) -> Iterator[Array]:
+        """Raw scores after rounds 1, 2, ..., ``n_iterations``, one round each.
+
+        LightGBM's raw prediction starts at 0 and adds the trees of each round
+        in order, in float64 (``GBDT::PredictRaw``; no averaging, even for
+        ``boosting="rf"``), so adding the output of round ``i`` alone
+        (``start_iteration=i, num_iteration=1``) to the sum of the rounds before
+        gives :meth:`predict_raw`'s scores bit for bit.
+        """
+        if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
+            X = sparse.csr_matrix(X)
+        scores: Any = 0.0
+        for start in range(n_iterations):
+            scores = scores + np.asarray(
+                booster.predict(
+                    X, raw_score=True, start_iteration=start, num_iteration=1
+                )
+            )
+            yield scores
+
+    def truncate(self, booster: Any, n_iterations: int) -> Any:
+        """Return the first ``n_iterations`` rounds (through the model string)."""
+        model = booster.model_to_string(num_iteration=n_iterations)
+        return lgb.Booster(model_str=model)
 
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""

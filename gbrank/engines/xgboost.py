@@ -14,6 +14,7 @@ import functools
 import json
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -424,6 +425,28 @@ class XGBoostEngine(Engine):
             ),
             dtype=np.float64,
         )
+
+    def staged_raw_scores(
+        self, booster: Any, X: Any, n_iterations: int
+    ) -> Iterator[Array]:
+        """Raw margins after rounds 1, 2, ..., ``n_iterations``.
+
+        Each is :meth:`predict_raw`'s call on one ``DMatrix``: XGBoost caches
+        a DMatrix's margins (``GBTree::PredictBatchImpl``) and, asked for rounds
+        ``[0, j + 1)`` after ``[0, j)``, adds the new round's trees to them in
+        float32 as a fresh prediction adds every tree, so each round costs
+        one round of trees and gives the same bits (DART predicts afresh).
+        """
+        data = xgb.DMatrix(X)
+        for n in range(1, n_iterations + 1):
+            yield np.asarray(
+                booster.predict(data, output_margin=True, iteration_range=(0, n)),
+                dtype=np.float64,
+            )
+
+    def truncate(self, booster: Any, n_iterations: int) -> Any:
+        """Return the first ``n_iterations`` rounds, ``booster[:n_iterations]``."""
+        return booster[:n_iterations]
 
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""

@@ -180,18 +180,87 @@ class Loss(Parameters):
         if reduction == "auto":
             reduction = self.default_reduction
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
+        values = self._values(batch)
+        with np.errstate(over="ignore"):
+            result = _reduce(values, batch, reduction, self.per_group)
+        self._check_reduced(values, result, reduction)
+        return result
+
+    def loss_parts(
+        self,
+        y_true: ArrayLike | dict[str, ArrayLike],
+        y_pred: ArrayLike,
+        *,
+        group: ArrayLike | None = None,
+        qid: ArrayLike | None = None,
+        sample_weight: ArrayLike | float | None = None,
+        mask: ArrayLike | None = None,
+        reduction: str = "auto",
+    ) -> tuple[float, float | None]:
+        """Numerator and divisor of a reduced loss, to combine parts of a data set.
+
+        ``loss(..., reduction=reduction)`` is ``total / divisor`` (0 when the
+        divisor is 0), or ``total`` for ``"sum"``, whose divisor is None. For
+        data cut into parts that each hold whole lists, the loss of the whole is
+        ``sum(totals) / sum(divisors)`` (up to rounding): how the Dask estimators
+        combine the loss of an eval set's partitions.
+
+        Parameters
+        ----------
+        y_true, y_pred, group, qid, sample_weight, mask
+            As in :meth:`loss`.
+        reduction : str, default "auto"
+            Any reduction of :meth:`loss` but ``"none"``.
+
+        Returns
+        -------
+        total : float
+            Sum of the unreduced loss values.
+        divisor : float or None
+            Number of rows or lists (valid ones for ``"mean_over_valid"``), sum
+            of the weights (``"mean_with_sample_weight"``), or None (``"sum"``).
+
+        Examples
+        --------
+        >>> import gbrank
+        >>> loss = gbrank.get_loss("sigmoid_cross_entropy")
+        >>> y, s = [1.0, 0.0, -1.0, 1.0], [0.5, -0.2, 3.0, 1.0]
+        >>> total, divisor = loss.loss_parts(y, s)
+        >>> divisor  # mean_over_valid: the row labelled -1 is ignored
+        3.0
+        >>> bool(abs(total / divisor - loss.loss(y, s)) < 1e-15)
+        True
+        """
+        check_choice(reduction, "reduction", ("auto", *REDUCTIONS))
+        if reduction == "auto":
+            reduction = self.default_reduction
+        if reduction == "none":
+            raise ValueError(
+                "loss_parts needs a reduction that sums (not 'none'); use "
+                "loss(..., reduction='none') for the unreduced values."
+            )
+        batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
+        values = self._values(batch)
+        with np.errstate(over="ignore"):
+            total, divisor = _reduction_parts(values, batch, reduction, self.per_group)
+        self._check_reduced(values, total, reduction)
+        return total, divisor
+
+    def _values(self, batch: Batch) -> Array:
+        """Unreduced loss values of a batch, checked finite."""
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
             values, _, _ = self.compute(batch, need_loss=True)
         self._check_finite(batch, values, "loss")
-        with np.errstate(over="ignore"):
-            result = _reduce(values, batch, reduction, self.per_group)
+        return values
+
+    def _check_reduced(self, values: Array, result: Any, reduction: str) -> None:
+        """Raise if finite loss values overflow float64 when reduced."""
         if not np.all(np.isfinite(result)):
             raise ValueError(
                 f"{self.name}: the loss values are finite (up to "
                 f"{np.abs(values).max():.3g}) but their {reduction!r} reduction "
                 "overflows float64; use reduction='none' or scale the inputs down."
             )
-        return result
 
     def grad_hess(
         self,
@@ -568,9 +637,19 @@ def _reduce(values: Array, batch: Batch, reduction: str, per_group: bool) -> Any
             return values
         n_lists, list_size = batch.layout
         return values.reshape((n_lists,) if per_group else (n_lists, list_size))
+    total, divisor = _reduction_parts(values, batch, reduction, per_group)
+    if divisor is None:
+        return total
+    return total / divisor if divisor else 0.0
+
+
+def _reduction_parts(
+    values: Array, batch: Batch, reduction: str, per_group: bool
+) -> tuple[float, float | None]:
+    """Sum of ``values`` and the divisor of ``reduction`` (None for ``"sum"``)."""
     total = float(values.sum())
     if reduction == "sum":
-        return total
+        return total, None
     if reduction == "mean_with_sample_weight" and batch.weight_sum is not None:
         divisor = batch.weight_sum
     elif reduction == "mean_over_valid":
@@ -582,7 +661,7 @@ def _reduce(values: Array, batch: Batch, reduction: str, per_group: bool) -> Any
             divisor = float(np.count_nonzero(valid))
     else:
         divisor = float(values.shape[0])
-    return total / divisor if divisor else 0.0
+    return total, divisor
 
 
 def _engine(name: str) -> Any:
