@@ -112,6 +112,38 @@ def test_early_stopping(ranking, backend):
     assert max(history) == pytest.approx(history[ranker.best_iteration_ - 1])
 
 
+def stopping_rule(curve, rounds):
+    """Rounds trained and best round (1-based) of patience-``rounds`` stopping."""
+    best = 0
+    for index in range(1, len(curve)):
+        if curve[index] > curve[best]:
+            best = index
+        elif index - best >= rounds:
+            return index + 1, best + 1
+    return len(curve), best + 1
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_early_stopping_watches_the_first_eval_set_only(ranking, backend, swap):
+    X, y, _, qid = ranking
+    train, valid = qid < 30, qid >= 30
+    noise = np.random.default_rng(0).permutation(y[valid])  # peaks by chance
+    sets = [(X[valid], y[valid]), (X[valid], noise)]
+    sets = sets[::-1] if swap else sets
+    ranker = GBRankRegressor(
+        backend=backend, n_estimators=200, learning_rate=0.3, random_state=0
+    ).fit(
+        X[train], y[train], qid=qid[train], eval_set=sets,
+        eval_qid=[qid[valid]] * 2, early_stopping_rounds=4,
+    )  # fmt: skip
+    first = ranker.evals_result_["valid_0"]["ndcg@10"]
+    second = ranker.evals_result_["valid_1"]["ndcg@10"]
+    trained = len(first)
+    assert stopping_rule(first, 4) == (trained, ranker.best_iteration_)
+    # the second set alone would have stopped elsewhere: the test can tell
+    assert stopping_rule(second, 4) != (trained, ranker.best_iteration_)
+
+
 def test_early_stopping_needs_an_eval_set(ranking):
     X, y, group, _ = ranking
     with pytest.raises(

@@ -331,6 +331,45 @@ def _aliases() -> dict[str, list[str]]:
     return dict(lgb.basic._ConfigAliases._get_all_param_aliases())
 
 
+class FirstEvalSetStopping:
+    """Early stopping on the first metric of the first eval set only.
+
+    ``lightgbm.early_stopping`` stops when *any* eval set runs out of patience;
+    gbrank's estimators document the first eval set (as their Dask versions
+    and XGBoost's ``EarlyStopping(data_name=...)`` do). Same rule otherwise: a
+    strictly better value makes a round the best; training stops ``rounds``
+    rounds after it, and the booster's ``best_iteration`` is the best round
+    (also when every round is trained).
+
+    Parameters
+    ----------
+    rounds : int
+        Rounds without improvement before training stops.
+    """
+
+    order = 30  # where lightgbm.early_stopping runs among the callbacks
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+        self.best_iteration = -1
+        self.best_score: list[Any] = []
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        """Record the round; raise ``EarlyStopException`` to stop."""
+        results = env.evaluation_result_list or []
+        first = next(r for r in results if r[0] == "valid_0")
+        value, higher_is_better = first[2], first[3]
+        if self.best_iteration < 0 or (
+            value > self.best_score[0][2]
+            if higher_is_better
+            else value < self.best_score[0][2]
+        ):
+            self.best_iteration, self.best_score = env.iteration, [first]
+        stop = env.iteration - self.best_iteration >= self.rounds
+        if stop or env.iteration == env.end_iteration - 1:
+            raise lgb.callback.EarlyStopException(self.best_iteration, self.best_score)
+
+
 class LightGBMEngine(Engine):
     """``lightgbm.train`` with ``params["objective"] = loss.lgb_objective``."""
 
@@ -423,11 +462,7 @@ class LightGBMEngine(Engine):
         evals_result: dict[str, dict[str, list[float]]] = {}
         callbacks = [lgb.record_evaluation(evals_result)]
         if early_stopping_rounds is not None:
-            callbacks.append(
-                lgb.early_stopping(
-                    early_stopping_rounds, first_metric_only=True, verbose=False
-                )
-            )
+            callbacks.append(FirstEvalSetStopping(early_stopping_rounds))
         params = self.params(settings)
         if isinstance(objective, str):
             params["objective"] = objective

@@ -398,6 +398,17 @@ class XGBoostEngine(Engine):
             )
         evals = [(_dmatrix(part, native), f"valid_{i}") for i, part in enumerate(valid)]
         evals_result: dict[str, dict[str, list[float]]] = {}
+        callbacks = []
+        if early_stopping_rounds is not None and valid:
+            # the first eval set (xgboost.train's own rule watches the last one)
+            # and its last metric, gbrank's (after any built-in one)
+            callbacks.append(
+                xgb.callback.EarlyStopping(
+                    rounds=early_stopping_rounds,
+                    data_name="valid_0",
+                    maximize=getattr(metric, "higher_is_better", False),
+                )
+            )
         booster = xgb.train(
             params,
             _dmatrix(train, native),
@@ -405,10 +416,9 @@ class XGBoostEngine(Engine):
             obj=custom,
             evals=evals,
             custom_metric=metric if valid else None,
-            maximize=getattr(metric, "higher_is_better", False),
-            early_stopping_rounds=early_stopping_rounds if valid else None,
             evals_result=evals_result,
             verbose_eval=False,
+            callbacks=callbacks,
         )
         best = (
             booster.best_iteration + 1
