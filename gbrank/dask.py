@@ -84,7 +84,12 @@ from gbrank._dask_eval import (
 )
 from gbrank.engines import Engine, Fitted
 from gbrank.losses import Loss
-from gbrank.sklearn import GBRankClassifier, GBRankRegressor, _GBRankModel
+from gbrank.sklearn import (
+    GBRankClassifier,
+    GBRankRegressor,
+    _GBRankModel,
+    check_classes,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -612,17 +617,7 @@ random_state, n_jobs, booster_params
         classes = np.asarray(da.unique(labels).compute())
         self._encoder = LabelEncoder().fit(classes)
         self.classes_ = self._encoder.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
-                "at least 2 classes."
-            )
-        if not loss.is_multiclass and n_classes != 2:
-            raise ValueError(
-                f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
-                "loss='categorical_cross_entropy'."
-            )
+        n_classes = check_classes(self.classes_, loss)
         encoded = labels.map_blocks(_encode, self.classes_, dtype=np.float64)
         engine_loss = loss.for_engine(self._engine().name)
         self._fit_dask(

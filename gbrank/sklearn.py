@@ -543,17 +543,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         check_classification_targets(y)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
-                "at least 2 classes."
-            )
-        if not loss.is_multiclass and n_classes != 2:
-            raise ValueError(
-                f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
-                "loss='categorical_cross_entropy'."
-            )
+        n_classes = check_classes(self.classes_, loss)
         train = TrainingSet(
             features,
             self._encoder.transform(y).astype(np.float64),
@@ -707,3 +697,19 @@ def _ranking_set(
         None if weights is None else weights[order],
         None if positions is None else positions[order],
     )
+
+
+def check_classes(classes: NDArray[Any], loss: Loss) -> int:
+    """Return the number of classes; raise unless ``loss`` can learn them."""
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); a classifier needs at least 2 "
+            "classes."
+        )
+    if not loss.is_multiclass and n_classes != 2:
+        raise ValueError(
+            f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
+            "loss='categorical_cross_entropy'."
+        )
+    return n_classes
