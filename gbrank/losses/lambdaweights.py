@@ -331,8 +331,8 @@ class MRRLambdaWeight(LambdaWeight):
 
     References
     ----------
-    .. [1] C. J. C. Burges, "From RankNet to LambdaRank to LambdaMART: An
-       Overview", Microsoft Research Technical Report MSR-TR-2010-82.
+    .. [1] P. Donmez, K. M. Svore, C. J. C. Burges, "On the Local Optimality of
+       LambdaRank", SIGIR 2009 (LambdaRank with MRR and MAP swap deltas).
     .. [2] catboost/catboost, ``TLambdaMartError::CalcDersMRR``
        (catboost/private/libs/algo_helpers/error_functions.cpp).
 
@@ -390,9 +390,8 @@ class MAPLambdaWeight(MRRLambdaWeight):
 
     References
     ----------
-    .. [1] Y. Yue, T. Finley, F. Radlinski, T. Joachims, "A Support Vector
-       Method for Optimizing Average Precision", SIGIR 2007 (AP's swap
-       structure); C. J. C. Burges, MSR-TR-2010-82 (lambda weights).
+    .. [1] P. Donmez, K. M. Svore, C. J. C. Burges, "On the Local Optimality of
+       LambdaRank", SIGIR 2009.
     .. [2] catboost/catboost, ``TLambdaMartError::CalcDersMAP``.
 
     Examples
