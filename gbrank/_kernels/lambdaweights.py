@@ -348,11 +348,10 @@ def lambda_weight(
     kind = config.lambda_kind
     scale = terms[0]
     if kind <= LambdaKind.NDCG or kind == LambdaKind.PRECISION:
-        if kind == LambdaKind.NONE:
-            return 1.0
-        if kind == LambdaKind.LABEL_DIFF:
-            return scale * abs(gain_a - gain_b)
-        return scale * abs(gain_a - gain_b) * abs(discount_a - discount_b)
+        weight = scale * abs(gain_a - gain_b)
+        if kind != LambdaKind.LABEL_DIFF:
+            weight *= abs(discount_a - discount_b)
+        return weight if kind != LambdaKind.NONE else 1.0
     if kind == LambdaKind.NDCG2:
         lower = discount_a if extra_a > extra_b else discount_b
         return scale * abs(gain_a - gain_b) * rung * lower

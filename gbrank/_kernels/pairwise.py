@@ -444,7 +444,7 @@ def pair_positions(
         else:  # TOPK, SAMPLED, or every pair: either row may be the credited one
             # (one _pair call site: each inlined copy costs compile time)
             later = config.selection != PairSelection.SAMPLED  # the rows after a
-            own = lower[a] - upper[a] if upper.size else 0
+            own = 0 if later else lower[a] - upper[a]
             if later:
                 n_terms = (n_valid - a - 1) * (2 if every else 1)
             else:
