@@ -15,7 +15,14 @@ RANKING_LOSSES = [name for name in ALL_LOSSES if gbrank.LOSSES[name].needs_group
 SINGLE_SCORE_LOSSES = [
     name for name in ALL_LOSSES if not gbrank.LOSSES[name].is_multiclass
 ]
-PAIRWISE_LOSSES = [name for name in RANKING_LOSSES if not gbrank.LOSSES[name].per_group]
+# pairwise losses that take any lambda weight and booster step (lambdaloss and
+# yetirank bring their own pair weights)
+PAIRWISE_LOSSES = [
+    name
+    for name in RANKING_LOSSES
+    if not gbrank.LOSSES[name].per_group
+    and "lambda_weight" in gbrank.LOSSES[name]._param_names()
+]
 LISTWISE_LOSSES = [name for name in RANKING_LOSSES if gbrank.LOSSES[name].per_group]
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 - :mod:`~gbrank._kernels.listwise`: softmax-based losses and ListMLE;
 - :mod:`~gbrank._kernels.pairwise`: pair sums (all pairs, sorted hinge, O(n)
-  squared error) and lambda weights;
+  squared error);
+- :mod:`~gbrank._kernels.lambdaweights`: the lambda weights of the pairs;
+- :mod:`~gbrank._kernels.yetirank`: pairs from randomly perturbed rankings;
 - :mod:`~gbrank._kernels.metrics`: NDCG, MAP, MRR, precision;
 - :mod:`~gbrank._kernels.query`: CatBoost's QueryRMSE and QuerySoftMax;
 - :mod:`~gbrank._kernels.ordinal`: the ordinal loss (per row, not per group);

@@ -17,11 +17,17 @@ from typing import Any, TypeVar
 
 from gbrank.losses.base import HESSIAN_FLOOR, REDUCTIONS, Batch, Loss
 from gbrank.losses.classification import CategoricalCrossEntropyLoss
+from gbrank.losses.lambdaloss import LambdaLoss
 from gbrank.losses.lambdaweights import (
     DCGLambdaWeight,
+    ERRLambdaWeight,
     LabelDiffLambdaWeight,
     LambdaWeight,
+    MAPLambdaWeight,
+    MRRLambdaWeight,
+    NDCG2LambdaWeight,
     NDCGLambdaWeight,
+    PrecisionLambdaWeight,
 )
 from gbrank.losses.listwise import (
     ListMLELoss,
@@ -33,11 +39,13 @@ from gbrank.losses.pairwise import (
     PairwiseHingeLoss,
     PairwiseLogisticLoss,
     PairwiseMeanSquaredError,
+    PairwiseQRLoss,
     PairwiseSoftZeroOneLoss,
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
 from gbrank.losses.query import QueryRMSELoss, QuerySoftmaxLoss
 from gbrank.losses.regression import OrdinalLoss, PointwiseMeanSquaredError
+from gbrank.losses.yetirank import YetiRankLoss
 
 BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     SigmoidCrossEntropyLoss,
@@ -54,6 +62,9 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     OrdinalLoss,
     QueryRMSELoss,
     QuerySoftmaxLoss,
+    PairwiseQRLoss,
+    LambdaLoss,
+    YetiRankLoss,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
@@ -218,23 +229,31 @@ __all__ = [
     "Batch",
     "CategoricalCrossEntropyLoss",
     "DCGLambdaWeight",
+    "ERRLambdaWeight",
     "LabelDiffLambdaWeight",
+    "LambdaLoss",
     "LambdaWeight",
     "ListMLELoss",
     "ListNetLoss",
     "Loss",
+    "MAPLambdaWeight",
+    "MRRLambdaWeight",
+    "NDCG2LambdaWeight",
     "NDCGLambdaWeight",
     "OrdinalLoss",
     "PairwiseHingeLoss",
     "PairwiseLogisticLoss",
     "PairwiseMeanSquaredError",
+    "PairwiseQRLoss",
     "PairwiseSoftZeroOneLoss",
     "PointwiseMeanSquaredError",
+    "PrecisionLambdaWeight",
     "QueryRMSELoss",
     "QuerySoftmaxLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",
+    "YetiRankLoss",
     "available_losses",
     "get_loss",
     "register_loss",
