@@ -12,43 +12,49 @@ query). Every model trains at the estimators' defaults (learning rate 0.1, 100
 rounds, the engine's default trees, 2 threads) through the same
 ``Engine.train``: gbrank losses as ``GBRankRegressor(loss=...)`` would, native
 objectives by name. Reported: held-out NDCG@10 and seconds per round. The
-results replace the section between the ``quality`` markers of
-``benchmarks/results.md``.
+results replace the ``quality`` section of ``benchmarks/results.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import platform
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _report import RESULTS, machine, write_section
 
 import gbrank
 from gbrank import _compare
 from gbrank.datasets import RankingData, load_sample, make_ranking
 from gbrank.engines import Settings, available_engines, get_engine
 
-HERE = Path(__file__).resolve().parent
 THREADS = 2
-START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 
 
 def objectives() -> list[gbrank.Loss]:
-    """Every registered ranking loss at its defaults, and LambdaMART."""
+    """Every registered ranking loss at its defaults, LambdaMART, and the exact
+    booster step of RankNet and LambdaMART for comparison."""
     losses = [gbrank.get_loss(name) for name in _compare.ranking_losses()]
-    return [*losses, gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")]
+    lambdamart = gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")
+    exact = [
+        gbrank.get_loss("pairwise_logistic", step="exact"),
+        gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg", step="exact"),
+    ]
+    return [*losses, lambdamart, *exact]
 
 
 def label(objective: gbrank.Loss | str) -> str:
     if isinstance(objective, str):
         return f"{objective} (native)"
-    if objective.get_params().get("lambda_weight") == "ndcg":
-        return f"{objective.name} + ndcg (LambdaMART)"
-    return objective.name
+    params = objective.get_params()
+    name = objective.name
+    if params.get("lambda_weight") == "ndcg":
+        name += " + ndcg (LambdaMART)"
+    if params.get("step") == "exact":
+        name += ", exact step"
+    return name
 
 
 def long_lists(seed: int) -> tuple[RankingData, RankingData]:
@@ -135,17 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--output", default=str(HERE / "results.md"))
+    parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     results = run(args.rounds, seeds)
     section = [
-        START,
         "## Long-list quality (held-out NDCG@10)",
         "",
-        f"Date: {datetime.date.today()}; machine: {platform.platform()}, "
-        f"{THREADS} threads; command: `python benchmarks/quality.py --seeds "
-        f"{args.seeds} --rounds {args.rounds}`.",
+        f"Date: {datetime.date.today()}; machine: {machine()}; command: "
+        f"`python benchmarks/quality.py --seeds {args.seeds} --rounds {args.rounds}`.",
         "",
         "Every model at the estimators' defaults: learning rate 0.1, "
         f"{args.rounds} rounds, the engine's default trees (LightGBM 31 leaves, "
@@ -155,19 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         "rank.test. Sorted by the long-list mean.",
         "",
         *table(results, seeds),
-        END,
     ]
-    path = Path(args.output)
-    text = path.read_text() if path.exists() else ""
-    block = "\n".join(section)
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END), block, text, flags=re.DOTALL
-        )
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
-    print(f"wrote {path}")
+    write_section("quality", section, Path(args.output))
     return 0
 
 

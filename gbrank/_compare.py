@@ -137,7 +137,7 @@ def warm_up(loss: Loss | None = None) -> None:
     The ranking metrics always; with ``loss``, also the loss's booster step, so
     that fits time training only.
     """
-    y = np.array([1.0, 0.0, 0.5, 0.0])
+    y = np.array([1.0, 0.0, 1.0, 0.0])  # integer labels in [0, 1]: every domain
     scores = np.array([0.1, 0.3, -0.2, 0.0])
     metrics.ndcg(y, scores, group=[4], k=2)
     metrics.mean_average_precision(y, scores, group=[4])
@@ -145,7 +145,7 @@ def warm_up(loss: Loss | None = None) -> None:
         loss.booster_grad_hess(y, scores, group=[4])
 
 
-def _training_set(data: RankingData, labels: Array | None = None) -> TrainingSet:
+def training_set(data: RankingData, labels: Array | None = None) -> TrainingSet:
     y = data.y if labels is None else labels
     return TrainingSet(data.X, y, Groups(np.concatenate(([0], np.cumsum(data.group)))))
 
@@ -175,8 +175,8 @@ def fit(
     fitted = backend.train(
         objective,
         settings,
-        _training_set(train, labels),
-        [_training_set(valid)],  # NDCG per round on the original labels
+        training_set(train, labels),
+        [training_set(valid)],  # NDCG per round on the original labels
         metric=backend.ranking_metric("ndcg", 10),
     )
     seconds = time.perf_counter() - start

@@ -7,10 +7,14 @@ the rows of query ``g``).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from gbrank._validation import check_int
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,22 +81,98 @@ def groups_from_sizes(group: ArrayLike, n_rows: int) -> Groups:
         raise TypeError(
             f"group must hold integer group sizes, got dtype {sizes.dtype}."
         )
-    sizes = sizes.astype(np.int64)
     bad = np.flatnonzero(sizes <= 0)
     if bad.size:
         raise ValueError(
-            f"group sizes must be positive; group[{bad[0]}] = {sizes[bad[0]]}. "
+            f"group sizes must be positive; group[{bad[0]}] = {sizes[bad[0]].item()}. "
             "Drop empty queries before passing group sizes."
         )
-    total = int(sizes.sum())
-    if total != n_rows:
+    # a size above n_rows could wrap around int64 when converted or summed
+    fits = not np.any(sizes > n_rows)
+    offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+    if fits:
+        np.cumsum(sizes.astype(np.int64), out=offsets[1:])
+    # sizes in [1, n_rows]: a sum that wrapped around int64 shows as a decrease
+    if not fits or offsets[-1] != n_rows or np.any(offsets[1:] <= offsets[:-1]):
+        total = sum(int(size) for size in sizes)  # exact, only on this error path
         raise ValueError(
             f"group sizes sum to {total} but there are {n_rows} rows; "
             "group[g] must be the number of rows of query g, in row order."
         )
-    offsets = np.zeros(sizes.size + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offsets[1:])
     return Groups(offsets)
+
+
+def as_query_ids(qid: ArrayLike, n_rows: int, name: str = "qid") -> NDArray[Any]:
+    """Validate per-row query ids; return them as a numeric or string array.
+
+    Parameters
+    ----------
+    qid : array-like, shape (n_rows,)
+        Query id of every row: numbers or strings (an object array, e.g. a
+        pandas column, must hold one of the two throughout).
+    n_rows : int
+        Number of rows.
+    name : str, default "qid"
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    ndarray
+        The ids, of a numeric or string dtype (a new array only when ``qid``
+        had dtype object).
+    """
+    ids = np.asarray(qid)
+    if ids.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one id per row), got shape {ids.shape}.")
+    if ids.size != n_rows:
+        raise ValueError(f"{name} has {ids.size} entries but there are {n_rows} rows.")
+    if n_rows == 0:
+        raise ValueError(f"{name} is empty: there are no rows.")
+    if ids.dtype.kind == "O":
+        ids = _uniform_ids(ids, name)
+    if ids.dtype.kind not in "biufUS":
+        raise TypeError(
+            f"{name} must hold numbers or strings, got dtype {ids.dtype}; convert "
+            f"it with np.asarray({name}, dtype=str)."
+        )
+    if ids.dtype.kind == "f" and not np.all(np.isfinite(ids)):
+        row = _first_nonfinite(ids)
+        raise ValueError(
+            f"{name} contains NaN or inf at row {row}; every row needs a query id "
+            "(drop the row or give it an id)."
+        )
+    return ids
+
+
+def _id_kind(value: object) -> str:
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, numbers.Real):
+        return "number"
+    return type(value).__name__
+
+
+def _uniform_ids(ids: NDArray[Any], name: str) -> NDArray[Any]:
+    """Numbers or strings from an object array of ids, or a TypeError naming a row."""
+    kinds = [_id_kind(value) for value in ids]
+    odd = next((row for row, kind in enumerate(kinds) if kind != kinds[0]), None)
+    if odd is not None or kinds[0] not in ("str", "number"):
+        row = 0 if odd is None else odd
+        raise TypeError(
+            f"{name} must hold numbers or strings of one kind; {name}[0] is "
+            f"{type(ids[0]).__name__} {ids[0]!r} but {name}[{row}] is "
+            f"{type(ids[row]).__name__} {ids[row]!r}. Give every row an id of the "
+            f"same kind, e.g. np.asarray({name}, dtype=str)."
+        )
+    if kinds[0] == "str":
+        return ids.astype(str)
+    numeric = np.asarray(ids.tolist())
+    if numeric.dtype.kind == "O":
+        raise ValueError(
+            f"{name} holds integers beyond int64; renumber the queries (any ids "
+            "that fit in int64, or strings, will do)."
+        )
+    return numeric
 
 
 def groups_from_qid(qid: ArrayLike, n_rows: int) -> Groups:
@@ -103,7 +183,7 @@ def groups_from_qid(qid: ArrayLike, n_rows: int) -> Groups:
     qid : array-like, shape (n_rows,)
         Query id of every row. The rows of a query must be contiguous (as in the
         svmlight ``qid:`` format and XGBoost's ``qid=``); ids need not be sorted.
-
+        Numbers or strings (see :func:`as_query_ids`).
     n_rows : int
         Number of rows.
 
@@ -111,17 +191,7 @@ def groups_from_qid(qid: ArrayLike, n_rows: int) -> Groups:
     -------
     Groups
     """
-    ids = np.asarray(qid)
-    if ids.ndim != 1:
-        raise ValueError(f"qid must be 1-D (one id per row), got shape {ids.shape}.")
-    if ids.size != n_rows:
-        raise ValueError(f"qid has {ids.size} entries but there are {n_rows} rows.")
-    if n_rows == 0:
-        raise ValueError("qid is empty: there are no rows.")
-    if ids.dtype.kind == "O":
-        raise TypeError("qid must be a numeric or string array, not dtype object.")
-    if ids.dtype.kind == "f" and not np.all(np.isfinite(ids)):
-        raise ValueError(f"qid contains NaN or inf at row {_first_nonfinite(ids)}.")
+    ids = as_query_ids(qid, n_rows)
     starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
     run_ids = ids[np.concatenate(([0], starts))]
     unique, first = np.unique(run_ids, return_index=True)
@@ -168,6 +238,74 @@ def groups_from_offsets(ptr: ArrayLike, n_rows: int) -> Groups:
             + (" with an empty group." if np.any(np.diff(offsets) <= 0) else ".")
         )
     return Groups(offsets)
+
+
+def query_folds(
+    group: ArrayLike,
+    n_splits: int = 5,
+    *,
+    shuffle: bool = True,
+    random_state: int | None = 0,
+) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Cross-validation folds that keep every query whole.
+
+    Queries (in a random order with ``shuffle``) are cut into ``n_splits``
+    consecutive runs of about the same number of rows; fold k validates on the
+    rows of run k and trains on the others. Pass the result as ``folds=`` to
+    ``lightgbm.cv`` (or use :func:`gbrank.lightgbm.cv`).
+
+    Parameters
+    ----------
+    group : array-like of int, shape (n_groups,)
+        Group sizes, in row order.
+    n_splits : int, default 5
+        Number of folds, at least 2 and at most the number of queries.
+    shuffle : bool, default True
+        Whether to assign queries to folds in a random order.
+    random_state : int or None, default 0
+        Seed of that order.
+
+    Returns
+    -------
+    list of (train_rows, valid_rows)
+        Sorted int64 row indices; every query's rows are all in one of them.
+    """
+    sizes = np.asarray(group)
+    n_rows = int(sizes.sum()) if sizes.dtype.kind in "biuf" and sizes.size else 0
+    groups = groups_from_sizes(sizes, n_rows)
+    n_groups = groups.n_groups
+    if n_groups < 2:
+        raise ValueError(
+            f"cross-validation needs at least 2 queries to keep them whole; group "
+            f"has {n_groups}."
+        )
+    check_int(n_splits, "n_splits", minimum=2)
+    if n_splits > n_groups:
+        raise ValueError(
+            f"n_splits={n_splits} folds of whole queries need at least {n_splits} "
+            f"queries; group has {n_groups}. Use fewer folds."
+        )
+    order = (
+        np.random.default_rng(random_state).permutation(n_groups)
+        if shuffle
+        else np.arange(n_groups)
+    )
+    ordered = groups.sizes[order]
+    middle = np.cumsum(ordered) - ordered / 2.0  # each query's middle row, in order
+    fold_of = np.empty(n_groups, dtype=np.int64)
+    fold_of[order] = np.minimum(middle * n_splits // n_rows, n_splits - 1)
+    counts = np.bincount(fold_of, minlength=n_splits)
+    if not counts.all():
+        raise ValueError(
+            f"cannot cut {n_groups} queries into n_splits={n_splits} folds of "
+            f"similar size: the largest query holds {groups.sizes.max()} of the "
+            f"{n_rows} rows. Use fewer folds."
+        )
+    row_fold = np.repeat(fold_of, groups.sizes)
+    rows = np.arange(n_rows, dtype=np.int64)
+    return [
+        (rows[row_fold != fold], rows[row_fold == fold]) for fold in range(n_splits)
+    ]
 
 
 def make_groups(

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import tempfile
+import secrets
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from scipy import sparse
 
-from gbrank.datasets import RankingData, load_sample, load_svmlight
+from gbrank.datasets import (
+    DEFAULT_MAX_FEATURES,
+    RankingData,
+    load_sample,
+    load_svmlight,
+)
 from gbrank.engines import get_engine
 
 
@@ -20,11 +27,15 @@ def load_pair(
     valid_path: Path | None,
     *,
     index_base: Literal["auto", "0", "1"] = "auto",
+    max_features: int | None = DEFAULT_MAX_FEATURES,
 ) -> tuple[RankingData, RankingData, str, str]:
     """Load training and validation data with the same number of columns.
 
-    A missing path means the bundled sample (``rank.train`` / ``rank.test``);
-    a training file without a validation file is validated on itself.
+    No paths means the bundled sample (``rank.train`` / ``rank.test``); a
+    training file without a validation file is validated on itself. A
+    validation file without a training file, or one that uses features beyond
+    the training file's highest, is refused: it is another data set. (Fewer is
+    fine: svmlight files leave out zeros, so a feature may never show.)
 
     Parameters
     ----------
@@ -34,6 +45,9 @@ def load_pair(
         First feature index. ``"auto"``: 0 when feature 0 occurs in either
         file, else 1, decided for both files together (as scikit-learn's
         ``load_svmlight_files``), so that their columns line up.
+    max_features : int or None
+        Most feature columns a file may have (see
+        :func:`~gbrank.datasets.load_svmlight`).
 
     Returns
     -------
@@ -41,17 +55,29 @@ def load_pair(
     train_name, valid_name : str
         Where the data came from, for messages.
     """
+    if train_path is None and valid_path is not None:
+        raise ValueError(
+            f"--valid {valid_path} needs --train: validating on it a model of the "
+            "bundled sample would mix two data sets"
+        )
     files = [path for path in (train_path, valid_path) if path is not None]
     if index_base == "auto":
         zero_based = any(_has_index_zero(path) for path in files)
     else:
         zero_based = index_base == "0"
-    train, train_name = _read(train_path, "train", zero_based)
+    train, train_name = _read(train_path, "train", zero_based, max_features)
     if valid_path is None and train_path is not None:
         return train, train, train_name, f"{train_name} (training data: pass --valid)"
-    valid, valid_name = _read(valid_path, "test", zero_based)
-    n_columns = max(train.X.shape[1], valid.X.shape[1])
-    return _widen(train, n_columns), _widen(valid, n_columns), train_name, valid_name
+    valid, valid_name = _read(valid_path, "test", zero_based, max_features)
+    n_columns = train.X.shape[1]
+    if valid.X.shape[1] > n_columns:
+        raise ValueError(
+            f"{valid_name} has {valid.X.shape[1]} features, {train_name} only "
+            f"{n_columns}: the model would never see features "
+            f"{n_columns + 1 - zero_based}..{valid.X.shape[1] - zero_based}; "
+            "are both files from the same data set?"
+        )
+    return train, _widen(valid, n_columns), train_name, valid_name
 
 
 # a "0:<value>" feature before any "#" comment on a line
@@ -66,11 +92,14 @@ def _has_index_zero(path: Path) -> bool:
         return False  # the loader reports the missing file
 
 
-def _read(path: Path | None, split: str, zero_based: bool) -> tuple[RankingData, str]:
+def _read(
+    path: Path | None, split: str, zero_based: bool, max_features: int | None
+) -> tuple[RankingData, str]:
     if path is None:
         return load_sample(split), f"bundled sample rank.{split}"  # type: ignore[arg-type]
     try:
-        return load_svmlight(path, zero_based=zero_based), str(path)
+        data = load_svmlight(path, zero_based=zero_based, max_features=max_features)
+        return data, str(path)
     except ValueError as error:
         if "index 0" not in str(error):
             raise
@@ -92,26 +121,111 @@ def describe(data: RankingData, name: str) -> str:
     return f"{name}: {n_rows} rows, {data.group.size} queries, {n_columns} features"
 
 
+def check_output_path(path: Path, option: str) -> None:
+    """Raise ``ValueError`` now, before training, if ``path`` cannot take a file.
+
+    A symbolic link is followed (its target is written). The target must not be
+    a folder; its folder must exist and be writable, and its name must fit the
+    file system (the temporary file of :func:`write_file` has a short name of
+    its own).
+
+    Parameters
+    ----------
+    path : Path
+        Where a file will be written.
+    option : str
+        The command-line option naming it, used in messages.
+    """
+    target = Path(os.path.realpath(path))
+    linked = target != Path(os.path.abspath(path))
+    shown = f"{option} {path}" + (f" (a link to {target})" if linked else "")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValueError(f"{shown}: folder '{folder}' does not exist")
+    longest = os.pathconf(folder, "PC_NAME_MAX") if hasattr(os, "pathconf") else 255
+    if len(os.fsencode(target.name)) > longest:
+        raise ValueError(
+            f"{shown}: the file name has {len(os.fsencode(target.name))} bytes, "
+            f"more than the {longest} this file system allows; choose a shorter name"
+        )
+    if target.is_dir():
+        raise ValueError(f"{shown} is a folder; give a file name, e.g. {path}/model")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{shown}: folder '{folder}' is not writable")
+
+
 def save_booster(booster: Any, engine: str, path: Path) -> None:
-    """Write ``booster`` in its engine's format, atomically.
+    """Write ``booster`` in its engine's format (see :func:`write_file`).
 
     The format is the engine's (:meth:`~gbrank.engines.base.Engine.model_bytes`:
     LightGBM's text model; XGBoost UBJSON for a ``.ubj`` path, JSON otherwise),
-    loadable with the engine's own API or ``Engine.load_model``. The bytes go
-    to a temporary file in the same folder, are flushed to disk and renamed over
-    ``path`` (``os.replace``), so an interrupted run never leaves a truncated
-    model and an existing model stays intact until the new one is complete.
+    loadable with the engine's own API or ``Engine.load_model``.
     """
-    payload = get_engine(engine).model_bytes(booster, path)
-    handle, temp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    write_file(path, get_engine(engine).model_bytes(booster, path))
+
+
+def write_file(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path``; atomically when ``path`` is a regular file.
+
+    A symbolic link is followed: its target is written and the link stays. A
+    regular (or new) file is replaced atomically: the bytes go to a temporary
+    file in the same folder, are flushed to disk and renamed over the target
+    (``os.replace``), so an interrupted run never leaves a truncated file and
+    an existing one stays intact until the new one is complete. The replaced
+    file's permissions (and, where allowed, owner) are kept; a new file gets
+    the usual permissions (0666 minus the umask). Anything else that exists
+    at ``path`` (a device such as ``/dev/null``, a named pipe) is written in
+    place, never replaced.
+
+    Parameters
+    ----------
+    path : Path
+        Destination.
+    payload : bytes
+        The file's content.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        status: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        status = None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(f"{path} is a folder; give a file name.")
+        with target.open("wb") as stream:
+            stream.write(payload)
+        return
+    handle, temp = _create_temp(target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temp, path)
+        if status is not None:
+            _keep_permissions(temp, status)
+        os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+
+
+def _create_temp(folder: Path) -> tuple[int, Path]:
+    """Open a new file with a short unique name in ``folder`` (0666 minus umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        temp = folder / f".gbrank-{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:  # pragma: no cover - a 48-bit name collision
+            continue
+
+
+def _keep_permissions(temp: Path, status: os.stat_result) -> None:
+    """Give ``temp`` the mode (and, where allowed, the owner) of ``status``."""
+    if hasattr(os, "geteuid") and (status.st_uid, status.st_gid) != (
+        os.geteuid(),
+        os.getegid(),
+    ):
+        with contextlib.suppress(PermissionError):  # only root may give files away
+            os.chown(temp, status.st_uid, status.st_gid)
+    os.chmod(temp, stat.S_IMODE(status.st_mode))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -94,6 +95,40 @@ def check_label_range(
         )
 
 
+MAX_GAIN_LABEL = 1023 - 62
+"""Largest label with the exponential gain ``2**y - 1`` (961).
+
+``2**961`` times gbrank's largest count, ``2**62`` rows, stays below float64's
+maximum (just under ``2**1024``), so every sum of gains (a DCG, an ideal DCG)
+is finite. LightGBM accepts labels up to 30 and XGBoost up to 31 for this gain.
+"""
+
+
+def check_gain_labels(
+    labels: NDArray[np.float64], owner: str, fix: str, name: str = "y_true"
+) -> None:
+    """Raise if a label is too large for the exponential gain ``2**y - 1``.
+
+    Parameters
+    ----------
+    labels : ndarray of float64
+        Labels (negative ones mark ignored rows and are not checked).
+    owner : str
+        What uses the gain, for the message (e.g. ``"NDCG"``).
+    fix : str
+        What to do instead, beyond rescaling the labels (may be empty).
+    name : str, default "y_true"
+        The labels' argument name, used in the message.
+    """
+    bad = np.flatnonzero(labels > MAX_GAIN_LABEL)
+    if bad.size:
+        raise ValueError(
+            f"{owner} uses the gain 2**y - 1, which gbrank computes for labels up "
+            f"to {MAX_GAIN_LABEL} (larger gains overflow float64); "
+            f"{name}[{bad[0]}] = {labels[bad[0]].item()!r}. Rescale the labels{fix}."
+        )
+
+
 def check_bool_mask(value: ArrayLike, name: str) -> NDArray[np.bool_]:
     """Convert a mask of booleans (or 0/1 numbers) to a bool array."""
     mask = np.asarray(value)
@@ -106,6 +141,28 @@ def check_bool_mask(value: ArrayLike, name: str) -> NDArray[np.bool_]:
 
 INT_LIMIT = 2**62
 """Largest integer parameter accepted (counts and cutoffs stay far from overflow)."""
+
+
+@overload
+def check_int(
+    value: object,
+    name: str,
+    *,
+    minimum: int = ...,
+    maximum: int = ...,
+    allow_none: Literal[False] = ...,
+) -> int: ...
+
+
+@overload
+def check_int(
+    value: object,
+    name: str,
+    *,
+    minimum: int = ...,
+    maximum: int = ...,
+    allow_none: bool,
+) -> int | None: ...
 
 
 def check_int(
@@ -123,17 +180,51 @@ def check_int(
     """
     if value is None and allow_none:
         return None
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, numbers.Integral)
-        or not minimum <= int(value) <= maximum
-    ):
-        bound = (
-            f">= {minimum}" if maximum == INT_LIMIT else f"in [{minimum}, {maximum}]"
+    number = (
+        int(value)
+        if isinstance(value, numbers.Integral)
+        and not isinstance(value, (bool, np.bool_))
+        else None
+    )
+    if number is not None and number > maximum:
+        limit = "2**62" if maximum == INT_LIMIT else f"{maximum}"
+        raise ValueError(
+            f"{name}={value!r} is too large: it must be an integer in "
+            f"[{minimum}, {limit}]."
         )
+    if number is None or number < minimum:
+        upper = "" if maximum == INT_LIMIT else f" and <= {maximum}"
         none = "None or " if allow_none else ""
-        raise ValueError(f"{name} must be {none}an integer {bound}, got {value!r}.")
-    return int(value)
+        raise ValueError(
+            f"{name} must be {none}an integer >= {minimum}{upper}, got {value!r}."
+        )
+    return number
+
+
+@overload
+def check_real(
+    value: object,
+    name: str,
+    *,
+    low: float = ...,
+    high: float = ...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    allow_none: Literal[False] = ...,
+) -> float: ...
+
+
+@overload
+def check_real(
+    value: object,
+    name: str,
+    *,
+    low: float = ...,
+    high: float = ...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    allow_none: bool,
+) -> float | None: ...
 
 
 def check_real(

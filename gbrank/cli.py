@@ -19,9 +19,11 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from gbrank import _compare, _io
+from gbrank import __version__, _compare, _io
 from gbrank._kernels.threads import num_threads
-from gbrank.engines import Settings, available_engines
+from gbrank._validation import check_gain_labels
+from gbrank.datasets import DEFAULT_MAX_FEATURES, RankingData
+from gbrank.engines import Settings, available_engines, get_engine
 from gbrank.losses import LOSSES, Loss, available_losses, get_loss
 
 
@@ -77,7 +79,13 @@ def _losses(_: argparse.Namespace) -> int:
 
 
 def _value(text: str) -> Any:
-    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"none"`` -> None."""
+    """Parse a command-line value.
+
+    ``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"`` -> True, ``"none"`` -> None,
+    ``"0.5,1.5"`` -> (0.5, 1.5) (a tuple, e.g. ordinal thresholds), else the text.
+    """
+    if "," in text:
+        return tuple(_value(part.strip()) for part in text.split(","))
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -98,6 +106,16 @@ def _key_value(text: str) -> tuple[str, Any]:
             f"expected key=value (e.g. num_leaves=63), got {text!r}"
         )
     return key.strip(), _value(value.strip())
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -126,6 +144,14 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         help="first feature index of the files (default auto: 0 if feature 0 "
         "occurs in either file, else 1)",
     )
+    data.add_argument(
+        "--max-features",
+        type=_positive_int,
+        default=DEFAULT_MAX_FEATURES,
+        metavar="N",
+        help="refuse files with more feature columns: the engines spend memory on "
+        "every column up to the largest feature index (default %(default)s)",
+    )
 
 
 def _add_booster_options(parser: argparse.ArgumentParser) -> None:
@@ -139,7 +165,7 @@ def _add_booster_options(parser: argparse.ArgumentParser) -> None:
     )
     booster.add_argument(
         "--learning-rate",
-        type=float,
+        type=_positive_float,
         default=_compare.DEFAULT_LEARNING_RATE,
         metavar="X",
         help="shrinkage (default %(default)s)",
@@ -176,9 +202,30 @@ def _settings(args: argparse.Namespace, engine: str) -> Settings:
     return replace(settings, n_jobs=args.n_jobs)
 
 
-def _check_writable(path: Path | None, option: str) -> None:
-    if path is not None and not path.parent.resolve().is_dir():
-        raise UsageError(f"{option} {path}: folder '{path.parent}' does not exist")
+def _check_params(args: argparse.Namespace, engines: Sequence[str]) -> None:
+    """Check ``--param`` for every engine before any data is loaded.
+
+    Parameters gbrank sets itself and values that would smuggle in another
+    parameter are refused; a parameter an engine would ignore is refused by
+    ``gbrank train`` and reported by ``gbrank compare`` (whose parameters go to
+    every engine).
+    """
+    for engine in engines:
+        notes = get_engine(engine).check_booster_params(
+            dict(args.param), name="--param"
+        )
+        if notes and args.command == "train":
+            raise UsageError(notes[0])
+        for note in notes:
+            print(f"gbrank {args.command}: warning: {note}", file=sys.stderr)
+
+
+def _check_labels(*files: tuple[RankingData, str]) -> None:
+    """Refuse labels NDCG (the metric every run reports) cannot score."""
+    for data, name in files:
+        check_gain_labels(
+            data.y, "NDCG, the metric gbrank reports,", f" ({name})", name="labels"
+        )
 
 
 # -- gbrank train --------------------------------------------------------------
@@ -193,10 +240,16 @@ def _make_loss(name: str, params: list[tuple[str, Any]]) -> Loss:
 
 def _train(args: argparse.Namespace) -> int:
     loss = _make_loss(args.loss, args.loss_param)
-    _check_writable(args.output, "--output")
+    _check_params(args, [args.backend])
+    if args.output is not None:
+        _io.check_output_path(args.output, "--output")
     train, valid, train_name, valid_name = _io.load_pair(
-        args.train, args.valid, index_base=args.index_base
+        args.train,
+        args.valid,
+        index_base=args.index_base,
+        max_features=args.max_features,
     )
+    _check_labels((train, train_name), (valid, valid_name))
     settings = _settings(args, args.backend)
     print(f"{loss!r} on {args.backend}: {_compare.describe_settings(settings)}")
     print(_io.describe(train, "train " + train_name))
@@ -247,13 +300,18 @@ def _compare_command(args: argparse.Namespace) -> int:
     )
     losses = [_make_loss(name, []) for name in names]
     engines = _names(args.backends, available_engines(), "backend")
+    _check_params(args, engines)
     if args.plot is not None:
-        _check_writable(args.plot, "--plot")
+        _io.check_output_path(args.plot, "--plot")
         if find_spec("matplotlib") is None:
             raise UsageError("--plot needs matplotlib: pip install 'gbrank[plot]'")
     train, valid, train_name, valid_name = _io.load_pair(
-        args.train, args.valid, index_base=args.index_base
+        args.train,
+        args.valid,
+        index_base=args.index_base,
+        max_features=args.max_features,
     )
+    _check_labels((train, train_name), (valid, valid_name))
     settings = {engine: _settings(args, engine) for engine in engines}
     print(_io.describe(train, "train " + train_name))
     print(_io.describe(valid, "valid " + valid_name))
@@ -300,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gbrank",
         description="Learning-to-rank losses as LightGBM/XGBoost objectives.",
     )
+    version = f"%(prog)s {__version__}"
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", required=True)
     losses = commands.add_parser(
         "losses", help="list the losses: kind, hessian, reduction, parameters"
@@ -378,7 +438,7 @@ _ENGINE_ERRORS = ("LightGBMError", "XGBoostError")
 
 def _is_user_error(error: Exception) -> bool:
     """Whether ``error`` reports bad input (file, option, parameter), not a bug."""
-    return isinstance(error, (UsageError, FileNotFoundError, ValueError)) or any(
+    return isinstance(error, (UsageError, OSError, ValueError)) or any(
         cls.__name__ in _ENGINE_ERRORS for cls in type(error).__mro__
     )
 

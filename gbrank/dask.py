@@ -15,6 +15,26 @@ must lie in one partition**: :func:`partition_by_query` arranges that and
 :func:`check_query_partitions` verifies it (a straddling query would silently be
 treated as two smaller queries).
 
+Eval sets and early stopping
+----------------------------
+``fit(eval_set=..., early_stopping_rounds=...)`` records the same metric as the
+in-memory estimators (NDCG@10 for rankers, the loss for classifiers) in the
+same ``evals_result_`` layout, and sets ``best_iteration_`` by the same rule.
+The engines' own distributed evaluation is not used: LightGBM's Dask estimators
+evaluate each worker's rows only and hang with early stopping (LightGBM issues
+#4189, #6351, #7009), and XGBoost averages a Python metric's per-worker values,
+which is not the metric of the whole eval set. Instead, after
+``n_estimators`` rounds, every worker scores its partitions of each eval set
+round by round (``Engine.staged_raw_scores``: the model's predictions with 1,
+2, ... rounds) with gbrank's metric kernels, and returns, per round, a sum and
+a count (per-query NDCG values and the number of queries; the summed loss and
+its divisor); their totals give the exact metric of the whole set. Early
+stopping then applies LightGBM's and XGBoost's rule (stop once the first eval
+set's metric has not strictly improved for ``early_stopping_rounds`` rounds)
+to that curve and cuts the model and the curves at the stopping round; the
+rounds after it were trained anyway. Eval queries, like training queries,
+must each lie in one partition.
+
 Examples
 --------
 >>> import dask.array as da
@@ -49,9 +69,27 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import check_is_fitted
 
-from gbrank.engines import Fitted
+from gbrank._dask_eval import (
+    EvalSets,
+    LossScorer,
+    NDCGScorer,
+    Scorer,
+    check_dask,
+    early_stopping,
+    eval_sets,
+    partitions,
+    qid_runs,
+    query_sizes,
+    score_eval_sets,
+)
+from gbrank.engines import Engine, Fitted
 from gbrank.losses import Loss
-from gbrank.sklearn import GBRankClassifier, GBRankRegressor, _GBRankModel
+from gbrank.sklearn import (
+    GBRankClassifier,
+    GBRankRegressor,
+    _GBRankModel,
+    check_classes,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -86,22 +124,6 @@ class QueryPartitions:
     group: Any
 
 
-def _qid_runs(part: Any) -> tuple[NDArray[Any], NDArray[np.int64]]:
-    """Ids and lengths of the runs of equal query ids in one partition."""
-    ids = np.asarray(part).ravel()
-    if ids.size == 0:
-        return ids, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-    bounds = np.concatenate(([0], starts, [ids.size]))
-    return ids[bounds[:-1]], np.diff(bounds).astype(np.int64)
-
-
-def _partitions(collection: Any) -> list[Any]:
-    """Delayed partitions (row blocks) of a Dask Series/DataFrame/Array."""
-    parts = collection.to_delayed()
-    return list(np.asarray(parts, dtype=object).ravel())
-
-
 def check_query_partitions(qid: Any) -> list[NDArray[np.int64]]:
     """Check that every query lies in one partition and is contiguous in it.
 
@@ -123,27 +145,13 @@ def check_query_partitions(qid: Any) -> list[NDArray[np.int64]]:
     """
     import dask
 
-    runs = dask.compute(*[dask.delayed(_qid_runs)(part) for part in _partitions(qid)])
-    owner: dict[Any, int] = {}
-    for index, (ids, _) in enumerate(runs):
-        unique, counts = np.unique(ids, return_counts=True)
-        if unique.size != ids.size:
-            repeated = unique[counts > 1][0].item()
-            raise ValueError(
-                f"query id {repeated!r} is not contiguous in partition {index}: "
-                "the rows of a query must be adjacent. Sort the rows by qid, e.g. "
-                "with gbrank.dask.partition_by_query."
-            )
-        for value in ids.tolist():
-            first = owner.setdefault(value, index)
-            if first != index:
-                raise ValueError(
-                    f"query id {value!r} straddles partitions {first} and {index}: "
-                    "all rows of a query must be in one partition (each worker "
-                    "computes the gradients of its own partitions). Repartition "
-                    "with gbrank.dask.partition_by_query(X, y, qid)."
-                )
-    return [sizes for _, sizes in runs]
+    runs = dask.compute(
+        *[
+            dask.delayed(qid_runs)(part, index)
+            for index, part in enumerate(partitions(qid))
+        ]
+    )
+    return query_sizes(runs)
 
 
 def _frame(X: Any, columns: dict[str, Any]) -> tuple[Any, list[Any], bool]:
@@ -226,7 +234,13 @@ def partition_by_query(
     if not isinstance(n_parts, int) or n_parts < 1:
         raise ValueError(f"npartitions must be an integer >= 1, got {npartitions!r}.")
 
-    counts = frame[_QID].value_counts().compute().sort_index()
+    counts = frame[_QID].value_counts(dropna=False).compute()
+    if counts.index.isna().any():
+        raise ValueError(
+            f"qid is missing (NaN) on {int(counts[counts.index.isna()].sum())} rows; "
+            "every row needs a query id: drop those rows or give them one."
+        )
+    counts = counts.sort_index()
     ids, sizes = counts.index.to_numpy(), counts.to_numpy().astype(np.int64)
     ends = np.cumsum(sizes)
     targets = ends[-1] * np.arange(1, n_parts) / n_parts
@@ -274,30 +288,49 @@ def _to_array(collection: Any) -> Any:
     )
 
 
-def _check_dask(X: Any, *others: Any) -> None:
-    import dask.array as da
-    import dask.dataframe as dd
-
-    kinds = (da.Array, dd.DataFrame, dd.Series)
-    for name, value in zip(
-        ("X", "y", "qid", "sample_weight"), (X, *others), strict=False
-    ):
-        if value is not None and not isinstance(value, kinds):
-            raise TypeError(
-                f"{name} must be a Dask Array, DataFrame or Series, got "
-                f"{type(value).__name__}; use to_local() for in-memory data."
-            )
-        if value is not None and value.npartitions != X.npartitions:
-            raise ValueError(
-                f"{name} has {value.npartitions} partitions but X has "
-                f"{X.npartitions}; partition them alike (partition_by_query)."
-            )
-
-
 class _DaskMixin:
     """Fitting on a Dask cluster, prediction of Dask collections, ``to_local``."""
 
     _local_class: type[_GBRankModel]
+
+    def _fit_dask(
+        self,
+        client: Client,
+        loss: Loss,
+        n_classes: int | None,
+        X: Any,
+        y: Any,
+        train: dict[str, Any],
+        evals: EvalSets,
+        scorer: Scorer,
+        early_stopping_rounds: int | None,
+    ) -> None:
+        """Train on the cluster, score the eval sets, apply early stopping."""
+        engine: Engine = self._engine()  # type: ignore[attr-defined]
+        settings = self._settings(n_classes)  # type: ignore[attr-defined]
+        fitted = engine.train_dask(client, loss, settings, X, y, **train)
+        if evals.parts:
+            n_rounds = fitted.best_iteration
+            curves = score_eval_sets(
+                client, engine, fitted.booster, n_rounds, scorer, evals
+            )
+            kept, best = n_rounds, n_rounds
+            if early_stopping_rounds is not None:
+                kept, best = early_stopping(
+                    curves[0], early_stopping_rounds, scorer.higher_is_better
+                )
+            booster = fitted.booster
+            if kept < n_rounds:
+                booster = engine.truncate(booster, kept)
+            fitted = Fitted(
+                booster,
+                best,
+                {
+                    f"valid_{i}": {scorer.name: curve[:kept].tolist()}
+                    for i, curve in enumerate(curves)
+                },
+            )
+        self._set_fitted(X, loss, fitted)
 
     def _set_fitted(self, X: Any, loss: Loss, fitted: Fitted) -> None:
         self.loss_ = loss
@@ -346,7 +379,7 @@ class _DaskMixin:
                 da.from_delayed(
                     dask.delayed(function)(part), shape=(np.nan, *trailing), dtype=dtype
                 )
-                for part in _partitions(X)
+                for part in partitions(X)
             ]
             return da.concatenate(blocks)
         X = X.rechunk({1: -1})
@@ -387,15 +420,29 @@ random_state, n_jobs, booster_params
 
     Attributes
     ----------
-    booster_, loss_, n_features_in_, feature_names_in_, best_iteration_
+    booster_, loss_, n_features_in_, feature_names_in_
         As for :class:`gbrank.GBRankRegressor`.
+    best_iteration_ : int
+        Number of rounds used for prediction: the best round with early
+        stopping, else all rounds.
+    evals_result_ : dict
+        NDCG@10 of each eval set per round, ``{"valid_0": {"ndcg@10": [...]}}``,
+        as :class:`gbrank.GBRankRegressor` records it ({} without eval sets).
 
     Notes
     -----
     Gradients are computed per worker on its own partitions; trees are built
     collectively by the engine. With ``backend="xgboost"`` per-row weights are
-    not supported (``DaskDMatrix`` refuses weights with ``qid``). No eval sets
-    or early stopping on the cluster: evaluate with :meth:`to_local`.
+    not supported (``DaskDMatrix`` refuses weights with ``qid``).
+
+    Eval sets are scored after training, on the workers that hold them: for
+    every round, each partition's sum of per-query NDCG@10 and its number of
+    queries are added up, so ``evals_result_`` holds the exact NDCG@10 of each
+    whole eval set. With ``early_stopping_rounds`` the model and the curves are
+    then cut where training would have stopped (the first eval set's NDCG@10 not
+    improved for that many rounds) and ``best_iteration_`` is the best round;
+    all ``n_estimators`` rounds are trained first, because LightGBM's Dask
+    early stopping hangs. The eval sets stay in cluster memory until then.
     """
 
     _local_class = GBRankRegressor
@@ -407,6 +454,10 @@ random_state, n_jobs, booster_params
         *,
         qid: Any,
         sample_weight: Any = None,
+        eval_set: list[tuple[Any, Any]] | None = None,
+        eval_qid: list[Any] | None = None,
+        eval_sample_weight: list[Any] | None = None,
+        early_stopping_rounds: int | None = None,
         client: Client | None = None,
     ) -> DaskGBRankRegressor:
         """Fit the ranker on Dask collections.
@@ -421,6 +472,19 @@ random_state, n_jobs, booster_params
             adjacent.
         sample_weight : dask.array.Array or dask.dataframe.Series, optional
             Per-row weights (LightGBM only).
+        eval_set : list of (X, y) pairs of Dask collections, optional
+            Validation sets; NDCG@10 of each is recorded per round in
+            ``evals_result_`` (see Notes).
+        eval_qid : list of dask.array.Array or dask.dataframe.Series, optional
+            Query ids of each eval set, partitioned like it, each query within
+            one partition (:func:`partition_by_query`); needed with ``eval_set``.
+        eval_sample_weight : list of Dask collections or None, optional
+            Per-row weights of each eval set. As for
+            :class:`gbrank.GBRankRegressor`, NDCG@10 on eval sets is unweighted;
+            the weights are only checked (finite, >= 0).
+        early_stopping_rounds : int, optional
+            Keep the rounds up to where NDCG@10 on the first eval set has not
+            improved for this many rounds; ``best_iteration_`` is its best round.
         client : distributed.Client, optional
             Default: the current default client.
 
@@ -428,25 +492,29 @@ random_state, n_jobs, booster_params
         -------
         self : DaskGBRankRegressor
         """
-        loss = self._start_fit(None)
+        loss = self._start_fit(early_stopping_rounds)
         if loss.is_multiclass:
             raise ValueError(
                 f"loss {loss.name!r} is a classification loss; use "
                 "DaskGBRankClassifier."
             )
-        _check_dask(X, y, qid, sample_weight)
+        if early_stopping_rounds is not None and not eval_set:
+            raise ValueError("early_stopping_rounds needs at least one eval_set.")
+        check_dask(X, y, qid, sample_weight)
+        client = _client(client)
         group = _group_array(check_query_partitions(qid))
-        fitted = self._engine().train_dask(
-            _client(client),
+        evals = eval_sets(client, X, eval_set, eval_qid, eval_sample_weight, True)
+        self._fit_dask(
+            client,
             loss,
-            self._settings(None),
+            None,
             X,
             y,
-            group=group,
-            qid=qid,
-            sample_weight=sample_weight,
+            {"group": group, "qid": qid, "sample_weight": sample_weight},
+            evals,
+            NDCGScorer(),
+            early_stopping_rounds,
         )
-        self._set_fitted(X, loss, fitted)
         return self
 
     def predict(self, X: Any) -> Any:
@@ -481,8 +549,19 @@ random_state, n_jobs, booster_params
 
     Attributes
     ----------
-    classes_, booster_, loss_, n_features_in_, feature_names_in_, best_iteration_
+    classes_, booster_, loss_, n_features_in_, feature_names_in_
         As for :class:`gbrank.GBRankClassifier`.
+    best_iteration_, evals_result_
+        As for :class:`DaskGBRankRegressor`; eval sets record the loss value
+        (the loss's default reduction, weighted by ``eval_sample_weight``),
+        ``{"valid_0": {"categorical_cross_entropy": [...]}}``.
+
+    Notes
+    -----
+    Eval sets are scored after training, as for :class:`DaskGBRankRegressor`:
+    each partition's summed loss and divisor (rows, valid rows or weights) are
+    added up over the eval set, per round; early stopping keeps the rounds up to
+    where the first eval set's loss stopped improving.
     """
 
     _local_class = GBRankClassifier
@@ -493,6 +572,9 @@ random_state, n_jobs, booster_params
         y: Any,
         *,
         sample_weight: Any = None,
+        eval_set: list[tuple[Any, Any]] | None = None,
+        eval_sample_weight: list[Any] | None = None,
+        early_stopping_rounds: int | None = None,
         client: Client | None = None,
     ) -> DaskGBRankClassifier:
         """Fit the classifier on Dask collections.
@@ -503,6 +585,14 @@ random_state, n_jobs, booster_params
         y : dask.array.Array or dask.dataframe.Series
             Class labels.
         sample_weight : dask.array.Array or dask.dataframe.Series, optional
+        eval_set : list of (X, y) pairs of Dask collections, optional
+            Validation sets; the loss value (its default reduction) of each is
+            recorded per round in ``evals_result_``.
+        eval_sample_weight : list of Dask collections or None, optional
+            Per-row weights of each eval set, used in its loss value.
+        early_stopping_rounds : int, optional
+            Keep the rounds up to where the loss on the first eval set has not
+            improved for this many rounds; ``best_iteration_`` is its best round.
         client : distributed.Client, optional
             Default: the current default client.
 
@@ -513,37 +603,34 @@ random_state, n_jobs, booster_params
         import dask.array as da
         from sklearn.preprocessing import LabelEncoder
 
-        loss = self._start_fit(None)
+        loss = self._start_fit(early_stopping_rounds)
         if loss.needs_groups:
             raise ValueError(
                 f"loss {loss.name!r} is a ranking loss; use DaskGBRankRegressor."
             )
-        _check_dask(X, y, None, sample_weight)
+        if early_stopping_rounds is not None and not eval_set:
+            raise ValueError("early_stopping_rounds needs at least one eval_set.")
+        check_dask(X, y, None, sample_weight)
+        client = _client(client)
+        evals = eval_sets(client, X, eval_set, None, eval_sample_weight, False)
         labels = _to_array(y)
         classes = np.asarray(da.unique(labels).compute())
         self._encoder = LabelEncoder().fit(classes)
         self.classes_ = self._encoder.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
-                "at least 2 classes."
-            )
-        if not loss.is_multiclass and n_classes != 2:
-            raise ValueError(
-                f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
-                "loss='categorical_cross_entropy'."
-            )
+        n_classes = check_classes(self.classes_, loss)
         encoded = labels.map_blocks(_encode, self.classes_, dtype=np.float64)
-        fitted = self._engine().train_dask(
-            _client(client),
+        engine_loss = loss.for_engine(self._engine().name)
+        self._fit_dask(
+            client,
             loss,
-            self._settings(n_classes if loss.is_multiclass else None),
+            n_classes if loss.is_multiclass else None,
             X,
             encoded,
-            sample_weight=sample_weight,
+            {"sample_weight": sample_weight},
+            evals,
+            LossScorer(engine_loss, self.classes_),
+            early_stopping_rounds,
         )
-        self._set_fitted(X, loss, fitted)
         return self
 
     def predict_proba(self, X: Any) -> Any:

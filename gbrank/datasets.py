@@ -8,6 +8,7 @@ consistently: as group sizes (LightGBM's ``group=``) and as per-row query ids
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,15 +19,29 @@ from typing import Literal
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 from scipy import sparse
-from sklearn.datasets import load_svmlight_file
 
 from gbrank._groups import groups_from_qid, groups_from_sizes
-from gbrank._validation import check_choice
+from gbrank._validation import check_choice, check_int, check_real
 
-__all__ = ["RankingData", "load_sample", "load_svmlight", "make_ranking"]
+__all__ = [
+    "DEFAULT_MAX_FEATURES",
+    "RankingData",
+    "load_sample",
+    "load_svmlight",
+    "make_ranking",
+    "split_by_query",
+]
 
 # Lines parsed at once when looking for the line that sklearn could not parse.
 _CHUNK_LINES = 10_000
+
+DEFAULT_MAX_FEATURES = 1_000_000
+"""Most feature columns :func:`load_svmlight` accepts unless told otherwise.
+
+The engines allocate memory for every column, used or not (LightGBM and XGBoost
+take about 0.5-1 KB each, measured), so one stray index such as ``2000000000:1``
+would otherwise cost tens of gigabytes.
+"""
 # Feature indices of the bundled sample run from 1 to 300 (1-based) in both splits.
 _SAMPLE_N_FEATURES = 300
 
@@ -69,6 +84,7 @@ def load_svmlight(
     n_features: int | None = None,
     dtype: DTypeLike = np.float64,
     zero_based: bool | Literal["auto"] = "auto",
+    max_features: int | None = DEFAULT_MAX_FEATURES,
 ) -> RankingData:
     r"""Load a ranking data set in svmlight / LETOR format.
 
@@ -92,6 +108,9 @@ def load_svmlight(
         Whether feature indices start at 0, as in
         :func:`sklearn.datasets.load_svmlight_file`. ``"auto"`` assumes 1-based
         indices unless index 0 occurs; pass a bool when loading files in pairs.
+    max_features : int or None, default 1_000_000
+        Refuse a file with more feature columns (the largest feature index sets
+        the count; the engines spend memory on every column). None: no limit.
 
     Returns
     -------
@@ -103,9 +122,13 @@ def load_svmlight(
     FileNotFoundError
         If ``path`` or an explicit ``query_file`` does not exist.
     ValueError
-        If a line cannot be parsed (the message names the line), only some lines
-        carry ``qid:``, the rows of a query are not contiguous, the query file does
-        not match the rows, or the file has no query information.
+        If a line cannot be parsed (the message names the line; a ``qid:`` or
+        feature index beyond 64-bit integers included), only some lines carry
+        ``qid:``, the rows of a query are not contiguous, the query file does
+        not match the rows, the file has no query information, or it has more
+        than ``max_features`` columns.
+    OSError
+        If a file cannot be read (the message names it).
 
     See Also
     --------
@@ -123,17 +146,20 @@ def load_svmlight(
     >>> X.shape, group.tolist(), qid.tolist()
     ((3, 2), [2, 1], [7, 7, 3])
     """
+    check_int(max_features, "max_features", allow_none=True)
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path, "svmlight file"):
         raise FileNotFoundError(f"svmlight file not found: '{path}'.")
     query_path: Path | None
     if query_file is None:
         sibling = path.with_name(path.name + ".query")
-        query_path = sibling if sibling.is_file() else None
+        query_path = sibling if _is_file(sibling, "query file") else None
     else:
         query_path = Path(query_file)
-        if not query_path.is_file():
+        if not _is_file(query_path, "query file"):
             raise FileNotFoundError(f"query file not found: '{query_path}'.")
+
+    from sklearn.datasets import load_svmlight_file  # a slow import: only when used
 
     try:
         X, y, file_qid = load_svmlight_file(
@@ -143,15 +169,28 @@ def load_svmlight(
             zero_based=zero_based,
             query_id=True,
         )
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         line = _first_bad_line(path, n_features=n_features, zero_based=zero_based)
         where = "" if line is None else f" at line {line}"
+        hint = (
+            " (a qid: or feature index beyond 64-bit integers)"
+            if isinstance(error, OverflowError)
+            else ""
+        )
         raise ValueError(
-            f"cannot parse svmlight file '{path}'{where}: {error}"
+            f"cannot parse svmlight file '{path}'{where}: {error}{hint}"
         ) from error
     n_rows = X.shape[0]
     if n_rows == 0:
         raise ValueError(f"svmlight file '{path}' holds no rows.")
+    if max_features is not None and X.shape[1] > max_features:
+        raise ValueError(
+            f"svmlight file '{path}' has {X.shape[1]:,} feature columns (its "
+            f"largest feature index sets the count), more than max_features="
+            f"{max_features:,}: the engines allocate memory for every column "
+            "(about 1 GB per million). Renumber the features, or raise the limit "
+            "(max_features=; command line: --max-features)."
+        )
 
     if file_qid.size == n_rows:
         try:
@@ -290,10 +329,10 @@ def make_ranking(
     >>> sorted(set(data.y.tolist())) <= [0.0, 1.0, 2.0, 3.0, 4.0]
     True
     """
-    _check_int(n_queries, "n_queries", 1)
-    _check_int(docs_per_query, "docs_per_query", 1)
-    _check_int(n_features, "n_features", 1)
-    _check_int(n_relevance_levels, "n_relevance_levels", 2)
+    check_int(n_queries, "n_queries")
+    check_int(docs_per_query, "docs_per_query")
+    check_int(n_features, "n_features")
+    check_int(n_relevance_levels, "n_relevance_levels", minimum=2)
     if (
         isinstance(noise, bool)
         or not isinstance(noise, (int, float, np.number))
@@ -337,6 +376,70 @@ def make_ranking(
     cuts = np.quantile(score, 1 - 0.5 ** np.arange(1, n_relevance_levels))
     y = np.searchsorted(cuts, score, side="right").astype(np.float64)
     return RankingData(X=X, y=y, group=group, qid=qid)
+
+
+def split_by_query(
+    data: RankingData, test_size: float | int = 0.2, *, random_state: int = 0
+) -> tuple[RankingData, RankingData]:
+    """Split a ranking data set into train and test parts, whole queries each.
+
+    The ranking counterpart of :func:`sklearn.model_selection.train_test_split`:
+    a query's rows all go to the same side, so that no query is both learned
+    and evaluated. Queries keep their order and their rows within each part.
+
+    Parameters
+    ----------
+    data : RankingData
+        The data to split (see :func:`load_svmlight`, :func:`make_ranking`).
+    test_size : float in (0, 1) or int >= 1, default=0.2
+        Fraction of the queries (rounded up), or number of queries, in the test
+        part. At least one query stays in each part.
+    random_state : int, default=0
+        Seed of the random choice of test queries.
+
+    Returns
+    -------
+    train, test : RankingData
+
+    See Also
+    --------
+    sklearn.model_selection.GroupShuffleSplit : The same for arrays and
+        cross-validation (``groups=qid``).
+
+    Examples
+    --------
+    >>> from gbrank.datasets import make_ranking, split_by_query
+    >>> train, test = split_by_query(make_ranking(n_queries=10), test_size=0.3)
+    >>> train.group.size, test.group.size
+    (7, 3)
+    """
+    n_queries = data.group.size
+    if isinstance(test_size, (float, np.floating)):
+        fraction = check_real(
+            test_size, "test_size", low=0.0, high=1.0, low_open=True, high_open=True
+        )
+        n_test = math.ceil(fraction * n_queries)
+    else:
+        n_test = check_int(test_size, "test_size")
+    if not 1 <= n_test < n_queries:
+        raise ValueError(
+            f"test_size={test_size!r} puts {n_test} of the {n_queries} queries in "
+            "the test part; each part needs at least one query."
+        )
+    check_int(random_state, "random_state", minimum=0)
+    is_test = np.zeros(n_queries, dtype=bool)
+    is_test[np.random.default_rng(random_state).permutation(n_queries)[:n_test]] = True
+    rows_in_test = np.repeat(is_test, data.group)
+    return _rows(data, ~rows_in_test, ~is_test), _rows(data, rows_in_test, is_test)
+
+
+def _rows(
+    data: RankingData, rows: NDArray[np.bool_], queries: NDArray[np.bool_]
+) -> RankingData:
+    """Select rows of ``data`` that hold whole queries (``queries``)."""
+    return RankingData(
+        X=data.X[rows], y=data.y[rows], group=data.group[queries], qid=data.qid[rows]
+    )
 
 
 def _read_query_file(
@@ -392,6 +495,8 @@ def _first_bad_line(
 def _parses(
     data: bytes, n_features: int | None, zero_based: bool | Literal["auto"]
 ) -> bool:
+    from sklearn.datasets import load_svmlight_file
+
     try:
         load_svmlight_file(
             io.BytesIO(data),
@@ -399,16 +504,16 @@ def _parses(
             zero_based=zero_based,
             query_id=True,
         )
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
     return True
 
 
-def _check_int(value: object, name: str, minimum: int) -> None:
-    """Raise unless ``value`` is an int >= ``minimum``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+def _is_file(path: Path, what: str) -> bool:
+    """``path.is_file()``, or an ``OSError`` naming the file (e.g. name too long)."""
+    try:
+        return path.is_file()
+    except OSError as error:
+        raise OSError(
+            error.errno, f"cannot open {what} '{path}': {error.strerror}"
+        ) from error

@@ -15,12 +15,14 @@ Examples
 (60,)
 """
 
+from gbrank._groups import query_folds
 from gbrank.engines.lightgbm import (
     LightGBMEngine,
     LightGBMEval,
     LightGBMMetric,
     LightGBMObjective,
     LightGBMSklearnObjective,
+    cv,
 )
 
 __all__ = [
@@ -29,4 +31,6 @@ __all__ = [
     "LightGBMMetric",
     "LightGBMObjective",
     "LightGBMSklearnObjective",
+    "cv",
+    "query_folds",
 ]

@@ -41,6 +41,7 @@ from gbrank._params import Configured
 from gbrank._validation import (
     as_float_array,
     check_choice,
+    check_gain_labels,
     check_int,
     check_nonnegative,
     check_real,
@@ -78,6 +79,8 @@ def _per_query(
 ) -> NDArray[np.float64]:
     """Compute the per-query values of a validated metric."""
     check_same_shape(labels, "y_true", scores, "y_pred")
+    if config.metric == kernels.Metric.NDCG:
+        check_gain_labels(labels, "NDCG", "")
     out = np.empty(groups.n_groups)
     offsets = groups.offsets
     run_groups(
@@ -165,7 +168,10 @@ def ndcg(
         \qquad \mathrm{NDCG@k} = \frac{\mathrm{DCG@k}}{\mathrm{IDCG@k}}
 
     This is LightGBM's ``ndcg@k`` (default ``label_gain``) and XGBoost's with
-    ``ndcg_exp_gain=True``; a query with IDCG 0 scores ``no_relevant``.
+    ``ndcg_exp_gain=True``; a query with IDCG 0 scores ``no_relevant``. Labels
+    may be any real numbers up to 961 (larger ones raise ``ValueError``: sums of
+    their gains would overflow float64); LightGBM accepts integers up to 30 and
+    XGBoost up to 31.
 
     Examples
     --------
@@ -301,13 +307,23 @@ class RankingMetric(Configured):
 
     def value(self, labels: ArrayLike, scores: ArrayLike, groups: Groups) -> float:
         """Mean of the metric over ``groups``."""
-        values = _per_query(
+        return float(self.per_query(labels, scores, groups).mean())
+
+    def per_query(
+        self, labels: ArrayLike, scores: ArrayLike, groups: Groups
+    ) -> NDArray[np.float64]:
+        """Return the metric of each query of ``groups`` (:meth:`value`: the mean).
+
+        Their sum over the queries of each part of a data set, over the number
+        of queries, is the mean over the whole set: how the Dask estimators
+        combine an eval set's partitions.
+        """
+        return _per_query(
             _config(self.metric, self.k, self.no_relevant),
             as_float_array(labels, "y_true", ndim=(1,)),
             as_float_array(scores, "y_pred", ndim=(1,)),
             groups,
         )
-        return float(values.mean())
 
 
 class RankingScorer(RankingMetric):

@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gbrank._params import Parameters
 from gbrank._validation import (
+    INT_LIMIT,
     as_float_array,
     check_int,
     check_nonnegative,
@@ -42,6 +43,13 @@ from gbrank._validation import (
 )
 
 Array = NDArray[np.float64]
+
+DEFAULT_MAX_POSITION = 1000
+"""Offsets :class:`LearnedPositionBias` learns by default: positions 1 to 1000;
+rows shown further down share the offset of position 1000."""
+
+MAX_POSITION_LIMIT = 1_000_000
+"""Largest ``max_position`` (a million offsets take 8 MB)."""
 
 __all__ = [
     "LearnedPositionBias",
@@ -112,6 +120,13 @@ def check_positions(
         raise ValueError(
             f"{name} must be >= 1 (1 = top position); {name}[{bad[0]}] = "
             f"{array[bad[0]].item()!r}."
+        )
+    bad = np.flatnonzero(array > INT_LIMIT)
+    if bad.size:
+        raise ValueError(
+            f"{name} must be at most 2**62; {name}[{bad[0]}] = "
+            f"{array[bad[0]].item()!r}. Positions past a few hundred share one "
+            "learned offset anyway (LearnedPositionBias(max_position=))."
         )
     return array.astype(np.int64)
 
@@ -204,8 +219,10 @@ class LearnedPositionBias(PositionBias):
     Parameters
     ----------
     max_position : int or None, default None
-        Positions beyond it share the offset of ``max_position`` (None: every
-        position seen in training has its own offset).
+        Positions beyond it share the offset of ``max_position``; at most
+        1,000,000. None: every position seen in training up to 1000 has its
+        own offset, and positions past 1000 share one (so a stray position of
+        1e8 costs no memory).
     learning_rate : float, default 1.0
         Damping of the Newton step on the offsets, in (0, 1] (1: a full step).
     reg_lambda : float, default 0.0
@@ -277,7 +294,12 @@ class LearnedPositionBias(PositionBias):
 
     def check(self) -> None:
         """Validate the parameters."""
-        check_int(self.max_position, "max_position", allow_none=True)
+        check_int(
+            self.max_position,
+            "max_position",
+            maximum=MAX_POSITION_LIMIT,
+            allow_none=True,
+        )
         check_real(
             self.learning_rate, "learning_rate", low=0.0, high=1.0, low_open=True
         )
@@ -291,7 +313,9 @@ class LearnedPositionBias(PositionBias):
         """Reset the offsets to 0 for a new training run on ``positions``."""
         self.check()
         n_positions = (
-            int(positions.max()) if self.max_position is None else self.max_position
+            min(int(positions.max()), DEFAULT_MAX_POSITION)
+            if self.max_position is None
+            else int(self.max_position)
         )
         self.offsets_ = np.zeros(n_positions)
         self.n_updates_ = 0

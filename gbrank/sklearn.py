@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,7 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gbrank import metrics
-from gbrank._groups import Groups, make_groups
+from gbrank._groups import Groups, as_query_ids, make_groups
 from gbrank._kernels.threads import num_threads
 from gbrank._validation import as_float_array, check_int, check_nonnegative, check_real
 from gbrank.engines import Engine, Fitted, Settings, TrainingSet, get_engine
@@ -167,13 +168,10 @@ class _GBRankModel(BaseEstimator):
         check_int(self.random_state, "random_state", minimum=0, allow_none=True)
         if self.n_jobs is not None and self.n_jobs != -1:
             check_int(self.n_jobs, "n_jobs (or -1 for every core)")
-        if self.booster_params is not None and not isinstance(
-            self.booster_params, dict
-        ):
-            raise TypeError(
-                "booster_params must be a dict of engine parameters or None, got "
-                f"{type(self.booster_params).__name__}."
-            )
+        if self.position_bias is not None:
+            resolve_position_bias(self.position_bias)
+        for note in self._engine().check_booster_params(self.booster_params):
+            warnings.warn(note, UserWarning, stacklevel=4)
 
     def _settings(self, n_classes: int | None) -> Settings:
         return Settings(
@@ -249,6 +247,7 @@ class _GBRankModel(BaseEstimator):
 
     def _raw_scores(self, X: ArrayLike) -> Array:
         check_is_fitted(self, "booster_")
+        _check_columns(X, "X")
         X = validate_data(
             self, X, reset=False, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
         )
@@ -380,6 +379,8 @@ random_state, n_jobs, booster_params
             raise ValueError(
                 f"loss {loss.name!r} is a classification loss; use GBRankClassifier."
             )
+        _check_columns(X, "X")
+        _check_relevance(y, "y")
         features, labels = validate_data(
             self,
             X,
@@ -391,6 +392,8 @@ random_state, n_jobs, booster_params
         train = _ranking_set(features, labels, qid, group, sample_weight, "", position)
         valid = []
         for i, (Xv, yv) in enumerate(eval_set or []):
+            _check_columns(Xv, f"eval_set[{i}] X")
+            _check_relevance(yv, f"eval_set[{i}] y")
             Xv, yv = validate_data(
                 self,
                 Xv,
@@ -447,11 +450,13 @@ random_state, n_jobs, booster_params
         float
         """
         scores = self.predict(X)
-        labels = np.asarray(y, dtype=np.float64)
-        weights = None if sample_weight is None else np.asarray(sample_weight)
+        _check_relevance(y, "y")
+        labels = as_float_array(y, "y", ndim=(1,))
+        weights = _check_weights(sample_weight, scores.size, "")
         if qid is not None:
-            order = np.argsort(np.asarray(qid), kind="stable")
-            labels, scores, qid = labels[order], scores[order], np.asarray(qid)[order]
+            ids = as_query_ids(qid, scores.size)
+            order = np.argsort(ids, kind="stable")
+            labels, scores, qid = labels[order], scores[order], ids[order]
             weights = None if weights is None else weights[order]
         return metrics.ranking_metric(
             "ndcg", labels, scores, group=group, qid=qid, k=10, sample_weight=weights
@@ -530,6 +535,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
             raise ValueError(
                 f"loss {loss.name!r} is a ranking loss; use GBRankRegressor."
             )
+        _check_columns(X, "X")
         features, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
         )
@@ -537,17 +543,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         check_classification_targets(y)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs "
-                "at least 2 classes."
-            )
-        if not loss.is_multiclass and n_classes != 2:
-            raise ValueError(
-                f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
-                "loss='categorical_cross_entropy'."
-            )
+        n_classes = check_classes(self.classes_, loss)
         train = TrainingSet(
             features,
             self._encoder.transform(y).astype(np.float64),
@@ -557,6 +553,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         )
         valid = []
         for i, (Xv, yv) in enumerate(eval_set or []):
+            _check_columns(Xv, f"eval_set[{i}] X")
             Xv = validate_data(
                 self,
                 Xv,
@@ -613,18 +610,62 @@ def _nth(values: list[Any] | None, index: int) -> Any:
     return None if values is None else values[index]
 
 
-def _weights(sample_weight: ArrayLike | None, n_rows: int, prefix: str) -> Array | None:
+def _check_weights(
+    sample_weight: ArrayLike | None, n_rows: int, prefix: str
+) -> Array | None:
+    """Per-row weights: finite, >= 0, one per row (None stays None)."""
     if sample_weight is None:
         return None
     weights = as_float_array(sample_weight, f"{prefix}sample_weight", ndim=(1,))
     if weights.shape != (n_rows,):
         raise ValueError(
-            f"{prefix}sample_weight has {weights.size} entries for {n_rows} rows."
+            f"{prefix}sample_weight has {weights.size} entries for {n_rows} rows; "
+            "pass one weight per row."
         )
     check_nonnegative(weights, f"{prefix}sample_weight")
-    if not weights.any():
+    return weights
+
+
+def _weights(sample_weight: ArrayLike | None, n_rows: int, prefix: str) -> Array | None:
+    """Training weights: :func:`_check_weights`, and not all zero."""
+    weights = _check_weights(sample_weight, n_rows, prefix)
+    if weights is not None and not weights.any():
         raise ValueError(f"{prefix}sample_weight is all zeros: nothing to fit.")
     return weights
+
+
+def _check_columns(X: Any, name: str) -> None:
+    """Raise naming the first column of a DataFrame ``X`` that is not numeric."""
+    columns, dtypes = getattr(X, "columns", None), getattr(X, "dtypes", None)
+    if columns is None or dtypes is None:
+        return
+    for column, dtype in zip(columns, dtypes, strict=True):
+        if getattr(dtype, "kind", "O") not in "biuf":
+            kind = "categorical" if str(dtype) == "category" else f"of dtype {dtype}"
+            raise TypeError(
+                f"{name} column {column!r} is {kind}; the gbrank estimators take "
+                f"numeric features only. Encode it first (e.g. X[{column!r}]"
+                ".cat.codes or sklearn's OrdinalEncoder), or train with "
+                "lightgbm.train / xgboost.train and a gbrank objective, which "
+                "read categorical columns."
+            )
+
+
+def _check_relevance(y: ArrayLike, name: str) -> None:
+    """Raise unless the labels of a ranker are numbers (relevance grades)."""
+    labels = np.asarray(y)
+    if labels.dtype.kind in "biufc":  # numbers; complex ones scikit-learn refuses
+        return
+    for index, value in enumerate(labels.ravel().tolist()):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"GBRankRegressor needs numeric relevance labels {name} (graded, "
+                f"e.g. 0 to 4; negative marks an ignored row); {name}[{index}] = "
+                f"{value!r}. Map the labels to numbers first, or use "
+                "GBRankClassifier for class labels."
+            ) from None
 
 
 def _ranking_set(
@@ -646,9 +687,7 @@ def _ranking_set(
         return TrainingSet(X, labels, groups, weights, positions)
     if group is not None:
         raise ValueError(f"pass {prefix}qid or {prefix}group, not both.")
-    ids = np.asarray(qid)
-    if ids.shape != (n_rows,):
-        raise ValueError(f"{prefix}qid has shape {ids.shape}; expected ({n_rows},).")
+    ids = as_query_ids(qid, n_rows, f"{prefix}qid")
     order = np.argsort(ids, kind="stable")
     groups = make_groups(n_rows, qid=ids[order])
     return TrainingSet(
@@ -658,3 +697,19 @@ def _ranking_set(
         None if weights is None else weights[order],
         None if positions is None else positions[order],
     )
+
+
+def check_classes(classes: NDArray[Any], loss: Loss) -> int:
+    """Return the number of classes; raise unless ``loss`` can learn them."""
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); a classifier needs at least 2 "
+            "classes."
+        )
+    if not loss.is_multiclass and n_classes != 2:
+        raise ValueError(
+            f"loss {loss.name!r} is binary but y has {n_classes} classes; use "
+            "loss='categorical_cross_entropy'."
+        )
+    return n_classes

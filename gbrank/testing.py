@@ -69,10 +69,19 @@ class Case:
 
 
 def labels_for(loss: Loss, size: int, rng: np.random.Generator) -> Array:
-    """Labels in the loss's domain with ties and ~15 % ignored rows (-1)."""
+    """Labels in the loss's domain with ties and ~15 % ignored rows (-1).
+
+    Bounded labels take the bounds and their midpoint, or the midpoint rounded
+    down when the loss refuses fractions (:meth:`~gbrank.Loss.check_labels`).
+    """
     if loss.label_bounds is not None:
         low, high = loss.label_bounds
-        labels = rng.choice([low, low, high, (low + high) / 2], size=size)
+        middle = (low + high) / 2
+        try:
+            loss.check_labels(np.array([middle]))
+        except ValueError:
+            middle = float(np.floor(middle))
+        labels = rng.choice([low, low, high, middle], size=size)
     else:
         labels = rng.integers(0, 4, size=size).astype(float)
     return np.where(rng.random(size) < 0.15, -1.0, labels)
@@ -130,27 +139,37 @@ def central_difference(f: Callable[[Array], Array], x: Array, h: float) -> Array
 
 
 def away_from_kinks(loss: Loss, case: Case) -> Case:
-    """For a non-differentiable loss, nudge scores off its kinks (``d = 1``).
+    """For a non-differentiable loss, nudge scores off its kinks.
 
-    Moves a score until no labelled pair's tempered difference lies within 1e-3
-    of 1 (the hinge's kink), so finite differences see a smooth function; for
-    a loss with ``kinks_at_ties``, also until no two valid scores of a list lie
-    within 1e-3 of each other.
+    The pairwise losses' kinks: a labelled pair's tempered difference ``d = 1``
+    (the hinge), a score difference equal to the label difference (the
+    quantile loss), two equal scores in a group (weights from the ranks, such
+    as NDCG lambda weights, change there), and, for a loss with a
+    ``perturbed_scores(y_true, y_pred, group=...)`` method returning noisy
+    score vectors (YetiRank), two equal noisy scores. Moves a score by 0.01
+    until none lies within 1e-3, so finite differences see a smooth function.
     """
     if loss.differentiable:
         return case
     temperature = float(loss.get_params().get("temperature", 1.0))
+    perturbed = getattr(loss, "perturbed_scores", None)
     scores = case.y_pred.copy()
     for start, stop in itertools.pairwise(case.offsets):
         y = case.y_true[start:stop]
+        valid = y >= 0
+        both = valid[:, None] & valid[None, :] & ~np.eye(y.size, dtype=bool)
         pairs = (y[:, None] > y[None, :]) & (y[None, :] >= 0)
         both = (y[:, None] >= 0) & (y[None, :] >= 0) & ~np.eye(y.size, dtype=bool)
         for _ in range(100):
             s = scores[start:stop]
-            d = np.subtract.outer(s, s) / temperature
-            close = pairs & (np.abs(d - 1.0) < 1e-3)
-            if loss.kinks_at_ties:
-                close |= both & (np.abs(np.subtract.outer(s, s)) < 1e-3)
+            difference = np.subtract.outer(s, s)
+            close = pairs & (np.abs(difference / temperature - 1.0) < 1e-3)
+            close |= pairs & (np.abs(difference - np.subtract.outer(y, y)) < 1e-3)
+            close |= both & (np.abs(difference) < 1e-3)
+            if perturbed is not None and both.any():
+                noisy = perturbed(y, s, group=[y.size])
+                for row in noisy:
+                    close |= both & (np.abs(np.subtract.outer(row, row)) < 1e-3)
             if not close.any():
                 break
             scores[start + np.argwhere(close)[0, 0]] += 0.01

@@ -18,6 +18,12 @@ import gbrank
 
 from . import _zoo_oracles
 
+SWAP_METRICS = (
+    gbrank.PrecisionLambdaWeight,
+    gbrank.MRRLambdaWeight,
+    gbrank.ERRLambdaWeight,
+)  # MAPLambdaWeight is an MRRLambdaWeight
+
 
 def lambda_matrix(labels, scores, lambda_weight, ideal_topn=None):
     """lam[i, j] of every pair of one group, from plain definitions: ranks count
@@ -29,6 +35,10 @@ def lambda_matrix(labels, scores, lambda_weight, ideal_topn=None):
     if isinstance(lambda_weight, str):
         lambda_weight = gbrank.losses.lambdaweights.SHORTCUTS[lambda_weight]()
     valid = [i for i in range(n) if labels[i] >= 0]
+    if isinstance(lambda_weight, SWAP_METRICS):
+        return swap_matrix(labels, scores, lambda_weight)
+    if isinstance(lambda_weight, gbrank.NDCG2LambdaWeight):
+        return ndcg2_matrix(labels, scores, lambda_weight, ideal_topn)
     if isinstance(lambda_weight, gbrank.LabelDiffLambdaWeight):
         return np.abs(np.subtract.outer(labels, labels))
     params = lambda_weight.get_params()
@@ -57,6 +67,138 @@ def lambda_matrix(labels, scores, lambda_weight, ideal_topn=None):
         cut = params["topn"] or ideal_topn or n
         idcg = sum(g / math.log2(r + 2) for r, g in enumerate(ideal[:cut]))
         lam = lam / idcg if idcg > 0 else lam * 0.0
+    return lam
+
+
+def _ranks(labels, scores, pessimistic=False):
+    """1-based rank of each valid row (0 elsewhere): the valid rows scored
+    higher, or equal and earlier (pessimistic: equal with a lower label, or
+    equal label and earlier), plus one."""
+    n = len(labels)
+    valid = [i for i in range(n) if labels[i] >= 0]
+    ranks = np.zeros(n, dtype=int)
+    for i in valid:
+        ahead = 0
+        for j in valid:
+            tie = scores[j] == scores[i]
+            if pessimistic:
+                earlier = labels[j] < labels[i] or (labels[j] == labels[i] and j < i)
+            else:
+                earlier = j < i
+            ahead += scores[j] > scores[i] or (tie and earlier)
+        ranks[i] = 1 + ahead
+    return ranks
+
+
+def precision_at(ranked, k):
+    """Relevant rows (label > 0) among the top k (TF-Ranking's k * P@k)."""
+    return sum(1.0 for y in ranked[:k] if y > 0)
+
+
+def mrr_at(ranked, k):
+    for r, y in enumerate(ranked[:k], start=1):
+        if y > 0:
+            return 1.0 / r
+    return 0.0
+
+
+def map_at(ranked, k):
+    """AP@k / min(R, k), R relevant rows of the whole list (gbrank.metrics)."""
+    relevant = sum(1 for y in ranked if y > 0)
+    if relevant == 0:
+        return 0.0
+    hits, total = 0, 0.0
+    for r, y in enumerate(ranked[:k], start=1):
+        if y > 0:
+            hits += 1
+            total += hits / r
+    return total / min(relevant, k)
+
+
+def err_terms(ranked, k, max_label):
+    """Each rank's share of ERR@k: R_r / r times the chance to reach rank r."""
+    top = max(ranked, default=0.0) if max_label is None else max_label
+    terms, still = [], 1.0
+    for r, y in enumerate(ranked[:k], start=1):
+        stop = (2.0**y - 1.0) / 2.0**top
+        terms.append(still * stop / r)
+        still *= 1.0 - stop
+    return terms
+
+
+def swap_matrix(labels, scores, lambda_weight):
+    """|M(rows i and j swapped) - M| by brute force, M the weight's metric on
+    the ranking of the current scores."""
+    n = len(labels)
+    params = lambda_weight.get_params()
+    valid = [i for i in range(n) if labels[i] >= 0]
+    ranks = _ranks(labels, scores)
+    by_rank = sorted(valid, key=lambda i: ranks[i])
+    k = params["topn"] or len(valid)
+    if isinstance(lambda_weight, gbrank.ERRLambdaWeight):
+        # sum the rank-by-rank differences over the ranks from one swapped row
+        # to the other; the ranks above and below are the same in exact
+        # arithmetic, so tiny changes deep in a list keep their precision
+        def change(ranked):
+            new = err_terms(ranked, k, params["max_label"])
+            moved = [r for r in range(len(ranked)) if ranked[r] != base_labels[r]]
+            if not moved:
+                return 0.0
+            window = range(moved[0], min(moved[-1] + 1, len(new)))
+            return math.fsum(new[r] - base[r] for r in window)
+
+        base_labels = [labels[i] for i in by_rank]
+
+        base = err_terms([labels[i] for i in by_rank], k, params["max_label"])
+    else:
+        if isinstance(lambda_weight, gbrank.PrecisionLambdaWeight):
+            metric = precision_at
+        elif isinstance(lambda_weight, gbrank.MAPLambdaWeight):
+            metric = map_at
+        else:
+            metric = mrr_at
+        now = metric([labels[i] for i in by_rank], k)
+
+        def change(ranked):
+            return metric(ranked, k) - now
+
+    lam = np.zeros((n, n))
+    for i in valid:
+        for j in valid:
+            swapped = [j if m == i else i if m == j else m for m in by_rank]
+            lam[i, j] = abs(change([labels[m] for m in swapped]))
+    return lam
+
+
+def _discount(rank):
+    return 1.0 / math.log2(1.0 + rank)
+
+
+def ndcg2_matrix(labels, scores, lambda_weight, ideal_topn=None):
+    """rax's dcg2_lambdaweight(normalize=True) without its list-size factor."""
+    n = len(labels)
+    params = lambda_weight.get_params()
+    topn = params["topn"]
+    valid = [i for i in range(n) if labels[i] >= 0]
+    ranks = _ranks(labels, scores)
+    gains = np.array([2.0**y - 1.0 if params["gain"] == "exp2" else y for y in labels])
+    ideal = sorted((gains[i] for i in valid), reverse=True)
+    cut = topn or ideal_topn or n
+    idcg = sum(g * _discount(r) for r, g in enumerate(ideal[:cut], start=1))
+    lam = np.zeros((n, n))
+    for i in valid:
+        for j in valid:
+            if i == j or idcg == 0:
+                continue
+            gap = abs(ranks[i] - ranks[j])
+            low = max(ranks[i], ranks[j])
+            correction = 1.0 / (1.0 - _discount(low)) if topn and low > topn else 1.0
+            lam[i, j] = (
+                abs(gains[i] - gains[j])
+                * (_discount(gap) - _discount(gap + 1))
+                * correction
+                / idcg
+            )
     return lam
 
 
@@ -132,6 +274,139 @@ def pairwise_mse(labels, scores, weights, lambda_weight=None):
     return _pairwise(
         labels, scores, weights, 1.0, lambda_weight, squared, all_pairs=True
     )
+
+
+def _quantile(tau, squared):
+    def pair(d, label_diff):
+        residual = label_diff - d
+        side = tau if residual >= 0 else 1 - tau
+        if squared:
+            if residual == 0:
+                return 0.0, 0.0, 0.0
+            return side * residual**2, -2 * side * residual, 2 * side
+        slope = 0.0 if residual == 0 else (-tau if residual > 0 else 1 - tau)
+        return side * abs(residual), slope, side  # surrogate: the side's slope
+
+    return pair
+
+
+def pairwise_qr(labels, scores, weights, tau=0.5, squared=False, lambda_weight=None):
+    """rax pairwise_qr_loss over the pairs y_i > y_j; the unsquared hessian is
+    the documented surrogate (tau up to the kink, 1 - tau past it)."""
+    return _pairwise(
+        labels,
+        scores,
+        weights,
+        1.0,
+        lambda_weight,
+        _quantile(tau, squared),
+        all_pairs=False,
+    )
+
+
+LAMBDALOSS_ROW_SCHEMES = ("ndcg1", "arp1")
+
+
+def lambdaloss_weights(labels, scores, scheme="ndcg2pp", mu=10.0, topn=None):
+    """W[i, j] / ln 2 of allRank's lambdaLoss from its definitions (pairs with
+    both positions within topn; positions by score, ties pessimistic), and
+    whether every ordered pair counts (else y_i > y_j)."""
+    n = len(labels)
+    valid = [i for i in range(n) if labels[i] >= 0]
+    pos = _ranks(labels, scores, pessimistic=True)
+    k = topn or len(valid)
+    ideal = sorted((2.0 ** labels[i] - 1.0 for i in valid), reverse=True)
+    max_dcg = sum(g * _discount(r) for r, g in enumerate(ideal[:k], start=1))
+    gain = {i: (2.0 ** labels[i] - 1.0) / max_dcg if max_dcg else 0.0 for i in valid}
+    weights = np.zeros((n, n))
+    for i in valid:
+        for j in valid:
+            if pos[i] > k or pos[j] > k:
+                continue
+            gap = abs(pos[i] - pos[j])
+            delta = _discount(gap) - _discount(gap + 1) if gap else 0.0
+            lambdarank = abs(_discount(pos[i]) - _discount(pos[j]))
+            difference = abs(gain[i] - gain[j])
+            weights[i, j] = {
+                "ndcg1": gain[i] * _discount(pos[i]),  # G_i / log2(1 + r_i)
+                "ndcg2": delta * difference,
+                "ndcg2pp": (mu * delta + lambdarank) * difference,
+                "arp1": labels[i],
+                "arp2": abs(labels[i] - labels[j]),
+            }[scheme]
+    return weights / math.log(2.0), scheme in LAMBDALOSS_ROW_SCHEMES
+
+
+def lambdaloss(labels, scores, weights, scheme="ndcg2pp", mu=10.0, topn=None):
+    """Sum over pairs of w_i W_ij log2(1 + exp(-(s_i - s_j))), W frozen; the
+    row schemes also count the pairs (i, i), a constant w_i W_ii."""
+    lam, every = lambdaloss_weights(labels, scores, scheme, mu, topn)
+
+    def logistic(d, _):
+        value = math.log1p(math.exp(-d)) if d > -30 else -d + math.log1p(math.exp(d))
+        return value, -_sigmoid(-d), _sigmoid(d) * _sigmoid(-d)
+
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if every and labels[i] >= 0:
+            values[i] += weights[i] * lam[i, i] * math.log(2.0)
+        for j in range(n):
+            if labels[i] < 0 or labels[j] < 0 or i == j:
+                continue
+            if not (every or labels[i] > labels[j]):
+                continue
+            value, slope, curvature = logistic(scores[i] - scores[j], None)
+            w = weights[i] * lam[i, j]
+            values[i] += w * value
+            grad[i] += w * slope
+            grad[j] -= w * slope
+            hess[i] += w * curvature
+            hess[j] += w * curvature
+    return values, grad, hess
+
+
+def yetirank_pairs(labels, scores, permutations=10, decay=0.85, seed=0):
+    """(winner, loser, weight) of every neighbour pair of the perturbed
+    rankings: noise log(u / (1 - u)) from the kernel's hash of (seed,
+    permutation, rank by score with pessimistic ties, label)."""
+    from gbrank._kernels.yetirank import _odds
+
+    n = len(labels)
+    valid = [i for i in range(n) if labels[i] >= 0]
+    ranks = _ranks(labels, scores, pessimistic=True)
+    bits = {i: int(np.array(labels[i]).view(np.int64)) for i in valid}
+    pairs = []
+    for p in range(permutations):
+        noisy = {
+            i: scores[i] + math.log(_odds(seed, p, ranks[i] - 1, bits[i]))
+            for i in valid
+        }
+        order = sorted(valid, key=lambda i: (-noisy[i], i))
+        for k in range(len(order) - 1):
+            a, b = order[k], order[k + 1]
+            if labels[a] != labels[b]:
+                high, low = (a, b) if labels[a] > labels[b] else (b, a)
+                weight = 0.15 * decay**k * abs(labels[a] - labels[b]) / permutations
+                pairs.append((high, low, weight))
+    return pairs
+
+
+def yetirank(labels, scores, weights, permutations=10, decay=0.85, seed=0):
+    """PairLogit over the perturbed rankings' neighbour pairs, weights frozen."""
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i, j, weight in yetirank_pairs(labels, scores, permutations, decay, seed):
+        d = scores[i] - scores[j]
+        w = weights[i] * weight
+        values[i] += w * (
+            math.log1p(math.exp(-d)) if d > -30 else -d + math.log1p(math.exp(d))
+        )
+        grad[i] -= w * _sigmoid(-d)
+        grad[j] += w * _sigmoid(-d)
+        hess[i] += w * _sigmoid(d) * _sigmoid(-d)
+        hess[j] += w * _sigmoid(d) * _sigmoid(-d)
+    return values, grad, hess
 
 
 def listmle(labels, scores, weights, temperature=1.0):
@@ -247,6 +522,85 @@ def categorical_cross_entropy(classes, scores, weights, factor=1.0):
     return values, grad, hess
 
 
+def pointwise_mse(labels, scores, weights):
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if labels[i] < 0:
+            continue
+        residual = scores[i] - labels[i]
+        values[i] = weights[i] * residual**2
+        grad[i] = 2 * weights[i] * residual
+        hess[i] = 2 * weights[i]
+    return values, grad, hess
+
+
+def ordinal(
+    labels, scores, weights, thresholds=(0.5, 1.5, 2.5, 3.5), use_fraction_label=False
+):
+    """TF-Ranking's OrdinalLoss fed the logits s - theta_k: one binary
+    cross-entropy per threshold k = 1..K against o_k = 1[y >= k] (fractions:
+    clip(y - k + 1, 0, 1))."""
+    n = len(labels)
+    values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if labels[i] < 0:
+            continue
+        for k, theta in enumerate(thresholds, start=1):
+            if use_fraction_label:
+                o = min(max(labels[i] - k + 1, 0.0), 1.0)
+            else:
+                o = 1.0 if labels[i] >= k else 0.0
+            z = scores[i] - theta
+            p = _sigmoid(z)
+            softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+            values[i] += weights[i] * (softplus - o * z)
+            grad[i] += weights[i] * (p - o)
+            hess[i] += weights[i] * p * _sigmoid(-z)
+    return values, grad, hess
+
+
+def query_rmse(labels, scores, weights):
+    """CatBoost QueryRMSE: 1/2 sum w (r - mean r)^2 per query, r = y - s;
+    gradient -w (r - mean r), hessian CatBoost's w."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    rows = [i for i in range(n) if labels[i] >= 0]
+    total_weight = sum(weights[i] for i in rows)
+    if total_weight <= 0:
+        return 0.0, grad, hess
+    mean = sum(weights[i] * (labels[i] - scores[i]) for i in rows) / total_weight
+    value = 0.0
+    for i in rows:
+        residual = labels[i] - scores[i] - mean
+        value += 0.5 * weights[i] * residual**2
+        grad[i] = -weights[i] * residual
+        hess[i] = weights[i]
+    return value, grad, hess
+
+
+def query_softmax(labels, scores, weights, beta=1.0, lambda_reg=0.01):
+    """CatBoost QuerySoftMax: weights inside the softmax of beta * s; hessian
+    beta S (beta p (1 - p) + lambda)."""
+    n = len(labels)
+    grad, hess = np.zeros(n), np.zeros(n)
+    rows = [i for i in range(n) if labels[i] >= 0 and weights[i] > 0]
+    mass = sum(weights[i] * labels[i] for i in rows)
+    if mass <= 0:
+        return 0.0, grad, hess
+    top = max(beta * scores[i] for i in rows)
+    norm = sum(weights[i] * math.exp(beta * scores[i] - top) for i in rows)
+    value = 0.0
+    for i in rows:
+        p = weights[i] * math.exp(beta * scores[i] - top) / norm
+        if labels[i] > 0:
+            log_p = math.log(weights[i]) + beta * scores[i] - top - math.log(norm)
+            value -= weights[i] * labels[i] * log_p
+        grad[i] = beta * (mass * p - weights[i] * labels[i])
+        hess[i] = beta * mass * (beta * p * (1 - p) + lambda_reg)
+    return value, grad, hess
+
+
 def apply(loss, labels, scores, weights, offsets):
     """Run the oracle of ``loss`` group by group; return (values, grad, hess)."""
     oracle = ORACLES[loss.name]
@@ -270,6 +624,9 @@ ORACLES = {
     "pairwise_logistic": pairwise_logistic,
     "pairwise_soft_zero_one": pairwise_soft_zero_one,
     "pairwise_mse": pairwise_mse,
+    "pairwise_qr": pairwise_qr,
+    "lambdaloss": lambdaloss,
+    "yetirank": yetirank,
     "listmle": listmle,
     "listnet": listnet,
     "sigmoid_cross_entropy": sigmoid_cross_entropy,
@@ -277,6 +634,10 @@ ORACLES = {
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
     **_zoo_oracles.ORACLES,
+    "pointwise_mse": pointwise_mse,
+    "ordinal": ordinal,
+    "query_rmse": query_rmse,
+    "query_softmax": query_softmax,
 }
 
 
@@ -302,21 +663,46 @@ def _dense_squared(d, label_diff):
     return (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
 
 
+def _dense_qr(d, label_diff, tau=0.5, squared=False):
+    residual = label_diff - d
+    side = np.where(residual >= 0, tau, 1 - tau)
+    if squared:
+        return side * residual**2, -2 * side * residual, 2 * side * (residual != 0)
+    slope = np.where(residual > 0, -tau, np.where(residual < 0, 1 - tau, 0.0))
+    return side * np.abs(residual), slope, side
+
+
 # name -> (pair function on n x n arrays, pairs of every ordered i != j?)
 DENSE_PAIR_FUNCTIONS = {
     "pairwise_hinge": (_dense_hinge, False),
     "pairwise_logistic": (_dense_logistic, False),
     "pairwise_soft_zero_one": (_dense_soft_zero_one, False),
     "pairwise_mse": (_dense_squared, True),
+    "pairwise_qr": (_dense_qr, False),
 }
+PAIR_PARAMETERS = ("tau", "squared")  # passed on to the pair function
+
+
+def _pair_parameters(params):
+    return {k: params[k] for k in PAIR_PARAMETERS if k in params}
 
 
 def pairwise_dense(loss, labels, scores, weights):
     """The pairwise sums of ``_pairwise`` with n x n numpy arrays, for one group too
     big for Python loops; same definitions (d = (s_i - s_j) / T, hinge active iff
-    d < 1, pairs y_i > y_j, or all i != j for pairwise_mse)."""
-    pair_function, all_pairs = DENSE_PAIR_FUNCTIONS[loss.name]
+    d < 1, pairs y_i > y_j, or all i != j for pairwise_mse). LambdaLoss takes
+    its weights from ``lambdaloss_weights``; YetiRank, whose pairs are few,
+    runs its loop oracle."""
     params = loss.get_params()
+    if loss.name == "yetirank":
+        return yetirank(labels, scores, weights, **params)
+    if loss.name == "lambdaloss":
+        del params["step"]
+        lam, all_pairs = lambdaloss_weights(labels, scores, **params)
+        pair_function = _dense_logistic
+    else:
+        pair_function, all_pairs = DENSE_PAIR_FUNCTIONS[loss.name]
+        lam = lambda_matrix(labels, scores, params.get("lambda_weight"))
     temperature = params.get("temperature", 1.0)
     valid = labels >= 0
     d = np.subtract.outer(scores, scores) / temperature
@@ -326,12 +712,13 @@ def pairwise_dense(loss, labels, scores, weights):
         pairs = both & ~np.eye(len(labels), dtype=bool)
     else:
         pairs = both & (label_diff > 0)
-    value, slope, curv = pair_function(d, label_diff)
-    lam = lambda_matrix(labels, scores, params.get("lambda_weight"))
+    value, slope, curv = pair_function(d, label_diff, **_pair_parameters(params))
     w = np.where(pairs, weights[:, None] * lam, 0.0)
     g = w * slope / temperature
     h = w * curv / temperature**2
     values = (w * value).sum(axis=1)
+    if loss.name == "lambdaloss" and all_pairs:  # the pairs (i, i)
+        values += np.where(valid, weights * np.diag(lam) * math.log(2.0), 0.0)
     grad = g.sum(axis=1) - g.sum(axis=0)
     hess = h.sum(axis=1) + h.sum(axis=0)
     if params.get("hessian") == "constant":
@@ -360,13 +747,24 @@ ACTIVATIONS = {
     "listmle": lambda loss, s, valid, offsets: _group_softmax(
         s, valid, offsets, loss.temperature
     ),
-    **{name: lambda loss, s, valid, offsets: s.copy() for name in DENSE_PAIR_FUNCTIONS},
     "poly1_softmax": lambda loss, s, valid, offsets: _group_softmax(s, valid, offsets),
     "unique_softmax": lambda loss, s, valid, offsets: _group_softmax(s, valid, offsets),
     **{
         name: lambda loss, s, valid, offsets: s.copy()
         for name in ("approx_ndcg", "approx_mrr", "gumbel_approx_ndcg", "neural_ndcg")
     },
+    **{
+        name: lambda loss, s, valid, offsets: s.copy()
+        for name in (*DENSE_PAIR_FUNCTIONS, "lambdaloss", "yetirank")
+    },
+    "pointwise_mse": lambda loss, s, valid, offsets: s.copy(),
+    "query_rmse": lambda loss, s, valid, offsets: s.copy(),
+    "ordinal": lambda loss, s, valid, offsets: np.array(
+        [sum(_sigmoid(x - theta) for theta in loss.thresholds) for x in s]
+    ),
+    "query_softmax": lambda loss, s, valid, offsets: _group_softmax(
+        loss.beta * s, valid, offsets
+    ),
 }
 
 
@@ -385,11 +783,20 @@ def booster_step(loss, labels, scores, weights, group_index=0):
     step = loss.resolved_step()
     params = loss.get_params()
     temperature = params.get("temperature", 1.0)
-    pair_function, every = DENSE_PAIR_FUNCTIONS[loss.name]
     n = len(labels)
     valid = [i for i in range(n) if labels[i] >= 0]
-    lam = lambda_matrix(labels, scores, params.get("lambda_weight"), step.topk)
-    by_score = sorted(valid, key=lambda i: (-scores[i], i))
+    pessimistic = loss.name == "lambdaloss"  # score ties: lower label first
+    if pessimistic:
+        lam, every = lambdaloss_weights(
+            labels, scores, params["scheme"], params["mu"], params["topn"]
+        )
+        pair_function = _dense_logistic
+    else:
+        pair_function, every = DENSE_PAIR_FUNCTIONS[loss.name]
+        lam = lambda_matrix(labels, scores, params.get("lambda_weight"), step.topk)
+    by_score = sorted(
+        valid, key=lambda i: (-scores[i], labels[i] if pessimistic else 0, i)
+    )
     by_label = sorted(valid, key=lambda i: (-labels[i], i))
     pairs = []  # (credited i, partner j)
     if step.topk is not None:
@@ -418,7 +825,9 @@ def booster_step(loss, labels, scores, weights, group_index=0):
         if step.score_normalization and spread:
             weight /= 0.01 + abs(scores[i] - scores[j])
         _, slope, curvature = pair_function(
-            (scores[i] - scores[j]) / temperature, labels[i] - labels[j]
+            (scores[i] - scores[j]) / temperature,
+            labels[i] - labels[j],
+            **_pair_parameters(params),
         )
         g = weight * float(slope) / temperature
         grad[i] += g

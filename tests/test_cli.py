@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
+import stat
 import subprocess
 import sys
+import threading
 
 import lightgbm as lgb
 import numpy as np
@@ -87,6 +90,23 @@ def test_losses_prints_kind_hessian_reduction_and_parameters(capsys):
 def test_help_exits_zero(capsys):
     assert cli.main(["--help"]) == 0
     assert "compare" in capsys.readouterr().out
+
+
+def test_version_is_the_installed_distribution_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"gbrank {importlib.metadata.version('gbrank')}\n"
+
+
+def test_help_and_losses_do_not_import_the_engines_or_scikit_learn():
+    code = (
+        "import sys; from gbrank import cli; cli.main(['losses']); "
+        "engines = ('sklearn', 'lightgbm', 'xgboost'); "
+        "print(sorted(m for m in engines if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_python_m_gbrank_runs():
@@ -204,6 +224,10 @@ def bad_files(tmp_path_factory):
     (folder / "malformed.txt").write_text("1 qid:1 1:0.5\n0 qid:1 2:oops\n")
     (folder / "zero.txt").write_text("1 qid:1 0:0.5\n0 qid:1 1:1\n")
     (folder / "noquery.txt").write_text("1 1:0.5\n0 2:1\n")
+    (folder / "bigqid.txt").write_text("1 qid:99999999999999999999 1:0.5\n")
+    (folder / "wide.txt").write_text("1 qid:1 2000000000:1\n0 qid:1 2:1\n")
+    (folder / "label.txt").write_text("1 qid:1 1:0.5\n1024 qid:1 2:1\n")
+    (folder / "wider.txt").write_text("1 qid:1 1:0.5\n0 qid:1 5:1\n")
     return folder
 
 
@@ -211,7 +235,16 @@ def bad_files(tmp_path_factory):
     ("argv", "message"),
     [
         (["train", "--train", "{bad}/missing.txt"], "svmlight file not found"),
-        (["train", "--valid", "{bad}/missing.txt"], "svmlight file not found"),
+        (["train", "--valid", "{bad}/missing.txt"], "needs --train"),
+        (
+            ["train", "--train", "{bad}/label.txt", "--valid", "{bad}/missing.txt"],
+            "svmlight file not found",
+        ),
+        (
+            ["compare", "--train", "{bad}/label.txt", "--valid", "{bad}/wider.txt"],
+            "has 5 features, {bad}/label.txt only 2: the model would never see "
+            "features 3..5; are both files from the same data set?",
+        ),
         (["train", "--train", "{bad}/malformed.txt"], "at line 2"),
         (["train", "--train", "{bad}/zero.txt", "--index-base", "1"], "base 0"),
         (["train", "--train", "{bad}/noquery.txt"], "no qid: tokens"),
@@ -229,6 +262,12 @@ def bad_files(tmp_path_factory):
         (["compare", "--losses", "categorical_cross_entropy"], "classification"),
         (["compare", "--backends", "catboost"], "unknown backend 'catboost'"),
         (["compare", "--train", "{bad}/malformed.txt"], "at line 2"),
+        (["train", "--train", "{bad}/bigqid.txt"], "beyond 64-bit integers"),
+        (["train", "--train", "{bad}/wide.txt"], "more than max_features=1,000,000"),
+        (["train", "--train", "{bad}/label.txt"], "labels up to 961"),
+        (["train", "--train", "{bad}/" + "t" * 300], "cannot open svmlight file"),
+        (["train", "--learning-rate", "nan"], "expected a finite number > 0"),
+        (["train", "--loss-param", "temperature=1e-200"], "temperature=1e-200 is too"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
@@ -236,7 +275,7 @@ def test_user_errors_exit_2_with_a_message(capsys, bad_files, argv, message):
     argv = [arg.format(bad=bad_files) for arg in argv]
     code, out, err = run(capsys, *argv, *FAST)
     assert code == 2
-    assert message in err
+    assert message.format(bad=bad_files) in err
     assert "Traceback" not in err
     assert not printed_metrics(out)  # engine errors come after the header lines
 
@@ -391,3 +430,162 @@ def test_curves_share_colours_across_engines_and_mark_the_best_round():
             (2, 0.7), (3, 0.55), (1, 0.6)
         ]  # fmt: skip
     assert len(set(colours.values())) == 3
+
+
+# -- checked before any data is loaded: engine parameters, output paths --------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["train", "--param", "seed=1 lambda_l2=1000000000"],
+            "--param: seed='1 lambda_l2=1000000000' holds ' ', which lightgbm treats "
+            "as a separator in its parameter string; give each parameter its own",
+        ),
+        (
+            ["train", "--param", "objective=lambdarank"],
+            "--param: 'objective' would replace the gbrank loss; choose the loss "
+            "with loss= (estimators) or --loss (command line)",
+        ),
+        (["train", "--param", "num_class=3"], "'num_class' would change the number"),
+        (["train", "--param", "metric=ndcg"], "metrics gbrank evaluates"),
+        (["train", "--param", "num_iterations=9"], "use n_estimators= (estimators)"),
+        (
+            ["train", "--backend", "xgboost", "--param", "eval_metric=ndcg"],
+            "'eval_metric' would change the metrics gbrank evaluates",
+        ),
+        (
+            ["train", "--param", "num_leavs=7"],
+            "lightgbm does not use the parameter 'num_leavs' (did you mean "
+            "'num_leaves'?); it would be ignored",
+        ),
+        (["train", "--param", "nonsense=3"], "does not use the parameter 'nonsense'"),
+        (["train", "--output", "{tmp}"], "is a folder; give a file name"),
+        (["train", "--output", "{tmp}/" + "m" * 256], "the file name has 256 bytes"),
+        (["train", "--output", "{tmp}/missing/m.txt"], "does not exist"),
+        (["compare", "--plot", "{tmp}"], "is a folder"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_parameters_and_outputs_are_checked_before_loading_data(
+    capsys, tmp_path, monkeypatch, argv, message
+):
+    def no_data(*args, **kwargs):
+        raise AssertionError("data were loaded before the arguments were checked")
+
+    monkeypatch.setattr(_io, "load_pair", no_data)
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    code, _, err = run(capsys, *argv, *FAST)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_compare_reports_parameters_one_engine_would_ignore(capsys, monkeypatch):
+    def stop(*args, **kwargs):
+        raise cli.UsageError("stopped before loading data")
+
+    monkeypatch.setattr(_io, "load_pair", stop)
+    code, _, err = run(capsys, "compare", "--param", "num_leaves=7", *FAST)
+    assert code == 2  # the stop above
+    assert err.splitlines()[0] == (
+        "gbrank compare: warning: --param: xgboost does not use the parameter "
+        "'num_leaves' (did you mean 'max_leaves'?); it would be ignored."
+    )
+    assert "lightgbm does not use" not in err
+
+
+# -- model files: atomic for regular files, never replacing anything else ------------
+
+
+def test_a_replaced_file_keeps_its_mode_and_a_new_one_honours_the_umask(tmp_path):
+    old = tmp_path / "old.txt"
+    old.write_text("previous")
+    old.chmod(0o640)
+    _io.write_file(old, b"new")
+    assert old.read_bytes() == b"new"
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640
+    umask = os.umask(0o027)
+    try:
+        _io.write_file(tmp_path / "new.txt", b"fresh")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.txt", "old.txt"]
+
+
+def test_a_symlink_gets_its_target_written(tmp_path):
+    target = tmp_path / "model.txt"
+    target.write_text("previous")
+    target.chmod(0o604)
+    link = tmp_path / "link.txt"
+    link.symlink_to(target.name)
+    _io.write_file(link, b"new")
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o604
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to("created.txt")
+    _io.write_file(dangling, b"made")
+    assert dangling.is_symlink()
+    assert (tmp_path / "created.txt").read_bytes() == b"made"
+
+
+def test_a_named_pipe_is_written_into_not_replaced(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    _io.write_file(pipe, b"model bytes")
+    reader.join(timeout=10)
+    assert received == [b"model bytes"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mknod needs root"
+)
+def test_a_device_is_written_into_not_replaced(tmp_path):
+    """As root, --output /dev/null used to replace the device with a file."""
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null twin
+    _io.write_file(null, b"discarded")
+    assert stat.S_ISCHR(null.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
+
+
+def test_long_file_names_fit_and_folders_are_refused(tmp_path):
+    longest = tmp_path / ("m" * 250)  # the temporary file's name is short
+    _io.check_output_path(longest, "--output")
+    _io.write_file(longest, b"model")
+    assert longest.read_bytes() == b"model"
+    with pytest.raises(IsADirectoryError, match="is a folder; give a file name"):
+        _io.write_file(tmp_path, b"model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [longest.name]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("k=3", ("k", 3)),
+        ("temperature=0.5", ("temperature", 0.5)),
+        ("mask=true", ("mask", True)),
+        ("topn=none", ("topn", None)),
+        ("lambda_weight=ndcg", ("lambda_weight", "ndcg")),
+        ("thresholds=0.5, 1.5,2.5", ("thresholds", (0.5, 1.5, 2.5))),
+    ],
+)
+def test_key_value_parses_numbers_flags_none_names_and_lists(text, expected):
+    assert cli._key_value(text) == expected
+
+
+def test_ordinal_thresholds_from_the_command_line(capsys):
+    thresholds = "thresholds=0,1,2,3"
+    code, out, _ = run(
+        capsys, "train", "--loss", "ordinal", "--loss-param", thresholds, *FAST
+    )
+    assert code == 0
+    assert "OrdinalLoss(thresholds=(0, 1, 2, 3))" in out

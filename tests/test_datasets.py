@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,13 @@ from scipy import sparse
 from sklearn.datasets import dump_svmlight_file
 
 from gbrank._groups import groups_from_qid
-from gbrank.datasets import RankingData, load_sample, load_svmlight, make_ranking
+from gbrank.datasets import (
+    RankingData,
+    load_sample,
+    load_svmlight,
+    make_ranking,
+    split_by_query,
+)
 
 
 def assert_consistent(data: RankingData) -> None:
@@ -187,6 +194,48 @@ def test_index_beyond_n_features_names_line(tmp_path):
     path.write_text("1 qid:1 1:0.5\n0 qid:1 7:0.5\n")
     with pytest.raises(ValueError, match="at line 2: "):
         load_svmlight(path, n_features=3)
+
+
+@pytest.mark.parametrize(
+    ("line", "at"),
+    [
+        ("1 qid:99999999999999999999 1:0.5", "qid"),
+        ("1 qid:1 99999999999:0.5", "index"),
+    ],
+)
+def test_integers_beyond_int64_name_the_line(tmp_path, line, at):
+    path = tmp_path / f"{at}.txt"
+    path.write_text(f"0 qid:1 1:0.5\n{line}\n")
+    with pytest.raises(
+        ValueError,
+        match=r"at line 2: .* \(a qid: or feature index beyond 64-bit integers\)",
+    ):
+        load_svmlight(path)
+
+
+def test_absurd_feature_counts_are_refused_unless_allowed(tmp_path):
+    """Feature 2e9 in a 2-row file drove XGBoost to 22 GB of memory."""
+    path = tmp_path / "stray.txt"
+    path.write_text("1 qid:1 2000000000:1\n0 qid:1 2:1\n")
+    with pytest.raises(
+        ValueError,
+        match=r"has 2,000,000,000 feature columns .* more than max_features="
+        r"1,000,000: .* raise the limit \(max_features=; command line: --max-feat",
+    ):
+        load_svmlight(path)
+    assert load_svmlight(path, max_features=None).X.shape == (2, 2_000_000_000)
+    narrow = tmp_path / "narrow.txt"
+    narrow.write_text("1 qid:1 2:1\n0 qid:1 3:1\n")
+    with pytest.raises(ValueError, match=r"has 20 feature columns .* max_features=10:"):
+        load_svmlight(narrow, max_features=10, n_features=20)
+    with pytest.raises(ValueError, match="max_features must be None or an integer"):
+        load_svmlight(path, max_features=0)
+
+
+def test_a_file_name_too_long_is_named(tmp_path):
+    path = tmp_path / ("t" * 300)
+    with pytest.raises(OSError, match=r"cannot open svmlight file '.*t{300}': File"):
+        load_svmlight(path)
 
 
 @pytest.mark.parametrize(
@@ -388,3 +437,53 @@ def mean_ndcg(labels, scores, qid):
 def test_make_ranking_rejects_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         make_ranking(**kwargs)
+
+
+# -- split_by_query ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("test_size", "n_test"), [(0.25, 3), (0.2, 2), (4, 4)])
+def test_split_by_query_keeps_queries_whole_and_in_order(test_size, n_test):
+    data = make_ranking(n_queries=10, docs_per_query=5, n_features=3, random_state=1)
+    assert len(set(data.group)) > 1  # queries of different lengths
+    data = replace(data, qid=data.qid * 7, X=sparse.csr_matrix(data.X))
+    train, test = split_by_query(data, test_size, random_state=3)
+    assert (train.group.size, test.group.size) == (10 - n_test, n_test)
+    for part in (train, test):
+        np.testing.assert_array_equal(np.diff(part.qid) >= 0, True)  # query order kept
+        sizes = np.unique(part.qid, return_counts=True)[1]
+        np.testing.assert_array_equal(sizes, part.group)
+        assert part.X.shape == (part.y.size, 3)
+        assert sparse.issparse(part.X)
+    assert not set(train.qid) & set(test.qid)
+    # every row lands in exactly one part, unchanged
+    both = np.concatenate([train.qid, test.qid])
+    order = np.argsort(both, kind="stable")
+    np.testing.assert_array_equal(both[order], data.qid)
+    np.testing.assert_array_equal(np.concatenate([train.y, test.y])[order], data.y)
+    X = sparse.vstack([train.X, test.X]).toarray()[order]
+    np.testing.assert_array_equal(X, data.X.toarray())
+
+
+def test_split_by_query_is_seeded():
+    data = make_ranking(n_queries=20, docs_per_query=3, n_features=2)
+    first = split_by_query(data, random_state=5)[1].qid
+    np.testing.assert_array_equal(first, split_by_query(data, random_state=5)[1].qid)
+    assert not np.array_equal(first, split_by_query(data, random_state=6)[1].qid)
+
+
+@pytest.mark.parametrize(
+    ("test_size", "message"),
+    [
+        (0.0, "test_size must be"),
+        (1.0, "test_size must be"),
+        (0, "test_size must be an integer >= 1"),
+        (5, "puts 5 of the 5 queries in the test part"),
+        (0.99, "puts 5 of the 5 queries"),
+        ("half", "test_size must be an integer"),
+    ],
+)
+def test_split_by_query_refuses_sizes_that_leave_a_part_empty(test_size, message):
+    data = make_ranking(n_queries=5, docs_per_query=2, n_features=2)
+    with pytest.raises(ValueError, match=message):
+        split_by_query(data, test_size)

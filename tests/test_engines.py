@@ -87,6 +87,49 @@ def test_models_round_trip_bit_for_bit(engine, data, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("loss", "booster_params"),
+    [
+        (gbrank.SoftmaxLoss(), {}),
+        (gbrank.CategoricalCrossEntropyLoss(), {}),  # one tree per class and round
+        (gbrank.SoftmaxLoss(), {"subsample": 0.7, "colsample_bytree": 0.5}),
+    ],
+    ids=["ranking", "multiclass", "subsampled"],
+)
+def test_staged_scores_and_truncation_equal_predictions(
+    engine, data, loss, booster_params
+):
+    """What the Dask estimators score eval sets and cut models with."""
+    n_classes = 3 if loss.is_multiclass else None
+    labels = np.minimum(data.y, 2.0) if loss.is_multiclass else data.y
+    groups = None if loss.is_multiclass else data.groups
+    settings = Settings(
+        n_estimators=12,
+        learning_rate=0.3,
+        random_state=0,
+        n_jobs=1,
+        n_classes=n_classes,
+        booster_params=booster_params,
+    )
+    train = TrainingSet(data.X, labels, groups)
+    fitted = engine.train(loss, settings, train, [], metric=None)
+    staged = list(engine.staged_raw_scores(fitted.booster, data.X, 12))
+    assert len(staged) == 12
+    for rounds, scores in enumerate(staged, start=1):
+        expected = engine.predict_raw(fitted.booster, data.X, rounds)
+        np.testing.assert_array_equal(scores, expected)  # bit for bit
+    cut = engine.truncate(fitted.booster, 7)
+    for rounds in (1, 7):
+        np.testing.assert_array_equal(
+            engine.predict_raw(cut, data.X, rounds),
+            engine.predict_raw(fitted.booster, data.X, rounds),
+        )
+    # the generic version (one prediction per round) agrees
+    generic = gbrank.engines.Engine.staged_raw_scores(engine, fitted.booster, data.X, 3)
+    for scores, expected in zip(generic, staged, strict=False):
+        np.testing.assert_array_equal(scores, expected)
+
+
 def test_adapters_pickle_and_compare_by_loss(engine):
     loss = gbrank.PairwiseHingeLoss(temperature=0.5)
     for adapter in (
@@ -125,3 +168,77 @@ def test_a_third_engine_plugs_into_the_estimators(monkeypatch, data):
 def test_register_engine_takes_engine_instances_only():
     with pytest.raises(TypeError, match="needs an Engine instance"):
         register_engine(LightGBMEngine)
+
+
+# -- engine parameters: refused, smuggled, unknown ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "instead"),
+    [
+        ("objective", r"replace the gbrank loss; choose the loss with loss= .* --loss"),
+        ("num_class", r"change the number of scores .* GBRankClassifier counts"),
+    ],
+)
+def test_parameters_gbrank_sets_are_refused_naming_the_argument(engine, key, instead):
+    with pytest.raises(ValueError, match=rf"booster_params: '{key}' would {instead}"):
+        engine.check_booster_params({key: "binary" if key == "objective" else 3})
+
+
+def test_every_alias_of_a_refused_parameter_is_refused(engine):
+    refused = engine.refused_params()
+    for key in refused:
+        with pytest.raises(ValueError, match=rf"'{key}' would "):
+            engine.check_booster_params({key: 1})
+    # the metric wiring and the number of rounds belong to gbrank on every engine
+    reasons = " ".join(refused.values())
+    assert "metrics gbrank evaluates" in reasons
+    assert "n_estimators" in reasons
+
+
+def test_lightgbm_refuses_each_alias_of_its_own_parameters():
+    refused = get_engine("lightgbm").refused_params()
+    assert {"loss", "application", "num_classes", "metrics", "num_boost_round"} <= (
+        set(refused)
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"seed": "1 lambda_l2=1000000000"}, ValueError, r"holds ' ', which lightgbm"),
+        ({"metric_freq": "1\nnum_leaves=2"}, ValueError, r"holds '\\n'"),
+        ({"a b": 1}, ValueError, r"'a b' is not a parameter name"),
+        ({3: 1}, ValueError, r"3 is not a parameter name"),
+        ({"lambda_l2": np.nan}, ValueError, r"lambda_l2=nan is not a finite number"),
+        ({"max_bin": {"a": 1}}, TypeError, r"max_bin has type dict"),
+        (["num_leaves"], TypeError, r"booster_params must be a dict"),
+    ],
+)
+def test_values_that_would_smuggle_or_break_parameters(params, error, message):
+    with pytest.raises(error, match=message):
+        get_engine("lightgbm").check_booster_params(params)
+
+
+@pytest.mark.parametrize(
+    ("engine_name", "typo", "closest"),
+    [("lightgbm", "num_leavs", "num_leaves"), ("xgboost", "max_dept", "max_depth")],
+)
+def test_unknown_parameters_are_reported_with_the_closest_name(
+    engine_name, typo, closest
+):
+    engine = get_engine(engine_name)
+    notes = engine.check_booster_params({typo: 7, "nonsense_param": 3})
+    assert notes[0] == (
+        f"booster_params: {engine_name} does not use the parameter {typo!r} (did you "
+        f"mean {closest!r}?); it would be ignored."
+    )
+    assert "'nonsense_param'; it would be ignored" in notes[1]
+    assert engine.check_booster_params({closest: 3, "learning_rate": 0.1}) == []
+
+
+def test_xgboost_validates_parameter_values_before_any_data():
+    from xgboost.core import XGBoostError
+
+    with pytest.raises(XGBoostError, match="max_depth"):
+        get_engine("xgboost").check_booster_params({"max_depth": "deep"})

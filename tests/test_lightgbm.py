@@ -9,7 +9,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 import gbrank
 from gbrank.lightgbm import LightGBMMetric, LightGBMObjective
 
-from ._cases import SINGLE_SCORE_LOSSES, sample_gate_params
+from ._cases import SAMPLE_GATE_SLACK, SINGLE_SCORE_LOSSES
 from .conftest import ndcg_at, small_ranking, training_label
 
 PARAMS = {"verbose": -1, "num_threads": 2, "seed": 0, "deterministic": True}
@@ -66,7 +66,7 @@ def native_ndcg10(lambdarank_data):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sample_gate_params(SINGLE_SCORE_LOSSES))
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_ranking_loss_trains_like_lambdarank(lambdarank_data, native_ndcg10, name):
     d = lambdarank_data
     loss = gbrank.get_loss(name)
@@ -75,10 +75,11 @@ def test_ranking_loss_trains_like_lambdarank(lambdarank_data, native_ndcg10, nam
     booster = lgb.train(params, dtrain, RANK_ROUNDS)
     scores = booster.predict(d.X_test)
     got = {k: ndcg_at(d, scores, k) for k in (1, 3, 10)}
-    assert got[10] > native_ndcg10 - 0.03, (got, native_ndcg10)
+    slack = SAMPLE_GATE_SLACK.get(name, 0.0)
+    assert got[10] > native_ndcg10 - 0.03 - slack, (got, native_ndcg10)
     # LightGBM's own thresholds for this data (tests/python_package_test)
-    assert got[1] > 0.5674, got
-    assert got[3] > 0.578, got
+    assert got[1] > 0.5674 - slack, got
+    assert got[3] > 0.578 - slack, got
 
 
 SMALL = {**PARAMS, "min_data_in_leaf": 3, "num_leaves": 7}
@@ -179,9 +180,8 @@ def test_metric_with_early_stopping_and_cv(lambdarank_data):
         params,
         lgb.Dataset(d.X, d.y, group=d.group),
         num_boost_round=5,
-        nfold=3,
+        folds=gbrank.lightgbm.query_folds(d.group, 3),  # lightgbm's would split queries
         feval=loss.lgb_metric,
-        stratified=False,
         seed=0,
     )
     assert len(result["valid softmax-mean"]) == 5
@@ -215,3 +215,88 @@ def test_multiclass_metric_takes_2d_predictions():
     assert value == pytest.approx(
         -np.mean(np.log(softmax(scores, axis=1)[np.arange(y.size), y]))
     )
+
+
+# -- cross-validation keeps queries (and positions) whole ----------------------------
+
+
+def _distinct_sizes():
+    """Queries of 3, 4, ..., 17 rows, so a fold's group sizes name its queries."""
+    sizes = np.arange(3, 18)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(sizes.sum(), 4))
+    y = rng.integers(0, 3, size=sizes.sum()).astype(float)
+    return X, y, sizes
+
+
+def test_lightgbm_cv_splits_queries_and_gbrank_refuses_it():
+    X, y, sizes = _distinct_sizes()
+    params = {**SMALL, "objective": gbrank.SoftmaxLoss().lgb_objective}
+    with pytest.raises(
+        ValueError,
+        match=r"holds \d+ of the \d+ rows of query \d+: lightgbm.cv keeps queries "
+        r"whole only for LightGBM's own ranking objectives.* "
+        r"gbrank.lightgbm.cv\(params, train_set, ...\) or pass "
+        r"folds=gbrank.lightgbm.query_folds\(group\)",
+    ):
+        lgb.cv(params, lgb.Dataset(X, y, group=sizes), 2, nfold=3, stratified=False)
+
+
+def test_gbrank_cv_folds_hold_whole_queries_and_their_positions():
+    X, y, sizes = _distinct_sizes()
+    position = np.concatenate([np.arange(1, n + 1) for n in sizes])
+    seen = []
+
+    class Spy(LightGBMObjective):
+        def __call__(self, preds, train_data):
+            fold = np.asarray(train_data.used_indices)
+            from_data = np.asarray(train_data.reference.get_position())[fold] + 1
+            seen.append((train_data.get_group().tolist(), fold, from_data))
+            return super().__call__(preds, train_data)
+
+    objective = Spy(gbrank.SoftmaxLoss(), position_bias="ipw")
+    result = gbrank.lightgbm.cv(
+        {**SMALL, "objective": objective},
+        lgb.Dataset(X, y, group=sizes, position=position),
+        num_boost_round=2,
+        nfold=3,
+        feval=gbrank.metrics.lgb_eval("ndcg", 5),
+    )
+    assert len(result["valid ndcg@5-mean"]) == 2
+    assert len(seen) == 2 * 3  # rounds x folds
+    query = np.repeat(np.arange(sizes.size), sizes)
+    for group_sizes, fold, positions in seen:
+        held = np.unique(query[fold])
+        assert sorted(group_sizes) == sorted(sizes[held].tolist())  # whole queries
+        np.testing.assert_array_equal(positions, position[fold])  # positions follow
+    validated = sorted(set().union(*(set(query) - set(query[f]) for _, f, _ in seen)))
+    assert validated == list(range(sizes.size))
+
+
+def test_cv_needs_groups_and_no_folds_and_no_learned_offsets():
+    X, y, sizes = _distinct_sizes()
+    params = {**SMALL, "objective": gbrank.SoftmaxLoss().lgb_objective}
+    with pytest.raises(ValueError, match="train_set has no query groups"):
+        gbrank.lightgbm.cv(params, lgb.Dataset(X, y))
+    with pytest.raises(TypeError, match="makes the folds itself"):
+        gbrank.lightgbm.cv(params, lgb.Dataset(X, y, group=sizes), folds=[])
+    position = np.concatenate([np.arange(1, n + 1) for n in sizes])
+    learned = {**SMALL, "objective": LightGBMObjective(gbrank.SoftmaxLoss())}
+    with pytest.raises(
+        ValueError, match="learned position offsets cannot be fitted in cross-valid"
+    ):
+        gbrank.lightgbm.cv(learned, lgb.Dataset(X, y, group=sizes, position=position))
+
+
+def test_adapters_used_in_the_wrong_api_say_which_to_use():
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    ranker = lgb.LGBMRanker(objective=loss.lgb_objective, n_estimators=2, verbose=-1)
+    with pytest.raises(TypeError, match=r"need objective=loss\.lgb_sklearn_objective"):
+        ranker.fit(X, y, group=group)
+    Xw, yw = load_wine(return_X_y=True)
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    with pytest.raises(
+        ValueError, match=r"needs 2-D scores .* set num_class .* in the engine param"
+    ):
+        lgb.train({**PARAMS, "objective": cce.lgb_objective}, lgb.Dataset(Xw, yw), 2)

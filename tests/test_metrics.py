@@ -1,3 +1,5 @@
+import math
+
 import lightgbm as lgb
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GroupKFold, cross_validate
 
 from gbrank import metrics
+from gbrank._groups import make_groups
 
 CUTOFFS = [1, 3, 5, 10, 30]
 LGB_PARAMS = {"verbose": -1, "num_threads": 2, "seed": 0, "min_data_in_leaf": 20}
@@ -128,6 +131,24 @@ def test_qid_equals_group_and_query_order_is_irrelevant():
 
 
 @pytest.mark.parametrize("metric", sorted(metrics.METRICS))
+def test_per_query_values_of_parts_add_up_to_the_mean(metric):
+    rng = np.random.default_rng(1)
+    group = np.array([3, 5, 1, 4, 6])
+    y = rng.integers(0, 3, size=group.sum()).astype(float)
+    s = rng.normal(size=group.sum())
+    scorer = metrics.RankingMetric(metric=metric, k=3)
+    values = scorer.per_query(y, s, make_groups(y.size, group=group))
+    assert values.shape == (5,)
+    whole = metrics.ranking_metric(metric, y, s, group=group, k=3)
+    assert scorer.value(y, s, make_groups(y.size, group=group)) == whole
+    cut = group[:2].sum()  # two parts of whole queries, as Dask partitions
+    first = scorer.per_query(y[:cut], s[:cut], make_groups(cut, group=group[:2]))
+    rest = make_groups(y.size - cut, group=group[2:])
+    second = scorer.per_query(y[cut:], s[cut:], rest)
+    assert (first.sum() + second.sum()) / 5 == pytest.approx(whole, rel=1e-15)
+
+
+@pytest.mark.parametrize("metric", sorted(metrics.METRICS))
 def test_no_relevant_parameter(metric):
     y, s = [0, 0, 1, 0], [0.1, 0.2, 0.3, 0.4]
     one = metrics.ranking_metric(metric, y, s, group=[2, 2], k=1, no_relevant=1.0)
@@ -223,3 +244,24 @@ def test_ndcg_scorer_with_metadata_routing(lambdarank_data):
         )
     assert result["test_score"].shape == (3,)
     assert np.all((result["test_score"] > 0) & (result["test_score"] <= 1))
+
+
+def test_ndcg_gain_domain():
+    """2**y - 1 is computed for labels up to 961; beyond, float64 overflows."""
+    top = metrics.ndcg([961.0, 961.0, 961.0, 0.0], [1.0, 2.0, 3.0, 0.0], k=None)
+    assert top == 1.0
+    assert metrics.ndcg([961.0, 0.0], [0.0, 1.0], k=None) == pytest.approx(
+        1 / math.log2(3)
+    )
+    for scorer in (
+        lambda y: metrics.ndcg(y, [0.0, 1.0]),
+        lambda y: metrics.ranking_scorer("ndcg").value(y, [0.0, 1.0], make_groups(2)),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"NDCG uses the gain 2\*\*y - 1, which gbrank computes for labels "
+            r"up to 961 \(larger gains overflow float64\); y_true\[1\] = 1024.0",
+        ):
+            scorer([0.0, 1024.0])
+    # the other metrics need no gain
+    assert metrics.mrr([0.0, 1e300], [0.0, 1.0]) == 1.0

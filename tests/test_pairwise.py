@@ -370,3 +370,79 @@ def test_bad_steps_name_the_parameter(step, message):
 def test_steps_belong_to_pairwise_losses():
     with pytest.raises(ValueError, match="no parameter 'step'"):
         gbrank.get_loss("softmax", step="lambdarank")
+
+
+# -- pairwise_qr ---------------------------------------------------------------------
+
+
+def test_pairwise_qr_surrogate_is_the_slope_of_each_pairs_side():
+    loss = gbrank.PairwiseQRLoss(tau=0.3)
+    # pairs: (0, 1) dy = 2, ds = -1 short of it (rho 3): slope -0.3, h 0.3;
+    # (0, 2) dy = 1, ds = 2 past it (rho -1): slope 0.7, h 0.7;
+    # (2, 1) dy = 1, ds = -3 (rho 4): slope -0.3, h 0.3
+    labels, scores = np.array([2.0, 0.0, 1.0]), np.array([0.0, 1.0, -2.0])
+    assert loss.loss(labels, scores, reduction="sum") == pytest.approx(
+        0.3 * 3 + 0.7 * 1 + 0.3 * 4
+    )
+    grad, hess = loss.grad_hess(labels, scores)
+    np.testing.assert_allclose(grad, [-0.3 + 0.7, 0.3 + 0.3, -0.7 - 0.3])
+    np.testing.assert_allclose(hess, [0.3 + 0.7, 0.3 + 0.3, 0.7 + 0.3])
+    assert loss.approx_hessian
+    assert not gbrank.PairwiseQRLoss(squared=True).approx_hessian
+
+
+def test_pairwise_qr_kink_and_tau_one():
+    # at the kink (ds == dy) the gradient is 0 (rax: relu'(0) = 0)
+    at_kink = gbrank.PairwiseQRLoss(tau=0.3)
+    grad, hess = at_kink.grad_hess([1.0, 0.0], [1.5, 0.5])
+    np.testing.assert_array_equal(grad, [0.0, 0.0])
+    np.testing.assert_allclose(hess, [0.3, 0.3])
+    squared = gbrank.PairwiseQRLoss(tau=0.3, squared=True)
+    np.testing.assert_array_equal(squared.grad_hess([1.0, 0.0], [1.5, 0.5])[1], 1e-16)
+    # tau = 1: a pair past its label difference costs nothing
+    past = gbrank.PairwiseQRLoss(tau=1.0)
+    assert past.loss([1.0, 0.0], [3.0, 0.0], reduction="sum") == 0.0
+    grad, hess = past.grad_hess([1.0, 0.0], [3.0, 0.0])
+    np.testing.assert_array_equal(grad, [0.0, 0.0])
+    np.testing.assert_array_equal(hess, [HESSIAN_FLOOR] * 2)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        gbrank.PairwiseQRLoss(tau=0.3, squared=True),
+        gbrank.PairwiseQRLoss(tau=1.0),
+        gbrank.PairwiseQRLoss(tau=0.8, lambda_weight="label_diff"),
+    ],
+    ids=repr,
+)
+def test_pairwise_qr_variants_keep_the_contract(loss):
+    gbrank.testing.check_loss(loss)
+
+
+def test_pairwise_qr_newton_step_is_at_most_one_label_unit():
+    loss = gbrank.PairwiseQRLoss(tau=0.2, step="exact")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, 200).astype(float)
+    scores = rng.normal(size=200)
+    grad, hess = loss.booster_grad_hess(labels, scores, group=[100, 100])
+    assert np.all(np.abs(grad / hess) <= 1.0 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"tau": 0.0}, r"tau must be a finite number in \(0, 1\], got 0.0"),
+        ({"tau": -0.5}, r"tau must be a finite number in \(0, 1\], got -0.5"),
+        ({"tau": 1.5}, r"tau must be a finite number in \(0, 1\], got 1.5"),
+        ({"tau": float("nan")}, r"tau must be a finite number in \(0, 1\], got nan"),
+        ({"tau": "0.5"}, r"tau must be a finite number in \(0, 1\]"),
+        ({"squared": 1}, r"squared must be True or False, got 1"),
+        ({"lambda_weight": "lambdarank"}, r"lambda_weight='lambdarank' is not"),
+    ],
+)
+def test_pairwise_qr_bad_parameters(params, message):
+    loss = gbrank.PairwiseQRLoss(**params)
+    for call in (loss.loss, loss.grad_hess, loss.booster_grad_hess):
+        with pytest.raises(ValueError, match=message):
+            call([1.0, 0.0], [0.0, 1.0])

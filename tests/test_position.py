@@ -15,6 +15,7 @@ import gbrank
 from gbrank import GBRankClassifier, GBRankRegressor
 from gbrank.lightgbm import LightGBMObjective
 from gbrank.position import (
+    DEFAULT_MAX_POSITION,
     LearnedPositionBias,
     PowerLawPropensity,
     TablePropensity,
@@ -325,6 +326,25 @@ def test_max_position_shares_the_last_offset():
     bias.update(position, np.array([0.0, 1.0, 1.0, 1.0, 1.0]), np.ones(5))
     np.testing.assert_allclose(bias.offsets_, [0.0, -1.0, -1.0])
     np.testing.assert_allclose(bias.offset(position), [0, -1, -1, -1, -1])
+
+
+def test_positions_are_bounded_so_a_stray_one_costs_no_memory():
+    """One row at position 1e8 used to allocate 763 MiB of offsets."""
+    bias = LearnedPositionBias()
+    bias.start(np.array([1, 2, 3]))
+    assert bias.offsets_.shape == (3,)  # the positions seen, up to the default cap
+    bias.start(np.array([1, 5000, 10**8]))
+    assert bias.offsets_.shape == (DEFAULT_MAX_POSITION,)
+    bias.update(np.array([1, 5000, 10**8]), np.array([0.0, 1.0, 1.0]), np.ones(3))
+    np.testing.assert_allclose(bias.offset(np.array([1000, 5000, 10**8])), -1.0)
+    with pytest.raises(
+        ValueError,
+        match=r"max_position=10000000000 is too large: it must be an integer in "
+        r"\[1, 1000000\]",
+    ):
+        LearnedPositionBias(max_position=10**10).check()
+    with pytest.raises(ValueError, match=r"position must be at most 2\*\*62"):
+        check_positions(np.array([1.0, 1e30]))
 
 
 def test_objects_pickle_compare_and_clone():

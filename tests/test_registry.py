@@ -161,7 +161,7 @@ LAYERS = [
     {"losses", "metrics", "position", "testing"},
     {"engines", "lightgbm", "xgboost"},
     {"sklearn", "datasets"},
-    {"dask", "_compare", "_io", "cli", "__main__", "__init__"},
+    {"dask", "_dask_eval", "_compare", "_io", "cli", "__main__", "__init__"},
 ]
 
 

@@ -112,6 +112,38 @@ def test_early_stopping(ranking, backend):
     assert max(history) == pytest.approx(history[ranker.best_iteration_ - 1])
 
 
+def stopping_rule(curve, rounds):
+    """Rounds trained and best round (1-based) of patience-``rounds`` stopping."""
+    best = 0
+    for index in range(1, len(curve)):
+        if curve[index] > curve[best]:
+            best = index
+        elif index - best >= rounds:
+            return index + 1, best + 1
+    return len(curve), best + 1
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_early_stopping_watches_the_first_eval_set_only(ranking, backend, swap):
+    X, y, _, qid = ranking
+    train, valid = qid < 30, qid >= 30
+    noise = np.random.default_rng(0).permutation(y[valid])  # peaks by chance
+    sets = [(X[valid], y[valid]), (X[valid], noise)]
+    sets = sets[::-1] if swap else sets
+    ranker = GBRankRegressor(
+        backend=backend, n_estimators=200, learning_rate=0.3, random_state=0
+    ).fit(
+        X[train], y[train], qid=qid[train], eval_set=sets,
+        eval_qid=[qid[valid]] * 2, early_stopping_rounds=4,
+    )  # fmt: skip
+    first = ranker.evals_result_["valid_0"]["ndcg@10"]
+    second = ranker.evals_result_["valid_1"]["ndcg@10"]
+    trained = len(first)
+    assert stopping_rule(first, 4) == (trained, ranker.best_iteration_)
+    # the second set alone would have stopped elsewhere: the test can tell
+    assert stopping_rule(second, 4) != (trained, ranker.best_iteration_)
+
+
 def test_early_stopping_needs_an_eval_set(ranking):
     X, y, group, _ = ranking
     with pytest.raises(
@@ -222,7 +254,12 @@ def test_dataframe_feature_names(ranking):
     frame = pd.DataFrame(X, columns=[f"feature_{i}" for i in range(X.shape[1])])
     ranker = GBRankRegressor(**SMALL).fit(frame, y, group=group)
     assert list(ranker.feature_names_in_) == list(frame.columns)
-    np.testing.assert_array_equal(ranker.predict(frame), ranker.predict(X))
+    reordered = frame[frame.columns[::-1]]
+    with pytest.raises(ValueError, match="feature names should match"):
+        ranker.predict(reordered)
+    np.testing.assert_array_equal(
+        ranker.predict(frame), ranker.booster_.predict(X, raw_score=True)
+    )
 
 
 def test_regressor_rejects_classification_loss(ranking):
@@ -339,3 +376,112 @@ LGB_SMALL_LEAVES = {"booster_params": {"min_data_in_leaf": 2}}
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# -- bad parameters and data: named before any data or engine is touched --------------
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"learning_rate": np.nan}, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": np.inf}, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": "0.1"}, "learning_rate must be a finite number > 0"),
+        ({"reg_alpha": np.nan}, "reg_alpha must be None or a finite number >= 0"),
+        ({"reg_lambda": np.nan}, "reg_lambda must be None or a finite number >= 0"),
+        ({"booster_params": {"num_class": 3}}, r"'num_class' would change the number"),
+        ({"booster_params": {"objective": "binary"}}, r"would replace the gbrank loss"),
+        ({"booster_params": {"metric": "ndcg"}}, "metrics gbrank evaluates"),
+        ({"booster_params": {"n_estimators": 5}}, "use n_estimators="),
+        ({"booster_params": {"seed": "1 lambda_l2=1e9"}}, "treats as a separator"),
+        (
+            {"backend": "xgboost", "booster_params": {"eval_metric": "ndcg"}},
+            "metrics gbrank evaluates",
+        ),
+        (
+            {"position_bias": gbrank.position.LearnedPositionBias(learning_rate=2)},
+            r"learning_rate must be a finite number in \(0, 1\]",
+        ),
+    ],
+)
+@pytest.mark.parametrize("estimator", [GBRankRegressor, GBRankClassifier])
+def test_bad_parameters_raise_before_any_data_is_read(estimator, params, message):
+    with pytest.raises(ValueError, match=message):
+        estimator(**params).fit(None, None)  # the data would fail differently
+
+
+@pytest.mark.parametrize("rounds", [0, -1, 2.5])
+def test_bad_early_stopping_rounds_raise_before_any_data(rounds):
+    with pytest.raises(ValueError, match="early_stopping_rounds must be None or an"):
+        GBRankRegressor().fit(None, None, early_stopping_rounds=rounds)
+
+
+@pytest.mark.parametrize(
+    ("backend", "typo", "closest"),
+    [("lightgbm", "num_leavs", "num_leaves"), ("xgboost", "max_dept", "max_depth")],
+)
+def test_unknown_booster_params_warn_naming_the_closest(
+    ranking, backend, typo, closest
+):
+    X, y, group, _ = ranking
+    ranker = GBRankRegressor(backend=backend, booster_params={typo: 7}, **SMALL)
+    with pytest.warns(UserWarning, match=rf"{typo!r} \(did you mean {closest!r}\?\)"):
+        ranker.fit(X, y, group=group)
+
+
+def test_string_labels_name_the_ranker_and_the_fix(ranking):
+    X, _, group, _ = ranking
+    labels = np.where(np.arange(X.shape[0]) % 2, "good", "bad")
+    with pytest.raises(
+        ValueError,
+        match=r"GBRankRegressor needs numeric relevance labels y .* y\[0\] = 'bad'\. "
+        "Map the labels to numbers first, or use GBRankClassifier",
+    ):
+        GBRankRegressor(**SMALL).fit(X, labels, group=group)
+
+
+@pytest.mark.parametrize("kind", ["category", "string"])
+@pytest.mark.parametrize("estimator", [GBRankRegressor, GBRankClassifier])
+def test_non_numeric_columns_are_named(ranking, estimator, kind):
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = ranking
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+    fitted = estimator(**SMALL).fit(
+        frame, y > 1 if estimator is GBRankClassifier else y
+    )
+    words = np.array(["x", "y", "z"])[np.arange(len(frame)) % 3]
+    frame["c"] = pd.Series(words).astype(kind if kind == "category" else object)
+    described = "categorical" if kind == "category" else "of dtype object"
+    with pytest.raises(
+        TypeError, match=rf"X column 'c' is {described}; .* Encode it first"
+    ):
+        estimator(**SMALL).fit(frame, y)
+    with pytest.raises(TypeError, match=rf"X column 'c' is {described}"):
+        fitted.predict(frame)
+
+
+@pytest.mark.parametrize(
+    ("qid", "error", "message"),
+    [
+        ("mixed", TypeError, r"qid\[0\] is int 0 but qid\[1\] is str 'q'"),
+        ("nan", ValueError, r"qid contains NaN or inf at row 3; every row needs"),
+    ],
+)
+def test_bad_qid_is_named_in_the_callers_row_order(ranking, qid, error, message):
+    X, y, _, ids = ranking
+    if qid == "mixed":
+        bad = np.array([0, "q", *ids[2:]], dtype=object)
+    else:
+        bad = np.where(np.arange(ids.size) == 3, np.nan, ids)
+    with pytest.raises(error, match=message):
+        GBRankRegressor(**SMALL).fit(X, y, qid=bad)
+
+
+def test_score_checks_the_weights_length(ranking):
+    X, y, _, qid = ranking
+    ranker = GBRankRegressor(**SMALL).fit(X, y, qid=qid)
+    with pytest.raises(
+        ValueError, match=rf"sample_weight has 5 entries for {X.shape[0]} rows"
+    ):
+        ranker.score(X, y, qid=qid, sample_weight=np.ones(5))

@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank.losses.base import REDUCTIONS
+from gbrank.testing import make_case
+
+from ._cases import ALL_LOSSES
 
 Y_BATCH = np.array([[1.0, 0.0, 1.0, 3.0], [0.0, 1.0, 2.0, 3.0]])
 
@@ -248,6 +252,47 @@ def test_reductions_and_their_divisors():
     assert zero == 0.0
 
 
+@pytest.mark.parametrize("reduction", [r for r in REDUCTIONS if r != "none"])
+@pytest.mark.parametrize("name", ALL_LOSSES)
+def test_loss_parts_of_whole_lists_combine_to_the_loss(name, reduction):
+    """Sum of totals / sum of divisors over parts = the loss (Dask eval sets)."""
+    loss = gbrank.get_loss(name)
+    case = make_case(loss, seed=1)
+    group = case.group if loss.needs_groups else None
+    cut = int(case.offsets[len(case.group) // 2]) if group is not None else 25
+    parts = []
+    for rows, sizes in (
+        (slice(0, cut), None if group is None else group[: len(group) // 2]),
+        (slice(cut, None), None if group is None else group[len(group) // 2 :]),
+    ):
+        parts.append(
+            loss.loss_parts(
+                case.y_true[rows],
+                case.y_pred[rows],
+                group=sizes,
+                sample_weight=case.sample_weight[rows],
+                reduction=reduction,
+            )
+        )
+    whole = loss.loss(
+        case.y_true,
+        case.y_pred,
+        group=group,
+        sample_weight=case.sample_weight,
+        reduction=reduction,
+    )
+    total = sum(part[0] for part in parts)
+    if reduction == "sum":
+        assert [part[1] for part in parts] == [None, None]
+        assert total == pytest.approx(whole, rel=1e-12)
+    else:
+        divisor = sum(part[1] for part in parts)
+        assert divisor > 0
+        assert total / divisor == pytest.approx(whole, rel=1e-12)
+    with pytest.raises(ValueError, match="loss_parts needs a reduction that sums"):
+        loss.loss_parts(case.y_true, case.y_pred, group=group, reduction="none")
+
+
 def test_per_list_and_scalar_weights():
     loss = gbrank.PairwiseHingeLoss()
     per_list = np.array([[2.0], [0.5]])
@@ -261,6 +306,33 @@ def test_per_list_and_scalar_weights():
         Y_BATCH, S_BATCH, sample_weight=per_list, reduction="mean_with_sample_weight"
     ) == pytest.approx((2 * 5 + 0.5 * 1) / 2.5)
     assert loss.loss(Y_BATCH, S_BATCH, sample_weight=3.0) == pytest.approx(3 * 0.75)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in gbrank.available_losses() if gbrank.LOSSES[n].needs_groups]
+)
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_one_unbatched_list_takes_a_per_list_weight(name, shape):
+    """keras_rs accepts ``sample_weight`` of shape (1,) with ``y_true`` of shape
+    (list_size,): one weight for the one list, as (batch,) weights for a batch."""
+    loss = gbrank.get_loss(name)
+    y = np.array([1.0, 0.0, 1.0, 0.5, 0.0])
+    s = S5[0]
+    weight = np.full(shape, 2.0)
+    batched = {"y_true": y[None], "y_pred": s[None], "sample_weight": np.array([2.0])}
+    for reduction in ("sum_over_batch_size", "mean_with_sample_weight", "none"):
+        np.testing.assert_array_equal(
+            loss.loss(y, s, sample_weight=weight, reduction=reduction),
+            loss.loss(**batched, reduction=reduction),
+        )
+    rows = loss.loss(y, s, sample_weight=np.full(y.shape, 2.0))
+    assert loss.loss(y, s, sample_weight=weight) == pytest.approx(rows)
+    if name != "poly1_softmax":  # rax's poly term weighs with normalised weights
+        assert rows == pytest.approx(2 * loss.loss(y, s))
+    grad, _ = loss.grad_hess(y, s, sample_weight=weight)
+    np.testing.assert_array_equal(grad, loss.grad_hess(y, s, sample_weight=2.0)[0])
+    with pytest.raises(ValueError, match=r"or one weight for the list \(1,\)"):
+        loss.loss(y, s, sample_weight=np.ones(2))
 
 
 def test_weights_act_on_both_ends_of_a_pair():

@@ -9,7 +9,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 import gbrank
 from gbrank.xgboost import XGBoostObjective
 
-from ._cases import SINGLE_SCORE_LOSSES, sample_gate_params
+from ._cases import SAMPLE_GATE_SLACK, SINGLE_SCORE_LOSSES
 from .conftest import ndcg_at, small_ranking, training_label
 
 PARAMS = {"nthread": 2, "seed": 0, "max_depth": 3}
@@ -49,26 +49,45 @@ def test_sigmoid_ce_matches_native_logistic():
     assert np.abs(proba - native.predict(xgb.DMatrix(X))).max() < 1e-5
 
 
+# 50 test queries: one model's NDCG@10 moves by about 0.015 with the seed, so the
+# quality tests compare means over three bagged models (rows subsampled, seeded).
+BAGGING_SEEDS = (0, 1, 2)
+
+
+def bagged_ndcg(data, objective, label, ks):
+    """Mean test NDCG@k over models with the bagging seeds; objective: str or Loss."""
+    dtrain = xgb.DMatrix(data.X, label, group=data.group)
+    totals = dict.fromkeys(ks, 0.0)
+    for seed in BAGGING_SEEDS:
+        params = {**RANK_PARAMS, "seed": seed, "subsample": 0.8}
+        if isinstance(objective, str):
+            booster = xgb.train({**params, "objective": objective}, dtrain, RANK_ROUNDS)
+        else:
+            booster = xgb.train(
+                params, dtrain, RANK_ROUNDS, obj=objective.xgb_objective
+            )
+        scores = booster.predict(xgb.DMatrix(data.X_test), output_margin=True)
+        for k in ks:
+            totals[k] += ndcg_at(data, scores, k) / len(BAGGING_SEEDS)
+    return totals
+
+
 @pytest.fixture(scope="module")
 def native_ndcg10(lambdarank_data):
-    d = lambdarank_data
-    dtrain = xgb.DMatrix(d.X, d.y, group=d.group)
-    booster = xgb.train({**RANK_PARAMS, "objective": "rank:ndcg"}, dtrain, RANK_ROUNDS)
-    return ndcg_at(d, booster.predict(xgb.DMatrix(d.X_test)), 10)
+    return bagged_ndcg(lambdarank_data, "rank:ndcg", lambdarank_data.y, [10])[10]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sample_gate_params(SINGLE_SCORE_LOSSES))
+@pytest.mark.parametrize("name", SINGLE_SCORE_LOSSES)
 def test_ranking_loss_trains_like_rank_ndcg(lambdarank_data, native_ndcg10, name):
     d = lambdarank_data
     loss = gbrank.get_loss(name)
-    dtrain = xgb.DMatrix(d.X, training_label(loss, d.y), group=d.group)
-    booster = xgb.train(RANK_PARAMS, dtrain, RANK_ROUNDS, obj=loss.xgb_objective)
-    scores = booster.predict(xgb.DMatrix(d.X_test), output_margin=True)
-    got = {k: ndcg_at(d, scores, k) for k in (1, 3, 10)}
-    assert got[10] > native_ndcg10 - 0.03, (got, native_ndcg10)
-    assert got[1] > 0.5674, got
-    assert got[3] > 0.578, got
+    got = bagged_ndcg(d, loss, training_label(loss, d.y), (1, 3, 10))
+    slack = SAMPLE_GATE_SLACK.get(name, 0.0)
+    assert got[10] > native_ndcg10 - 0.03 - slack, (got, native_ndcg10)
+    # LightGBM's own thresholds for this data (tests/python_package_test)
+    assert got[1] > 0.5674 - slack, got
+    assert got[3] > 0.578 - slack, got
 
 
 def _train(loss, dmatrix, rounds=5):
@@ -147,3 +166,37 @@ def test_metric_and_pickle():
         assert pickle.loads(pickle.dumps(adapter)) == adapter
     cce = gbrank.get_loss("categorical_cross_entropy")
     assert XGBoostObjective(cce).loss.hessian_factor == "xgboost"
+
+
+def test_xgb_cv_folds_hold_whole_queries():
+    """xgboost.cv folds a ranking DMatrix by query (and refuses folds= with one)."""
+    sizes = np.arange(3, 18)  # distinct sizes name the queries of a fold
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(sizes.sum(), 4))
+    y = rng.integers(0, 3, size=sizes.sum()).astype(float)
+    qid = np.repeat(np.arange(sizes.size), sizes)
+    seen = []
+
+    class Spy(XGBoostObjective):
+        def __call__(self, predt, dtrain):
+            seen.append(np.diff(dtrain.get_uint_info("group_ptr")).tolist())
+            return super().__call__(predt, dtrain)
+
+    dtrain = xgb.DMatrix(X, y, qid=qid)
+    xgb.cv(RANK_PARAMS, dtrain, 1, nfold=3, obj=Spy(gbrank.SoftmaxLoss()), seed=0)
+    assert len(seen) == 3
+    left_out = []
+    for fold_sizes in seen:
+        assert len(set(fold_sizes)) == len(fold_sizes)
+        assert set(fold_sizes) <= set(sizes.tolist())  # whole queries only
+        left_out += sorted(set(sizes.tolist()) - set(fold_sizes))
+    assert sorted(left_out) == sizes.tolist()  # each query validated exactly once
+    with pytest.raises(xgb.core.XGBoostError, match="slice does not support group"):
+        xgb.cv(RANK_PARAMS, dtrain, 1, folds=[(np.arange(10), np.arange(10, 20))])
+
+
+def test_multiclass_objective_without_num_class_says_so():
+    X, y = load_wine(return_X_y=True)
+    cce = gbrank.get_loss("categorical_cross_entropy")
+    with pytest.raises(ValueError, match=r"needs 2-D scores .* set num_class"):
+        xgb.train({"max_depth": 2}, xgb.DMatrix(X, y), 2, obj=cce.xgb_objective)

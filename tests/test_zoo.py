@@ -62,8 +62,12 @@ def _oracle(name, labels, scores, weights, group, **params):
     [
         ("poly1_softmax", {"epsilon": -1.5}, r"epsilon must be a finite number >= -1"),
         ("poly1_softmax", {"epsilon": np.nan}, r"epsilon must be a finite number"),
-        ("approx_ndcg", {"temperature": 0.0}, r"temperature must be .* >= 1e-150"),
-        ("approx_ndcg", {"temperature": 1e-200}, r"temperature must be .* >= 1e-150"),
+        (
+            "approx_ndcg",
+            {"temperature": 0.0},
+            r"temperature must be a finite number > 0",
+        ),
+        ("approx_ndcg", {"temperature": 1e-200}, r"too small: .* >= 1e-150"),
         ("approx_ndcg", {"topn": 0}, r"topn must be None or an integer >= 1"),
         ("approx_ndcg", {"topn": 2.5}, r"topn must be None or an integer >= 1"),
         ("approx_ndcg", {"topn": True}, r"topn must be None or an integer >= 1"),
@@ -409,7 +413,6 @@ def test_neural_ndcg_surrogate_is_abs_gradient_over_temperature():
     assert loss.approx_hessian
     assert not loss.hessian_bounds_exact
     assert not loss.differentiable
-    assert loss.kinks_at_ties
 
 
 def test_neural_ndcg_tied_scores_and_sinkhorn_settings():

@@ -2,12 +2,16 @@
 
 - :mod:`~gbrank._kernels.listwise`: softmax-based losses and ListMLE;
 - :mod:`~gbrank._kernels.pairwise`: pair sums (all pairs, sorted hinge, O(n)
-  squared error) and lambda weights;
+  squared error);
+- :mod:`~gbrank._kernels.lambdaweights`: the lambda weights of the pairs;
+- :mod:`~gbrank._kernels.yetirank`: pairs from randomly perturbed rankings;
 - :mod:`~gbrank._kernels.softmax_variants`: Poly1 and unique softmax;
 - :mod:`~gbrank._kernels.approx`: approximate ranks (ApproxNDCG, ApproxMRR,
   Gumbel ApproxNDCG);
 - :mod:`~gbrank._kernels.neuralsort`: NeuralSort and Sinkhorn (NeuralNDCG);
 - :mod:`~gbrank._kernels.metrics`: NDCG, MAP, MRR, precision;
+- :mod:`~gbrank._kernels.query`: CatBoost's QueryRMSE and QuerySoftMax;
+- :mod:`~gbrank._kernels.ordinal`: the ordinal loss (per row, not per group);
 - :mod:`~gbrank._kernels.common`: stable argsort, valid rows, log-add-exp;
 - :mod:`~gbrank._kernels.threads`: the thread pool that runs them.
 

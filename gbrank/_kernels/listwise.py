@@ -99,7 +99,8 @@ def listnet_targets(
 
     ``q`` is the target distribution of a group's valid rows (``target``:
     :class:`ListNetTarget`) and ``W = sum_i w_i q_i`` the group's weight; a group
-    without a positive label gets all-zero targets.
+    without a positive label gets all-zero targets. Labels are divided by the
+    largest one first (``q`` is unchanged), so their sum cannot overflow.
     """
     labels, _, weights, offsets = rows
     for g in range(first, stop):
@@ -114,7 +115,7 @@ def listnet_targets(
         for i in range(start, end):
             if labels[i] >= 0:
                 if target == ListNetTarget.SUM:
-                    targets_out[i] = labels[i]
+                    targets_out[i] = labels[i] / top
                 else:
                     targets_out[i] = math.exp(labels[i] - top)
                 total += targets_out[i]
@@ -143,8 +144,12 @@ def _listmle_linear(
     stage j costs ``w_j log1p(S_{j+1} / e_j)``.
     """
     n_valid = order.size
-    top = t.max()
-    e = np.exp(t - top)
+    top = t[0]
+    for k in range(n_valid):  # loops, not array expressions: faster to compile
+        top = max(top, t[k])
+    e = np.empty(n_valid)
+    for k in range(n_valid):
+        e[k] = math.exp(t[k] - top)
     suffix = np.empty(n_valid + 1)
     suffix[n_valid] = 0.0
     for k in range(n_valid - 1, -1, -1):
@@ -241,8 +246,13 @@ def listmle(
         if order.size == 0:
             continue
         order = argsort_descending(labels, order)
-        t = scores[order] * inv_temperature
-        if t.max() - t.min() <= LINEAR_DOMAIN_SPREAD:
+        t = np.empty(order.size)
+        for k in range(order.size):  # a loop, not scores[order]: faster to compile
+            t[k] = scores[order[k]] * inv_temperature
+        top = bottom = t[0]
+        for k in range(order.size):
+            top, bottom = max(top, t[k]), min(bottom, t[k])
+        if top - bottom <= LINEAR_DOMAIN_SPREAD:
             value = _listmle_linear(order, t, weights, inv_temperature, need_loss, out)
         else:
             value = _listmle_log(order, t, weights, inv_temperature, need_loss, out)

@@ -36,6 +36,15 @@ from gbrank._kernels.common import (
     argsort_descending,
     valid_rows,
 )
+from gbrank._kernels.lambdaweights import (
+    LN2,
+    Gain,
+    LambdaKind,
+    LambdaTerms,
+    lambda_terms,
+    lambda_weight,
+    sort_pessimistic,
+)
 from gbrank._kernels.threads import CHUNK_NS, get_num_threads, run_chunks, run_groups
 
 LARGE_GROUP = 2048
@@ -52,6 +61,7 @@ class PairFunction(IntEnum):
     LOGISTIC = 1  # log(1 + exp(-d))
     SOFT_ZERO_ONE = 2  # sigma(-d)
     SQUARED_ERROR = 3  # ((y_i - y_j) - d)^2 over all ordered pairs i != j
+    QUANTILE = 4  # tau max(0, dy - d) + (1 - tau) max(0, d - dy), or squared
 
 
 class PairHessian(IntEnum):
@@ -59,22 +69,6 @@ class PairHessian(IntEnum):
 
     CURVATURE = 0  # the pair function's curvature (or its documented surrogate)
     CONSTANT = 1  # w_i / T² on every valid row
-
-
-class LambdaKind(IntEnum):
-    """Lambda weights of the pairs."""
-
-    NONE = 0
-    LABEL_DIFF = 1
-    DCG = 2
-    NDCG = 3
-
-
-class Gain(IntEnum):
-    """Gain of a label in the DCG lambda weights."""
-
-    EXP2 = 0  # 2^y - 1
-    LINEAR = 1  # y
 
 
 class PairSelection(IntEnum):
@@ -113,6 +107,21 @@ class PairConfig(NamedTuple):
         Divide each pair's weight by ``0.01 + |s_i - s_j|`` (in a group whose
         scores are not all equal), as LightGBM's ``lambdarank_norm`` and
         XGBoost's ``lambdarank_score_normalization``.
+    tau : float
+        ``PairFunction.QUANTILE``: the weight of pairs whose score difference
+        falls short of their label difference (``1 - tau`` past it).
+    squared : bool
+        ``PairFunction.QUANTILE``: square both sides.
+    mix : tuple of float
+        ``LambdaKind.LAMBDALOSS``: the shares of NDCG-Loss2's rank-distance
+        discount, of LambdaRank's discount difference and of a constant 1 in
+        each pair's weight (``|G_a - G_b| * (...)``).
+    max_label : float
+        ``LambdaKind.ERR``: the label with stop probability ``1 - 2^-max_label``
+        (< 0: each group's largest label).
+    pessimistic_ties : bool
+        Rank score ties by label, lower first, then by row (LambdaLoss weights),
+        instead of by row.
     """
 
     pair: PairFunction
@@ -127,101 +136,72 @@ class PairConfig(NamedTuple):
     pairs_per_row: int = 0
     seed: int = 0
     score_normalization: bool = False
+    tau: float = 0.5
+    squared: bool = False
+    mix: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    max_label: float = -1.0
+    pessimistic_ties: bool = False
 
 
-PairSetup = tuple[int, IntArray, IntArray, IntArray, Array, Array, float, bool]
+PairSetup = tuple[
+    int, IntArray, IntArray, IntArray, Array, Array, Array, Array, LambdaTerms, bool
+]
 """What :func:`pair_setup` returns for a group: group, order, upper, lower, gain,
-discount, scale, score-normalised."""
+discount, extra, ladder, lambda terms, score-normalised (see
+:mod:`gbrank._kernels.lambdaweights` for the lambda weights' terms)."""
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _pair_terms(
-    pair: PairFunction, d: float, e: float, label_diff: float, need_loss: bool
+    pair: PairFunction,
+    d: float,
+    e: float,
+    label_diff: float,
+    need_loss: bool,
+    span: float,
+    tau: float,
+    squared: bool,
 ) -> tuple[float, float, float]:
-    """Return ``f(d)`` (0 unless ``need_loss``), ``f'(d)`` and the curvature.
+    """Return ``f(d)`` (0 unless ``need_loss``), ``f'(d)`` and the curvature, / span.
 
     ``e`` is ``exp(-|d|)`` when the caller has it (the sigmoid losses), or
-    negative to compute it here. The curvature is ``f''(d)`` except for the
-    hinge (1 inside the margin, the active-pairs surrogate) and the soft
-    zero-one loss (``|f'(d)|``, a bound of ``|f''(d)|``).
+    negative to compute it here; ``span`` divides all three (the score
+    normalisation; 1 without), folded into the sigmoid's one division. The
+    curvature is ``f''(d)`` except for the hinge (1 inside the margin, the
+    active-pairs surrogate), the soft zero-one loss (``|f'(d)|``, a bound of
+    ``|f''(d)|``) and the unsquared quantile loss (the slope of the side of its
+    kink the pair is on: ``tau`` up to the kink, ``1 - tau`` past it).
     """
     if pair == PairFunction.HINGE:
         if d < 1.0:
-            return (1.0 - d) if need_loss else 0.0, -1.0, 1.0
+            return ((1.0 - d) if need_loss else 0.0) / span, -1.0 / span, 1.0 / span
         return 0.0, 0.0, 0.0
     if pair == PairFunction.SQUARED_ERROR:
         residual = label_diff - d
-        return residual * residual, -2.0 * residual, 2.0
-    # sigma(-d) and sigma(d) without overflow, from one exp
+        return residual * residual / span, -2.0 * residual / span, 2.0 / span
+    if pair == PairFunction.QUANTILE:
+        residual = label_diff - d
+        side = tau if residual >= 0.0 else 1.0 - tau
+        if squared:
+            if residual == 0.0:
+                return 0.0, 0.0, 0.0
+            value = side * residual * residual if need_loss else 0.0
+            return value / span, -2.0 * side * residual / span, 2.0 * side / span
+        value = side * abs(residual) if need_loss else 0.0
+        slope = 0.0 if residual == 0.0 else (-tau if residual > 0.0 else 1.0 - tau)
+        return value / span, slope / span, side / span
+    # sigma(-d) and sigma(d) without overflow, from one exp and one division
     if e < 0.0:
         e = math.exp(-abs(d))
-    inv = 1.0 / (1.0 + e)
-    both = e * inv * inv  # sigma(d) sigma(-d)
-    sig_neg = e * inv if d >= 0.0 else inv
+    scaled = 1.0 / ((1.0 + e) * span)  # 1 / ((1 + e) span)
+    inv = scaled * span  # 1 / (1 + e)
+    both = e * inv * scaled  # sigma(d) sigma(-d) / span
+    sig_neg = e * scaled if d >= 0.0 else scaled  # sigma(-d) / span
     if pair == PairFunction.LOGISTIC:
-        value = max(-d, 0.0) + math.log1p(e) if need_loss else 0.0
+        value = (max(-d, 0.0) + math.log1p(e)) / span if need_loss else 0.0
         return value, -sig_neg, both
     # SOFT_ZERO_ONE
     return sig_neg if need_loss else 0.0, -both, both
-
-
-@njit(cache=True, nogil=True)
-def _lambda_terms(
-    labels: Array,
-    scores: Array,
-    order: IntArray,
-    config: PairConfig,
-    gain_out: Array,
-    discount_out: Array,
-) -> float:
-    """Gains and rank discounts of a group's valid rows (in ``order``).
-
-    Ranks come from the scores, descending, ties broken by row order (a stable
-    sort); a rank past ``config.topn`` (when > 0) has discount 0. Returns the
-    factor every pair weight of the group is multiplied by: 1, or 1 / ideal DCG
-    for NDCG (0 when the ideal DCG is 0), the ideal DCG cut at ``topn``, else at
-    ``topk`` with top-k pairs, else over the whole list.
-    """
-    n_valid = order.size
-    if n_valid == 0:
-        return 1.0
-    for k in range(n_valid):
-        y = labels[order[k]]
-        if config.lambda_kind == LambdaKind.LABEL_DIFF or config.gain == Gain.LINEAR:
-            gain_out[k] = y
-        else:
-            gain_out[k] = math.expm1(y * math.log(2.0))
-    if config.lambda_kind == LambdaKind.LABEL_DIFF:
-        return 1.0
-    cutoff = n_valid if config.topn <= 0 else min(config.topn, n_valid)
-    by_score = config.selection == PairSelection.TOPK  # else order is by label
-    if by_score:  # order is the ranking itself
-        for rank in range(n_valid):
-            discount_out[rank] = 1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
-    else:  # rank the rows by score (ties by row), then find their positions
-        rows = np.sort(order)
-        ranked = argsort_descending(scores, rows)
-        position = np.empty(rows[-1] - rows[0] + 1, dtype=np.int64)
-        for k in range(n_valid):  # row -> position in order
-            position[order[k] - rows[0]] = k
-        for rank in range(n_valid):
-            discount_out[position[ranked[rank] - rows[0]]] = (
-                1.0 / math.log2(rank + 2.0) if rank < cutoff else 0.0
-            )
-    if config.lambda_kind == LambdaKind.DCG:
-        return 1.0
-    if config.topn <= 0 and by_score:
-        cutoff = min(config.topk, n_valid)
-    # label order sorts the gains already; score order needs a sort
-    ideal_gains = (
-        gain_out[argsort_descending(gain_out, np.arange(n_valid))]
-        if by_score
-        else gain_out
-    )
-    ideal = 0.0
-    for rank in range(cutoff):
-        ideal += ideal_gains[rank] / math.log2(rank + 2.0)
-    return 1.0 / ideal if ideal > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -229,17 +209,22 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
     """Order a group's valid rows; lambda terms; each row's label bucket.
 
     ``order``: the valid rows by score (``TOPK``) or by label (otherwise),
-    descending, ties by row. With label order, the rows of position a's label
-    are positions ``upper[a]:lower[a]`` (partners with a lower label:
-    ``lower[a]:``). Also returns the gains, discounts and group factor of the
-    lambda weights (empty without) and whether score normalisation applies (the
-    group's scores are not all equal).
+    descending, ties by row (by score with ``pessimistic_ties``: lower label
+    first, then row). With label order, the rows of position a's label are
+    positions ``upper[a]:lower[a]`` (partners with a lower label:
+    ``lower[a]:``). Also returns the per-position gains, discounts and extras,
+    the ladder and the group terms of the lambda weights
+    (:func:`~gbrank._kernels.lambdaweights.lambda_terms`; zeros without) and
+    whether score normalisation applies (the group's scores are not all equal).
     """
     labels, scores, _, offsets = rows
     valid = valid_rows(labels, offsets[group], offsets[group + 1])
     by_score = config.selection == PairSelection.TOPK
-    order = argsort_descending(scores if by_score else labels, valid)
-    n_valid = order.size
+    n_valid = valid.size
+    if by_score and config.pessimistic_ties:
+        order = sort_pessimistic(labels, scores, valid)
+    else:
+        order = argsort_descending(scores if by_score else labels, valid)
     upper = np.empty(0 if by_score else n_valid, dtype=np.int64)
     lower = np.empty(0 if by_score else n_valid, dtype=np.int64)
     if not by_score:
@@ -253,17 +238,23 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
             if m > 0 and labels[order[m]] != labels[order[m - 1]]:
                 k = m
             upper[m] = k
+    kind = config.lambda_kind
     gain = np.zeros(n_valid)  # read (and unused) without lambda weights
     discount = np.zeros(n_valid)
-    scale = 1.0
-    if config.lambda_kind != LambdaKind.NONE:
-        scale = _lambda_terms(labels, scores, order, config, gain, discount)
+    extra = np.zeros(n_valid)
+    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
+    ladder = np.zeros(n_valid + 1 if laddered else 1)
+    terms = (1.0, 0.0, 0.0)
+    if kind != LambdaKind.NONE:
+        terms = lambda_terms(
+            labels, scores, order, config, by_score, gain, discount, extra, ladder
+        )
     normalized = False
     if config.score_normalization and n_valid > 1:
         top = scores[order[0]]
         for m in range(n_valid):
             normalized = normalized or scores[order[m]] != top
-    return group, order, upper, lower, gain, discount, scale, normalized
+    return group, order, upper, lower, gain, discount, extra, ladder, terms, normalized
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -282,24 +273,12 @@ def _draw(seed: int, group: int, position: int, draw: int, size: int) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lambda(
-    gain_a: float,
-    gain_b: float,
-    discount_a: float,
-    discount_b: float,
-    scale: float,
-    kind: LambdaKind,
-) -> float:
-    """Return the lambda weight of a pair from its rows' terms (1 without).
-
-    Scalars, not arrays: an array argument costs reference counting per pair.
-    """
-    if kind == LambdaKind.NONE:
-        return 1.0
-    weight = scale * abs(gain_a - gain_b)
-    if kind != LambdaKind.LABEL_DIFF:
-        weight *= abs(discount_a - discount_b)
-    return weight
+def _every(config: PairConfig) -> bool:
+    """Whether every ordered pair of distinct rows counts (not only y_a > y_b)."""
+    return (
+        config.pair == PairFunction.SQUARED_ERROR
+        or config.lambda_kind == LambdaKind.LAMBDALOSS_ROW
+    )
 
 
 SPREAD_FOR_RATIOS = 600.0
@@ -308,29 +287,44 @@ ratio of per-row exponentials (which stay normal floats within it)."""
 
 
 @njit(cache=True, nogil=True)
-def _exponentials(scores: Array, order: IntArray, config: PairConfig) -> Array:
-    """Return ``exp((s - max s) / T)`` per position, or nothing if not needed.
+def _exponentials(
+    scores: Array, order: IntArray, config: PairConfig
+) -> tuple[Array, Array]:
+    """Return ``E = exp((s - max s) / T)`` per position and ``1 / E``.
 
-    Then a pair's ``exp(-|d|)`` is the ratio of its two rows' (smaller over
-    larger): one division instead of an ``exp`` per pair. Empty for the hinge
-    and the squared error, and for a group too spread for the ratios.
+    Then a pair's ``exp(-|d|)`` is the smaller of ``E_a / E_b`` and ``E_b / E_a``,
+    a product: one ``exp`` per row instead of one per pair. Both are -1 (unused)
+    for the hinge and the squared error, and for a group whose tempered scores
+    spread more than ``SPREAD_FOR_RATIOS`` (then each pair takes its own exp).
     """
     n_valid = order.size
-    if n_valid == 0 or config.pair in (PairFunction.HINGE, PairFunction.SQUARED_ERROR):
-        return np.empty(0)
-    tempered = scores[order] / config.temperature
-    top = tempered.max()
-    if top - tempered.min() > SPREAD_FOR_RATIOS:
-        return np.empty(0)
-    return np.exp(tempered - top)
+    expo = np.full(n_valid, -1.0)
+    inverse = np.full(n_valid, -1.0)
+    if n_valid == 0 or config.pair in (
+        PairFunction.HINGE,
+        PairFunction.SQUARED_ERROR,
+        PairFunction.QUANTILE,
+    ):
+        return expo, inverse
+    # loops rather than array expressions: numba compiles them much faster
+    top = bottom = scores[order[0]] / config.temperature
+    for m in range(n_valid):
+        tempered = scores[order[m]] / config.temperature
+        top, bottom = max(top, tempered), min(bottom, tempered)
+    if top - bottom > SPREAD_FOR_RATIOS:
+        return expo, inverse
+    for m in range(n_valid):
+        expo[m] = math.exp(scores[order[m]] / config.temperature - top)
+        inverse[m] = 1.0 / expo[m]
+    return expo, inverse
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _ratio(expo: Array, a: int, b: int) -> float:
-    """Return ``exp(-|d_ab|)`` from the exponentials (-1 when there are none)."""
-    if expo.size == 0:
+def _ratio(expo_a: float, inverse_a: float, expo_b: float, inverse_b: float) -> float:
+    """Return ``exp(-|d_ab|)`` from the rows' exponentials (-1 when unused)."""
+    if expo_a < 0.0:
         return -1.0
-    return min(expo[a], expo[b]) / max(expo[a], expo[b])
+    return min(expo_b * inverse_a, expo_a * inverse_b)  # the one <= 1; no branch
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -350,8 +344,7 @@ def _pair(
     credited row and subtracted from the partner; the curvature term is added
     to both (0 unless ``PairHessian.CURVATURE``).
     """
-    if normalized:
-        weight /= 0.01 + abs(difference)
+    span = 0.01 + abs(difference) if normalized else 1.0
     inv_temperature = 1.0 / config.temperature
     # the hinge's kink needs the exact quotient (as the sorted hinge computes it)
     d = (
@@ -360,7 +353,14 @@ def _pair(
         else difference * inv_temperature
     )
     value, slope, curve = _pair_terms(
-        config.pair, d, e, label_difference, config.need_loss
+        config.pair,
+        d,
+        e,
+        label_difference,
+        config.need_loss,
+        span,
+        config.tau,
+        config.squared,
     )
     h = 0.0
     if config.hessian == PairHessian.CURVATURE:
@@ -374,38 +374,63 @@ def pair_positions(
 ) -> float:
     """Add the pairs of the positions ``first <= a < stop``; return their mass.
 
-    ``ALL``: the pairs whose higher row sits at a (every ordered pair credited
-    to a for ``SQUARED_ERROR``). ``TOPK``: the pairs of a (among the top k) with
-    the rows ranked below it. ``SAMPLED``: ``pairs_per_row`` pairs of a with
-    partners of another label, drawn uniformly with replacement. Positions index
-    ``setup``'s order; results go to the position-indexed accumulators ``acc``
+    ``ALL``: the pairs whose higher row sits at a (for ``SQUARED_ERROR`` and
+    ``LAMBDALOSS_ROW``: both ordered pairs of a and each later position, the
+    latter with the pair (a, a) in the loss value). ``TOPK``: the pairs of a
+    (among the top k) with the rows ranked below it. ``SAMPLED``:
+    ``pairs_per_row`` pairs of a with partners of another label, drawn
+    uniformly with replacement. Positions index ``setup``'s order; results go
+    to the position-indexed accumulators ``acc``
     (:class:`~gbrank._kernels.common.Terms`). The mass is the sum of ``2 |g|``
     over the pairs (the ``S`` of query normalisation). Row a's sums are kept in
-    registers; only the partners' entries are written per pair.
+    registers; only the partners' entries are written per pair. Lambda terms
+    are read only under a lambda weight (the loads cost ~10 % otherwise).
     """
     labels, scores, weights, _ = rows
-    group, order, upper, lower, gain, discount, scale, normalized = setup
+    group, order, upper, lower, gain, discount, extra, ladder, terms, normalized = setup
     kind = config.lambda_kind
+    weighted = kind != LambdaKind.NONE
+    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
+    wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW
     n_valid = order.size
-    expo = _exponentials(scores, order, config)
-    every = config.pair == PairFunction.SQUARED_ERROR
+    expo, inverse = _exponentials(scores, order, config)
+    every = _every(config)
+    self_pairs = kind == LambdaKind.LAMBDALOSS_ROW and config.need_loss
     mass = 0.0
     for a in range(first, stop):
         i = order[a]
         y_a, s_a, w_a = labels[i], scores[i], weights[i]
+        expo_a, inverse_a = expo[a], inverse[a]
+        g_a, d_a, e_a = gain[a], discount[a], extra[a]
         value_a = 0.0
         grad_a = 0.0
         hess_a = 0.0
-        if config.selection == PairSelection.ALL:
-            for b in range(0 if every else lower[a], n_valid):
-                if every and b == a:
-                    continue
+        if self_pairs and config.selection == PairSelection.ALL:
+            # allRank's pair (a, a): log2(1 + e^0) = 1 bit
+            value_a += (
+                w_a * lambda_weight(g_a, g_a, d_a, d_a, e_a, e_a, 0.0, terms, config)
+            ) * LN2
+        if config.selection == PairSelection.ALL and not every:
+            for b in range(lower[a], n_valid):
                 j = order[b]
+                weight = w_a
+                if weighted:
+                    e_b = extra[b] if wide else 0.0
+                    weight *= lambda_weight(
+                        g_a,
+                        gain[b],
+                        d_a,
+                        discount[b],
+                        e_a,
+                        e_b,
+                        ladder[int(abs(e_a - e_b))] if laddered else 0.0,
+                        terms,
+                        config,
+                    )
                 value, g, h = _pair(
-                    w_a
-                    * _lambda(gain[a], gain[b], discount[a], discount[b], scale, kind),
+                    weight,
                     s_a - scores[j],
-                    _ratio(expo, a, b),
+                    _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                     y_a - labels[j],
                     normalized,
                     config,
@@ -416,83 +441,57 @@ def pair_positions(
                 hess_a += h
                 acc.hess[b] += h
                 mass += abs(g)
-        elif config.selection == PairSelection.TOPK:
-            for b in range(a + 1, n_valid):
+        else:  # TOPK, SAMPLED, or every pair: either row may be the credited one
+            # (one _pair call site: each inlined copy costs compile time)
+            later = config.selection != PairSelection.SAMPLED  # the rows after a
+            own = 0 if later else lower[a] - upper[a]
+            if later:
+                n_terms = (n_valid - a - 1) * (2 if every else 1)
+            else:
+                n_terms = config.pairs_per_row if own < n_valid else 0
+            for t in range(n_terms):
+                if later:
+                    b = a + 1 + (t // 2 if every else t)
+                    y_b = labels[order[b]]
+                    if every:
+                        a_credited = t % 2 == 0
+                    elif y_a != y_b:
+                        a_credited = y_a > y_b
+                    else:
+                        continue
+                else:
+                    b = _draw(config.seed, group, a, t, n_valid - own)
+                    if b >= upper[a]:  # skip the rows of a's own label
+                        b += own
+                    a_credited = every or b >= lower[a]
                 j = order[b]
-                y_b, s_b = labels[j], scores[j]
-                if every or y_a > y_b:  # a credited
-                    value, g, h = _pair(
-                        w_a
-                        * _lambda(
-                            gain[a], gain[b], discount[a], discount[b], scale, kind
-                        ),
-                        s_a - s_b,
-                        _ratio(expo, a, b),
-                        y_a - y_b,
-                        normalized,
-                        config,
+                sign = 1.0 if a_credited else -1.0
+                weight = w_a if a_credited else weights[j]
+                if weighted:
+                    g_b, d_b = gain[b], discount[b]
+                    e_b = extra[b] if wide else 0.0
+                    rung = ladder[int(abs(e_a - e_b))] if laddered else 0.0
+                    weight *= (
+                        lambda_weight(g_a, g_b, d_a, d_b, e_a, e_b, rung, terms, config)
+                        if a_credited
+                        else lambda_weight(
+                            g_b, g_a, d_b, d_a, e_b, e_a, rung, terms, config
+                        )
                     )
+                value, g, h = _pair(
+                    weight,
+                    sign * (s_a - scores[j]),
+                    _ratio(expo_a, inverse_a, expo[b], inverse[b]),
+                    sign * (y_a - labels[j]),
+                    normalized,
+                    config,
+                )
+                if a_credited:
                     value_a += value
-                    grad_a += g
-                    acc.grad[b] -= g
-                    hess_a += h
-                    acc.hess[b] += h
-                    mass += abs(g)
-                if every or y_b > y_a:  # b credited
-                    value, g, h = _pair(
-                        weights[j]
-                        * _lambda(
-                            gain[b], gain[a], discount[b], discount[a], scale, kind
-                        ),
-                        s_b - s_a,
-                        _ratio(expo, a, b),
-                        y_b - y_a,
-                        normalized,
-                        config,
-                    )
+                else:
                     acc.loss[b] += value
-                    acc.grad[b] += g
-                    grad_a -= g
-                    acc.hess[b] += h
-                    hess_a += h
-                    mass += abs(g)
-        else:  # SAMPLED
-            own = lower[a] - upper[a]
-            for t in range(config.pairs_per_row if own < n_valid else 0):
-                b = _draw(config.seed, group, a, t, n_valid - own)
-                if b >= upper[a]:  # skip the rows of a's own label
-                    b += own
-                j = order[b]
-                if every or b >= lower[a]:  # a credited
-                    value, g, h = _pair(
-                        w_a
-                        * _lambda(
-                            gain[a], gain[b], discount[a], discount[b], scale, kind
-                        ),
-                        s_a - scores[j],
-                        _ratio(expo, a, b),
-                        y_a - labels[j],
-                        normalized,
-                        config,
-                    )
-                    value_a += value
-                    grad_a += g
-                    acc.grad[b] -= g
-                else:  # b has the higher label
-                    value, g, h = _pair(
-                        weights[j]
-                        * _lambda(
-                            gain[b], gain[a], discount[b], discount[a], scale, kind
-                        ),
-                        scores[j] - s_a,
-                        _ratio(expo, a, b),
-                        labels[j] - y_a,
-                        normalized,
-                        config,
-                    )
-                    acc.loss[b] += value
-                    acc.grad[b] += g
-                    grad_a -= g
+                grad_a += sign * g
+                acc.grad[b] -= sign * g
                 hess_a += h
                 acc.hess[b] += h
                 mass += abs(g)
@@ -546,17 +545,26 @@ def pair_groups(
 def _large_group(
     rows: Rows, group: int, config: PairConfig, out: Terms, mass_out: Array
 ) -> None:
-    """Sum the pairs of one big group, its positions cut into thread ranges."""
-    setup = pair_setup(rows, group, config)
+    """Sum the pairs of one big group, its positions cut into thread ranges.
+
+    The setup (sort, gains, lambda weights) also runs on a pool thread, so that
+    Ctrl-C interrupts it within a fraction of a second on huge groups.
+    """
+    setups: list[PairSetup] = []
+    run_chunks(lambda _, __: setups.append(pair_setup(rows, group, config)), 1)
+    setup = setups[0]
     order, lower = setup[1], setup[3]
     n_valid = order.size
     n_positions = _positions(setup, config)
+    every = config.pair == PairFunction.SQUARED_ERROR or (
+        config.lambda_kind == LambdaKind.LAMBDALOSS_ROW
+    )
     if config.selection == PairSelection.TOPK:
         partners = n_valid - np.arange(1, n_positions + 1)
     elif config.selection == PairSelection.SAMPLED:
         partners = np.full(n_positions, config.pairs_per_row)
-    elif config.pair == PairFunction.SQUARED_ERROR:
-        partners = np.full(n_positions, n_valid)
+    elif every:  # both pairs of a and each later row
+        partners = 2 * (n_valid - np.arange(1, n_positions + 1))
     else:
         partners = n_valid - lower
     cost = np.cumsum(partners * PAIR_NS)

@@ -5,8 +5,15 @@ rows of one big group), so plain Python threads run them in parallel. Unlike
 numba's ``parallel=True`` this needs no OpenMP runtime (whose spinning workers
 starve the engines' own threads), compiles several times faster, and lets a
 long call stop at Ctrl-C: the work is cut into chunks of about
-:data:`CHUNK_NS` nanoseconds, and between chunks the calling thread handles
-signals (a ``KeyboardInterrupt`` stops the workers after their current chunk).
+:data:`CHUNK_NS` nanoseconds that run on pool threads while the calling thread
+waits, handling signals. A ``KeyboardInterrupt`` stops the workers after their
+current chunk and reaches the caller at once (within :data:`_WAIT_SECONDS`):
+a chunk cannot be cut below one query, so a worker busy with one huge query
+(seconds for a single query of millions of rows) finishes it in the
+background, its result discarded. Pool threads are daemons, so exiting Python
+does not wait for them, and the pool starts a thread whenever none is idle, so
+a later call never waits for abandoned work. Work estimated below
+:data:`PARALLEL_NS` runs in the calling thread.
 """
 
 from __future__ import annotations
@@ -14,10 +21,12 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +40,7 @@ PARALLEL_NS = 1e6
 """Work estimated below this (1 ms) runs in the calling thread, in one piece."""
 
 _WAIT_SECONDS = 0.1  # the calling thread wakes up this often to handle signals
+_GRACE_SECONDS = 0.5  # after an error, how long to wait for workers to stop
 
 
 def available_cores() -> int:
@@ -41,9 +51,6 @@ def available_cores() -> int:
 
 
 _num_threads: int | None = None
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_lock = threading.Lock()
 _in_pool = threading.local()
 
 
@@ -78,25 +85,56 @@ def num_threads(n_threads: int | None) -> Iterator[None]:
         set_num_threads(previous)
 
 
-def _executor(n_workers: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_size < n_workers:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(n_workers, thread_name_prefix="gbrank")
-            _pool_size = n_workers
-        return _pool
+class _Pool:
+    """Daemon threads that run submitted calls; one is started when none is idle."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], int]]
+        self._tasks = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._started = 0
+
+    def submit(self, function: Callable[[int], Any], argument: int) -> Future[Any]:
+        """Run ``function(argument)`` on a pool thread; return its future."""
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            else:
+                self._started += 1
+                name = f"gbrank-{self._started}"
+                threading.Thread(target=self._serve, name=name, daemon=True).start()
+        self._tasks.put((future, function, argument))
+        return future
+
+    def _serve(self) -> None:
+        _in_pool.active = True
+        while True:
+            future, function, argument = self._tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(argument))
+                except BaseException as error:  # handed to the caller
+                    future.set_exception(error)
+            with self._lock:
+                self._idle += 1
+
+
+_POOL = _Pool()
 
 
 def run_chunks(work: Callable[[int, int], None], n_chunks: int) -> None:
     """Call ``work(worker, chunk)`` for every ``chunk`` in ``range(n_chunks)``.
 
-    Up to :func:`get_num_threads` workers (numbered ``0 .. n_workers - 1``) take
-    the chunks in increasing order; a worker's calls never overlap, so ``worker``
-    can index per-worker scratch space. Exceptions, including a
+    Up to :func:`get_num_threads` pool threads (workers numbered ``0 ..
+    n_workers - 1``) take the chunks in increasing order while the calling
+    thread waits, handling signals; a worker's calls never overlap, so
+    ``worker`` can index per-worker scratch space. Exceptions, including a
     ``KeyboardInterrupt`` in the calling thread, stop every worker after its
-    current chunk and are re-raised.
+    current chunk and are re-raised (without waiting more than
+    :data:`_GRACE_SECONDS` for a worker in a long chunk). Called from a pool
+    thread (nested), the chunks run there, in order.
 
     Parameters
     ----------
@@ -105,24 +143,22 @@ def run_chunks(work: Callable[[int, int], None], n_chunks: int) -> None:
     n_chunks : int
         Number of chunks.
     """
-    n_workers = min(get_num_threads(), n_chunks)
-    if n_workers <= 1 or getattr(_in_pool, "active", False):
+    if getattr(_in_pool, "active", False):
         for chunk in range(n_chunks):
             work(0, chunk)
         return
+    n_workers = max(min(get_num_threads(), n_chunks), 1)
     counter = itertools.count()
     stop = threading.Event()
 
     def loop(worker: int) -> None:
-        _in_pool.active = True
         while not stop.is_set():
             chunk = next(counter)
             if chunk >= n_chunks:
                 return
             work(worker, chunk)
 
-    pool = _executor(n_workers)
-    futures: list[Future[None]] = [pool.submit(loop, w) for w in range(n_workers)]
+    futures = [_POOL.submit(loop, worker) for worker in range(n_workers)]
     try:
         pending: set[Future[None]] = set(futures)
         while pending:
@@ -133,9 +169,11 @@ def run_chunks(work: Callable[[int, int], None], n_chunks: int) -> None:
                 break
     finally:
         stop.set()
-        wait(futures)
+        wait(futures, timeout=_GRACE_SECONDS)
     for future in futures:
-        future.result()
+        error = future.exception() if future.done() else None
+        if error is not None:
+            raise error
 
 
 def group_ranges(cost: NDArray[np.floating], n_chunks: int) -> NDArray[np.int64]:
@@ -171,12 +209,13 @@ def run_groups(
         ``kernel(first, stop)`` handles groups ``first <= g < stop``.
     cost_ns : ndarray of float64, shape (n_groups,)
         Estimated nanoseconds of work of each group: small work runs in the
-        calling thread in one call, large work in chunks of about
-        :data:`CHUNK_NS` dealt to the threads.
+        calling thread in one call, large work (one big group included) in
+        chunks of about :data:`CHUNK_NS` dealt to the pool threads, so that the
+        calling thread stays free to handle Ctrl-C.
     """
     n_groups = cost_ns.size
     total = float(cost_ns.sum())
-    if total < PARALLEL_NS or n_groups == 1:
+    if total < PARALLEL_NS:
         kernel(0, n_groups)
         return
     n_chunks = min(max(math.ceil(total / CHUNK_NS), get_num_threads()), n_groups)

@@ -17,7 +17,12 @@ correction).
 from __future__ import annotations
 
 import copy
+import difflib
+import math
+import numbers
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,6 +42,37 @@ from gbrank.position import (
 )
 
 Array = NDArray[np.float64]
+
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class Refused:
+    """Why an engine parameter is refused, and what to use instead.
+
+    Each completes "<parameter> would ..."; engines map their parameter names
+    (with aliases) to them in :meth:`Engine.refused_params`.
+    """
+
+    OBJECTIVE = (
+        "replace the gbrank loss; choose the loss with loss= (estimators) or "
+        "--loss (command line)"
+    )
+    CLASSES = (
+        "change the number of scores per row, which gbrank sets: "
+        "GBRankClassifier counts the classes of y, ranking losses need one score"
+    )
+    METRICS = (
+        "change the metrics gbrank evaluates and stops early on (NDCG@10 for "
+        "rankers, the loss for classifiers); pass eval_set= to fit"
+    )
+    ROUNDS = (
+        "change the number of rounds, which gbrank sets; use n_estimators= "
+        "(estimators) or --n-estimators (command line)"
+    )
+    EARLY_STOPPING = (
+        "change the early stopping gbrank wires up; use fit(..., "
+        "early_stopping_rounds=)"
+    )
 
 
 @dataclass(frozen=True)
@@ -128,6 +164,116 @@ class Engine(ABC):
     ) -> Any:
         """Return an eval callable of a :mod:`gbrank.metrics` ranking metric."""
 
+    # -- parameters --------------------------------------------------------------------
+
+    value_separators: ClassVar[str] = ""
+    """Characters a string parameter value may not hold (besides control characters):
+    those the library splits its parameter string on."""
+
+    def refused_params(self) -> dict[str, str]:
+        """Parameters gbrank sets itself, with their aliases.
+
+        Returns
+        -------
+        dict
+            Parameter name -> why it is refused and which gbrank argument to
+            use instead (completes "it would ...").
+        """
+        return {}
+
+    def param_names(self) -> frozenset[str]:
+        """Every parameter name (and alias) the library knows (empty: unknown)."""
+        return frozenset()
+
+    def unused_params(self, params: dict[str, Any]) -> list[str]:
+        """Names in ``params`` the library would ignore (default: not known)."""
+        known = self.param_names()
+        return [key for key in params if known and key not in known]
+
+    def check_booster_params(
+        self, params: Mapping[str, Any] | None, *, name: str = "booster_params"
+    ) -> list[str]:
+        """Check extra engine parameters before any data is touched.
+
+        Parameters
+        ----------
+        params : dict or None
+            Engine parameters by name (``booster_params``, ``--param``).
+        name : str, default "booster_params"
+            How the caller calls them, used in messages.
+
+        Returns
+        -------
+        list of str
+            One message per parameter the library would ignore, naming the
+            closest known parameter; callers warn (or refuse).
+
+        Raises
+        ------
+        TypeError
+            If ``params`` is not a dict with string keys, or a value is not a
+            number, string, boolean or list of them.
+        ValueError
+            If a key is not a parameter name, a value is not finite or holds a
+            separator (it would smuggle in another parameter), or a parameter
+            would replace what gbrank sets itself (the objective, the number of
+            classes, the metric wiring, the number of rounds).
+        """
+        if params is None:
+            return []
+        if not isinstance(params, Mapping):
+            raise TypeError(
+                f"{name} must be a dict of engine parameters or None, got "
+                f"{type(params).__name__}."
+            )
+        refused = self.refused_params()
+        for key, value in params.items():
+            if not isinstance(key, str) or not _PARAM_NAME.match(key):
+                raise ValueError(
+                    f"{name}: {key!r} is not a parameter name (letters, digits and "
+                    "underscores); give each parameter its own entry."
+                )
+            if key in refused:
+                raise ValueError(f"{name}: {key!r} would {refused[key]}.")
+            self._check_param_value(name, key, value)
+        known = sorted(self.param_names())
+        notes = []
+        for key in self.unused_params(dict(params)):
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            notes.append(
+                f"{name}: {self.name} does not use the parameter {key!r}{hint}; "
+                "it would be ignored."
+            )
+        return notes
+
+    def _check_param_value(self, name: str, key: str, value: Any) -> None:
+        """Raise unless ``value`` is a finite number, a clean string, or a list."""
+        if isinstance(value, np.ndarray) and value.ndim == 1:
+            value = value.tolist()
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                self._check_param_value(name, key, item)
+            return
+        if value is None or isinstance(value, (bool, np.bool_)):
+            return
+        if isinstance(value, numbers.Real):
+            if not math.isfinite(float(value)):
+                raise ValueError(f"{name}: {key}={value!r} is not a finite number.")
+            return
+        if not isinstance(value, str):
+            raise TypeError(
+                f"{name}: {key} has type {type(value).__name__}; engine parameters "
+                "are numbers, strings, booleans or lists of them."
+            )
+        bad = [c for c in value if c in self.value_separators or not c.isprintable()]
+        if bad:
+            raise ValueError(
+                f"{name}: {key}={value!r} holds {bad[0]!r}, which {self.name} "
+                "treats as a separator in its parameter string; give each "
+                "parameter its own entry (one --param per parameter)."
+            )
+
     # -- training and models ---------------------------------------------------------
 
     @abstractmethod
@@ -172,6 +318,41 @@ class Engine(ABC):
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw scores, (n,) or (n, n_classes), of the first ``n_iterations`` rounds."""
 
+    def staged_raw_scores(
+        self, booster: Any, X: Any, n_iterations: int
+    ) -> Iterator[Array]:
+        """Raw scores after each of the first ``n_iterations`` rounds.
+
+        The ``j``-th array (``j = 1, ..., n_iterations``) equals
+        ``predict_raw(booster, X, j)`` bit for bit: the Dask estimators score
+        eval sets round by round with it. This default predicts afresh for every
+        round (O(n_iterations²) trees); engines override it with an O(n_iterations)
+        version that keeps that equality.
+
+        Parameters
+        ----------
+        booster : Any
+            A booster of this engine.
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        n_iterations : int
+            Number of rounds (at most the booster's).
+
+        Yields
+        ------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        for n in range(1, n_iterations + 1):
+            yield self.predict_raw(booster, X, n)
+
+    def truncate(self, booster: Any, n_iterations: int) -> Any:
+        """Return a booster holding the first ``n_iterations`` rounds of ``booster``.
+
+        Its predictions equal ``predict_raw(booster, X, j)`` for every ``j`` up
+        to ``n_iterations``. This default returns ``booster`` itself (all its
+        rounds); estimators predict with ``best_iteration_`` rounds either way.
+        """
+        return booster
+
     @abstractmethod
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""
@@ -197,7 +378,12 @@ class Engine(ABC):
         qid: Any = None,
         sample_weight: Any = None,
     ) -> Fitted:
-        """Train on a Dask cluster (each query inside one partition)."""
+        """Train ``settings.n_estimators`` rounds on a Dask cluster.
+
+        Each query lies inside one partition. No eval sets: the Dask estimators
+        score them afterwards with :meth:`staged_raw_scores` and cut the model
+        with :meth:`truncate` (see :mod:`gbrank.dask`).
+        """
 
 
 class LossAdapter(Configured):
@@ -232,6 +418,16 @@ class LossAdapter(Configured):
             return None
         return groups.sizes
 
+    def _check_preds(self, preds: ArrayLike) -> None:
+        """Raise if a multiclass loss gets one score per row (no ``num_class``)."""
+        if self.loss.is_multiclass and np.ndim(preds) == 1:
+            raise ValueError(
+                f"{self.loss.name} needs 2-D scores (one per class), but the "
+                f"{self.engine} booster gives one per row: set num_class (the "
+                "number of classes) in the engine parameters, or use "
+                "gbrank.GBRankClassifier, which sets it."
+            )
+
     def _grad_hess(
         self,
         labels: ArrayLike,
@@ -240,6 +436,7 @@ class LossAdapter(Configured):
         weights: ArrayLike | None,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Return the loss's booster gradient and hessian, shaped like ``preds``."""
+        self._check_preds(preds)
         return self.loss.booster_grad_hess(
             labels, preds, group=self._group_sizes(groups), sample_weight=weights
         )
@@ -252,6 +449,7 @@ class LossAdapter(Configured):
         weights: ArrayLike | None,
     ) -> float:
         """Loss value with the loss's default reduction."""
+        self._check_preds(preds)
         value = self.loss.loss(
             labels,
             preds,
@@ -346,9 +544,16 @@ class ObjectiveAdapter(LossAdapter):
         return clone
 
     def _training_positions(
-        self, from_data: NDArray[np.int64] | None, n_rows: int
+        self,
+        from_data: NDArray[np.int64] | None,
+        n_rows: int,
+        fold: NDArray[np.int64] | None = None,
     ) -> NDArray[np.int64] | None:
-        """Return the explicit positions, else the data's, checked for length."""
+        """Return the explicit positions, else the data's, checked for length.
+
+        ``fold``: the rows a cross-validation fold holds of the data the
+        explicit positions describe (``from_data`` is the fold's own already).
+        """
         positions = self.position if self.position is not None else from_data
         if positions is None:
             return None
@@ -357,6 +562,22 @@ class ObjectiveAdapter(LossAdapter):
                 f"position bias correction needs a loss with one score per row; "
                 f"{self.loss.name!r} is multiclass."
             )
+        if fold is not None:
+            if isinstance(self.position_bias, LearnedPositionBias):
+                raise ValueError(
+                    "learned position offsets cannot be fitted in cross-validation: "
+                    "the folds would share one set of offsets. Use "
+                    "position_bias='ipw' (or a gbrank.position Propensity) there, "
+                    "or train each fold separately."
+                )
+            if self.position is not None:
+                if positions.size <= fold[-1]:
+                    raise ValueError(
+                        f"position has {positions.size} entries, fewer than the "
+                        "rows of the data the cross-validation folds are cut from; "
+                        "pass one display position per row of that data."
+                    )
+                positions = positions[fold]
         if positions.size != n_rows:
             raise ValueError(
                 f"position has {positions.size} entries but the training data has "

@@ -9,7 +9,10 @@ and the Dask estimators use (``gbrank.engines.get_engine("lightgbm")``).
 
 from __future__ import annotations
 
+import functools
 import warnings
+import weakref
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,13 +20,15 @@ from typing import Any, ClassVar
 import lightgbm as lgb
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
 
-from gbrank._groups import Groups, groups_from_sizes, make_groups
+from gbrank._groups import Groups, groups_from_sizes, make_groups, query_folds
 from gbrank.engines.base import (
     Engine,
     Fitted,
     LossAdapter,
     ObjectiveAdapter,
+    Refused,
     Settings,
     TrainingSet,
     drop_none,
@@ -36,14 +41,69 @@ Array = NDArray[np.float64]
 Dataset = lgb.Dataset
 
 
-def _fields(data: Dataset, n_rows: int) -> tuple[Array, Groups | None, Array | None]:
-    """Labels, groups (None: no query structure) and weights of a Dataset."""
+_FOLD_ROWS: weakref.WeakKeyDictionary[Dataset, NDArray[np.int64]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _fold_rows(data: Dataset, whole_queries: bool) -> NDArray[np.int64] | None:
+    """Rows of the full Dataset that a subset (a ``lightgbm.cv`` fold) holds.
+
+    None for a Dataset that is no subset. With ``whole_queries``, a subset that
+    holds part of a query of the full Dataset raises: ``lightgbm.cv`` keeps
+    queries whole only for LightGBM's own ranking objectives.
+    """
+    used = getattr(data, "used_indices", None)
+    if used is None or data.reference is None:
+        return None
+    rows = _FOLD_ROWS.get(data)
+    if rows is None:
+        rows = np.asarray(used, dtype=np.int64)
+        _FOLD_ROWS[data] = rows
+    group = data.reference.get_group()
+    if whole_queries and group is not None:
+        full = groups_from_sizes(np.asarray(group), data.reference.num_data())
+        query = np.searchsorted(full.offsets, rows, side="right") - 1
+        held = np.bincount(query, minlength=full.n_groups)
+        split = np.flatnonzero((held > 0) & (held < full.sizes))
+        if split.size:
+            q = int(split[0])
+            raise ValueError(
+                f"this training or eval set (a subset, e.g. a lightgbm.cv fold) "
+                f"holds {held[q]} of the {full.sizes[q]} rows of query {q}: "
+                "lightgbm.cv keeps queries whole only for LightGBM's own ranking "
+                "objectives, and a ranking loss or metric needs whole queries. "
+                "Use gbrank.lightgbm.cv(params, train_set, ...) or pass "
+                "folds=gbrank.lightgbm.query_folds(group) to lightgbm.cv."
+            )
+    return rows
+
+
+def _fields(
+    data: Dataset, n_rows: int, whole_queries: bool
+) -> tuple[Array, Groups | None, Array | None]:
+    """Labels, groups (None: no query structure) and weights of a Dataset.
+
+    ``whole_queries``: refuse a subset that splits queries (see
+    :func:`_fold_rows`).
+    """
+    _fold_rows(data, whole_queries)
     group, weight = data.get_group(), data.get_weight()
     return (
         np.asarray(data.get_label(), dtype=np.float64),
         None if group is None else groups_from_sizes(np.asarray(group), n_rows),
         None if weight is None else np.asarray(weight, dtype=np.float64),
     )
+
+
+def _data_positions(data: Dataset, fold: NDArray[np.int64] | None) -> Any:
+    """Display positions stored in a Dataset (a fold's from its full Dataset)."""
+    source = data if fold is None else data.reference
+    codes = None if source is None else source.get_position()
+    if codes is None:
+        return None
+    positions = np.asarray(codes, np.int64) + 1
+    return positions if fold is None else positions[fold]
 
 
 class LightGBMObjective(ObjectiveAdapter):
@@ -87,8 +147,12 @@ class LightGBMObjective(ObjectiveAdapter):
 
     ``lightgbm.train`` calls a deep copy of the objective; the copy shares
     ``position_bias``, so read the offsets from the object you passed.
-    ``lightgbm.cv`` would make its folds share one set of offsets: use learned
-    offsets with ``lightgbm.train`` only.
+
+    In ``lightgbm.cv`` each fold is a subset of the full ``Dataset``: a fold
+    that splits a query raises (use :func:`gbrank.lightgbm.cv`, whose folds keep
+    queries whole), and positions (the ``Dataset``'s, or ``position=`` for the
+    full data) follow the fold's rows. Learned offsets are refused there (the
+    folds would share one set); IPW works.
 
     Examples
     --------
@@ -123,11 +187,19 @@ class LightGBMObjective(ObjectiveAdapter):
         -------
         grad, hess : ndarray of float64, shape of ``preds``
         """
+        if not isinstance(train_data, Dataset):
+            raise TypeError(
+                "LightGBMObjective is the objective of lightgbm.train and "
+                "lightgbm.cv (params['objective'] = loss.lgb_objective), called as "
+                "f(preds, Dataset); LightGBM's scikit-learn estimators (LGBMRanker, "
+                "LGBMRegressor, ...) need objective=loss.lgb_sklearn_objective."
+            )
         n_rows = np.shape(preds)[0]
-        labels, groups, weights = _fields(train_data, n_rows)
-        codes = train_data.get_position()
-        from_data = None if codes is None else np.asarray(codes, np.int64) + 1
-        positions = self._training_positions(from_data, n_rows)
+        needs_groups = self.loss.needs_groups
+        labels, groups, weights = _fields(train_data, n_rows, needs_groups)
+        fold = _fold_rows(train_data, whole_queries=False)  # checked by _fields
+        from_data = _data_positions(train_data, fold)
+        positions = self._training_positions(from_data, n_rows, fold)
         return self._objective(labels, preds, groups, weights, positions)
 
 
@@ -208,7 +280,8 @@ class LightGBMMetric(LossAdapter):
         is_higher_better : bool
             Always False.
         """
-        labels, groups, weights = _fields(eval_data, np.shape(preds)[0])
+        n_rows = np.shape(preds)[0]
+        labels, groups, weights = _fields(eval_data, n_rows, self.loss.needs_groups)
         return self.loss.name, self._value(labels, preds, groups, weights), False
 
 
@@ -225,7 +298,7 @@ class LightGBMEval(RankingMetric):
     def __call__(self, preds: ArrayLike, eval_data: Dataset) -> tuple[str, float, bool]:
         """Return ``(name, value, True)``: higher is better."""
         n_rows = np.shape(preds)[0]
-        labels, groups, _ = _fields(eval_data, n_rows)
+        labels, groups, _ = _fields(eval_data, n_rows, whole_queries=True)
         return self.name, self.value(labels, preds, groups or make_groups(n_rows)), True
 
 
@@ -242,10 +315,66 @@ _SKLEARN_NAMES = {
 }
 
 
+# parameters gbrank sets itself (LightGBM's main names; their aliases too)
+_REFUSED = {
+    "objective": Refused.OBJECTIVE,
+    "num_class": Refused.CLASSES,
+    "metric": Refused.METRICS,
+    "num_iterations": Refused.ROUNDS,
+    "early_stopping_round": Refused.EARLY_STOPPING,
+}
+
+
+@functools.cache
+def _aliases() -> dict[str, list[str]]:
+    """LightGBM's parameters, each with its aliases (its own list)."""
+    return dict(lgb.basic._ConfigAliases._get_all_param_aliases())
+
+
+class FirstEvalSetStopping:
+    """Early stopping on the first metric of the first eval set only.
+
+    ``lightgbm.early_stopping`` stops when *any* eval set runs out of patience;
+    gbrank's estimators document the first eval set (as their Dask versions
+    and XGBoost's ``EarlyStopping(data_name=...)`` do). Same rule otherwise: a
+    strictly better value makes a round the best; training stops ``rounds``
+    rounds after it, and the booster's ``best_iteration`` is the best round
+    (also when every round is trained).
+
+    Parameters
+    ----------
+    rounds : int
+        Rounds without improvement before training stops.
+    """
+
+    order = 30  # where lightgbm.early_stopping runs among the callbacks
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+        self.best_iteration = -1
+        self.best_score: list[Any] = []
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        """Record the round; raise ``EarlyStopException`` to stop."""
+        results = env.evaluation_result_list or []
+        first = next(r for r in results if r[0] == "valid_0")
+        value, higher_is_better = first[2], first[3]
+        if self.best_iteration < 0 or (
+            value > self.best_score[0][2]
+            if higher_is_better
+            else value < self.best_score[0][2]
+        ):
+            self.best_iteration, self.best_score = env.iteration, [first]
+        stop = env.iteration - self.best_iteration >= self.rounds
+        if stop or env.iteration == env.end_iteration - 1:
+            raise lgb.callback.EarlyStopException(self.best_iteration, self.best_score)
+
+
 class LightGBMEngine(Engine):
     """``lightgbm.train`` with ``params["objective"] = loss.lgb_objective``."""
 
     name = "lightgbm"
+    value_separators = " ="  # LightGBM joins parameters into "key=value key=value"
     native_objectives = ("lambdarank", "rank_xendcg")
     compare_tree: ClassVar[dict[str, Any]] = {
         "num_leaves": 31,
@@ -269,6 +398,19 @@ class LightGBMEngine(Engine):
     ) -> LightGBMEval:
         """``LightGBMEval(metric, k, no_relevant)``."""
         return LightGBMEval(metric=metric, k=k, no_relevant=no_relevant)
+
+    def refused_params(self) -> dict[str, str]:
+        """Return the objective, classes, metrics, rounds, early stopping, aliased."""
+        aliases = _aliases()
+        return {
+            alias: reason
+            for key, reason in _REFUSED.items()
+            for alias in aliases.get(key, [key])
+        }
+
+    def param_names(self) -> frozenset[str]:
+        """LightGBM's parameters and their aliases."""
+        return frozenset(alias for names in _aliases().values() for alias in names)
 
     def params(self, settings: Settings) -> dict[str, Any]:
         """LightGBM parameters for ``settings``; ``booster_params`` come last."""
@@ -320,11 +462,7 @@ class LightGBMEngine(Engine):
         evals_result: dict[str, dict[str, list[float]]] = {}
         callbacks = [lgb.record_evaluation(evals_result)]
         if early_stopping_rounds is not None:
-            callbacks.append(
-                lgb.early_stopping(
-                    early_stopping_rounds, first_metric_only=True, verbose=False
-                )
-            )
+            callbacks.append(FirstEvalSetStopping(early_stopping_rounds))
         params = self.params(settings)
         if isinstance(objective, str):
             params["objective"] = objective
@@ -350,9 +488,38 @@ class LightGBMEngine(Engine):
 
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw scores, (n,) or (n, n_classes), using the first ``n_iterations``."""
+        if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
+            X = sparse.csr_matrix(X)  # LightGBM reads sparse matrices, not arrays
         return np.asarray(
             booster.predict(X, raw_score=True, num_iteration=n_iterations)
         )
+
+    def staged_raw_scores(
+        self, booster: Any, X: Any, n_iterations: int
+    ) -> Iterator[Array]:
+        """Raw scores after rounds 1, 2, ..., ``n_iterations``, one round each.
+
+        LightGBM's raw prediction starts at 0 and adds the trees of each round
+        in order, in float64 (``GBDT::PredictRaw``; no averaging, even for
+        ``boosting="rf"``), so adding the output of round ``i`` alone
+        (``start_iteration=i, num_iteration=1``) to the sum of the rounds before
+        gives :meth:`predict_raw`'s scores bit for bit.
+        """
+        if sparse.issparse(X) and not isinstance(X, sparse.spmatrix):
+            X = sparse.csr_matrix(X)
+        scores: Any = 0.0
+        for start in range(n_iterations):
+            scores = scores + np.asarray(
+                booster.predict(
+                    X, raw_score=True, start_iteration=start, num_iteration=1
+                )
+            )
+            yield scores
+
+    def truncate(self, booster: Any, n_iterations: int) -> Any:
+        """Return the first ``n_iterations`` rounds (through the model string)."""
+        model = booster.model_to_string(num_iteration=n_iterations)
+        return lgb.Booster(model_str=model)
 
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""
@@ -412,3 +579,79 @@ class LightGBMEngine(Engine):
             model.fit(X, y, sample_weight=sample_weight, **extra)
         booster = model.booster_
         return Fitted(booster, booster.current_iteration())
+
+
+def cv(
+    params: dict[str, Any],
+    train_set: Dataset,
+    num_boost_round: int = 100,
+    *,
+    nfold: int = 5,
+    shuffle: bool = True,
+    seed: int = 0,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """``lightgbm.cv`` with folds that keep every query (and its positions) whole.
+
+    ``lightgbm.cv`` chooses query-aware folds only for LightGBM's own ranking
+    objectives; with a gbrank objective it would split queries between folds
+    (gbrank's objective and metrics then raise). This passes
+    ``folds=query_folds(train_set.get_group(), nfold, ...)``; display positions
+    of ``train_set`` (or given to :class:`LightGBMObjective`) follow each fold's
+    rows. Learned position offsets cannot be cross-validated (the folds would
+    share them); inverse-propensity weights can.
+
+    Parameters
+    ----------
+    params : dict
+        As for ``lightgbm.cv``, e.g. ``{"objective": loss.lgb_objective}``.
+    train_set : lightgbm.Dataset
+        Training data with ``group=``.
+    num_boost_round : int, default 100
+    nfold : int, default 5
+        Number of folds (at least 2, at most the number of queries).
+    shuffle : bool, default True
+        Assign queries to folds in a random order.
+    seed : int, default 0
+        Seed of that order (and of ``lightgbm.cv``).
+    **kwargs
+        Other arguments of ``lightgbm.cv`` (``feval``, ``callbacks``, ...), but
+        not ``folds``.
+
+    Returns
+    -------
+    dict
+        What ``lightgbm.cv`` returns: ``{"valid <metric>-mean": [...], ...}``.
+
+    Examples
+    --------
+    >>> import lightgbm as lgb
+    >>> import gbrank
+    >>> from gbrank.datasets import make_ranking
+    >>> X, y, group, _ = make_ranking(n_queries=30, docs_per_query=10, random_state=0)
+    >>> loss = gbrank.get_loss("softmax")
+    >>> params = {"objective": loss.lgb_objective, "metric": "None", "verbose": -1}
+    >>> result = gbrank.lightgbm.cv(
+    ...     params, lgb.Dataset(X, y, group=group), num_boost_round=3, nfold=3,
+    ...     feval=gbrank.metrics.lgb_eval("ndcg", 10))
+    >>> len(result["valid ndcg@10-mean"])
+    3
+    """
+    if "folds" in kwargs:
+        raise TypeError(
+            "gbrank.lightgbm.cv makes the folds itself (whole queries); to pass "
+            "your own folds= call lightgbm.cv."
+        )
+    group = train_set.group  # as given to lgb.Dataset(group=), or read when built
+    if group is None and train_set._handle is not None:
+        group = train_set.get_group()
+    if group is None:
+        raise ValueError(
+            "train_set has no query groups: build it with "
+            "lightgbm.Dataset(X, y, group=group_sizes), or call lightgbm.cv for "
+            "data without queries."
+        )
+    folds = query_folds(np.asarray(group), nfold, shuffle=shuffle, random_state=seed)
+    return dict(
+        lgb.cv(params, train_set, num_boost_round, folds=folds, seed=seed, **kwargs)
+    )

@@ -10,6 +10,11 @@ estimators use (``gbrank.engines.get_engine("xgboost")``).
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +29,7 @@ from gbrank.engines.base import (
     Fitted,
     LossAdapter,
     ObjectiveAdapter,
+    Refused,
     Settings,
     TrainingSet,
     drop_none,
@@ -250,6 +256,45 @@ def _dmatrix(part: TrainingSet, native: bool) -> Any:
     return data
 
 
+# parameters gbrank sets itself (the last three xgboost.train would ignore)
+_REFUSED = {
+    "objective": Refused.OBJECTIVE,
+    "num_class": Refused.CLASSES,
+    "eval_metric": Refused.METRICS,
+    "disable_default_eval_metric": Refused.METRICS,
+    "n_estimators": Refused.ROUNDS,
+    "num_boost_round": Refused.ROUNDS,
+    "early_stopping_rounds": Refused.EARLY_STOPPING,
+}
+
+_NOT_USED = re.compile(r"Parameters: \{(.*?)\} (?:are|is) not used", re.DOTALL)
+
+
+@functools.cache
+def _tiny_dmatrix() -> DMatrix:
+    return xgb.DMatrix(np.zeros((1, 1)), label=np.zeros(1))
+
+
+def _config_keys(config: Any) -> set[str]:
+    """Leaf keys of a booster's JSON configuration (its parameter names)."""
+    if not isinstance(config, dict):
+        return set()
+    keys: set[str] = set()
+    for key, value in config.items():
+        keys |= {key} if isinstance(value, str) else _config_keys(value)
+    return keys
+
+
+@functools.cache
+def _param_names() -> frozenset[str]:
+    """Parameters of XGBoost's tree, dart and linear boosters and global config."""
+    names = set(xgb.get_config())
+    for booster in ("gbtree", "dart", "gblinear"):
+        config = xgb.Booster({"booster": booster}, [_tiny_dmatrix()]).save_config()
+        names |= _config_keys(json.loads(config))
+    return frozenset(names)
+
+
 class XGBoostEngine(Engine):
     """``xgboost.train(params, DMatrix(qid=...), obj=loss.xgb_objective)``."""
 
@@ -270,6 +315,32 @@ class XGBoostEngine(Engine):
     ) -> XGBoostEval:
         """``XGBoostEval(metric, k, no_relevant)``."""
         return XGBoostEval(metric=metric, k=k, no_relevant=no_relevant)
+
+    def refused_params(self) -> dict[str, str]:
+        """Return the objective, classes, metrics, rounds and early stopping."""
+        return dict(_REFUSED)
+
+    def param_names(self) -> frozenset[str]:
+        """Parameter names in XGBoost's booster configurations (for suggestions)."""
+        return _param_names()
+
+    def unused_params(self, params: dict[str, Any]) -> list[str]:
+        """Names XGBoost's own validation reports as not used.
+
+        A booster is configured with ``params`` and ``validate_parameters=True``
+        (no data, no training); XGBoost knows which parameters its booster,
+        tree method and objective read. Bad values raise ``XGBoostError`` here.
+        """
+        params = {**params, "validate_parameters": True, "verbosity": 1}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            xgb.Booster(params, [_tiny_dmatrix()]).save_config()
+        unused = []
+        for warning in caught:
+            match = _NOT_USED.search(str(warning.message))
+            if match:
+                unused += re.findall(r'"([^"]+)"', match.group(1))
+        return unused
 
     def params(self, settings: Settings) -> dict[str, Any]:
         """XGBoost parameters for ``settings``; ``booster_params`` come last."""
@@ -327,6 +398,17 @@ class XGBoostEngine(Engine):
             )
         evals = [(_dmatrix(part, native), f"valid_{i}") for i, part in enumerate(valid)]
         evals_result: dict[str, dict[str, list[float]]] = {}
+        callbacks = []
+        if early_stopping_rounds is not None and valid:
+            # the first eval set (xgboost.train's own rule watches the last one)
+            # and its last metric, gbrank's (after any built-in one)
+            callbacks.append(
+                xgb.callback.EarlyStopping(
+                    rounds=early_stopping_rounds,
+                    data_name="valid_0",
+                    maximize=getattr(metric, "higher_is_better", False),
+                )
+            )
         booster = xgb.train(
             params,
             _dmatrix(train, native),
@@ -334,10 +416,9 @@ class XGBoostEngine(Engine):
             obj=custom,
             evals=evals,
             custom_metric=metric if valid else None,
-            maximize=getattr(metric, "higher_is_better", False),
-            early_stopping_rounds=early_stopping_rounds if valid else None,
             evals_result=evals_result,
             verbose_eval=False,
+            callbacks=callbacks,
         )
         best = (
             booster.best_iteration + 1
@@ -354,6 +435,28 @@ class XGBoostEngine(Engine):
             ),
             dtype=np.float64,
         )
+
+    def staged_raw_scores(
+        self, booster: Any, X: Any, n_iterations: int
+    ) -> Iterator[Array]:
+        """Raw margins after rounds 1, 2, ..., ``n_iterations``.
+
+        Each is :meth:`predict_raw`'s call on one ``DMatrix``: XGBoost caches
+        a DMatrix's margins (``GBTree::PredictBatchImpl``) and, asked for rounds
+        ``[0, j + 1)`` after ``[0, j)``, adds the new round's trees to them in
+        float32 as a fresh prediction adds every tree, so each round costs
+        one round of trees and gives the same bits (DART predicts afresh).
+        """
+        data = xgb.DMatrix(X)
+        for n in range(1, n_iterations + 1):
+            yield np.asarray(
+                booster.predict(data, output_margin=True, iteration_range=(0, n)),
+                dtype=np.float64,
+            )
+
+    def truncate(self, booster: Any, n_iterations: int) -> Any:
+        """Return the first ``n_iterations`` rounds, ``booster[:n_iterations]``."""
+        return booster[:n_iterations]
 
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""

@@ -22,11 +22,17 @@ from gbrank.losses.approx import (
 )
 from gbrank.losses.base import HESSIAN_FLOOR, REDUCTIONS, Batch, Loss
 from gbrank.losses.classification import CategoricalCrossEntropyLoss
+from gbrank.losses.lambdaloss import LambdaLoss
 from gbrank.losses.lambdaweights import (
     DCGLambdaWeight,
+    ERRLambdaWeight,
     LabelDiffLambdaWeight,
     LambdaWeight,
+    MAPLambdaWeight,
+    MRRLambdaWeight,
+    NDCG2LambdaWeight,
     NDCGLambdaWeight,
+    PrecisionLambdaWeight,
 )
 from gbrank.losses.listwise import (
     ListMLELoss,
@@ -39,10 +45,14 @@ from gbrank.losses.pairwise import (
     PairwiseHingeLoss,
     PairwiseLogisticLoss,
     PairwiseMeanSquaredError,
+    PairwiseQRLoss,
     PairwiseSoftZeroOneLoss,
 )
 from gbrank.losses.pointwise import SigmoidCrossEntropyLoss
+from gbrank.losses.query import QueryRMSELoss, QuerySoftmaxLoss
+from gbrank.losses.regression import OrdinalLoss, PointwiseMeanSquaredError
 from gbrank.losses.softmax_variants import Poly1SoftmaxLoss, UniqueSoftmaxLoss
+from gbrank.losses.yetirank import YetiRankLoss
 
 BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     SigmoidCrossEntropyLoss,
@@ -61,6 +71,13 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
     ApproxMRRLoss,
     NeuralNDCGLoss,
     GumbelApproxNDCGLoss,
+    PointwiseMeanSquaredError,
+    OrdinalLoss,
+    QueryRMSELoss,
+    QuerySoftmaxLoss,
+    PairwiseQRLoss,
+    LambdaLoss,
+    YetiRankLoss,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
@@ -227,23 +244,35 @@ __all__ = [
     "Batch",
     "CategoricalCrossEntropyLoss",
     "DCGLambdaWeight",
+    "ERRLambdaWeight",
     "GumbelApproxNDCGLoss",
     "LabelDiffLambdaWeight",
+    "LambdaLoss",
     "LambdaWeight",
     "ListMLELoss",
     "ListNetLoss",
     "Loss",
+    "MAPLambdaWeight",
+    "MRRLambdaWeight",
+    "NDCG2LambdaWeight",
     "NDCGLambdaWeight",
     "NeuralNDCGLoss",
+    "OrdinalLoss",
     "PairwiseHingeLoss",
     "PairwiseLogisticLoss",
     "PairwiseMeanSquaredError",
+    "PairwiseQRLoss",
     "PairwiseSoftZeroOneLoss",
+    "PointwiseMeanSquaredError",
     "Poly1SoftmaxLoss",
+    "PrecisionLambdaWeight",
+    "QueryRMSELoss",
+    "QuerySoftmaxLoss",
     "RankOneListNetLoss",
     "SigmoidCrossEntropyLoss",
     "SoftmaxLoss",
     "UniqueSoftmaxLoss",
+    "YetiRankLoss",
     "available_losses",
     "get_loss",
     "register_loss",

@@ -49,13 +49,10 @@ from gbrank._kernels.approx import ApproxConfig, ApproxMetric
 from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.threads import run_groups
 from gbrank._validation import check_choice, check_int, check_real
-from gbrank.losses.base import Array, Batch, Loss
+from gbrank.losses.base import Array, Batch, Loss, check_temperature
 
 PAIR_NS = 4.0
 """Estimated nanoseconds per unordered pair and draw, for cutting work into chunks."""
-
-MIN_TEMPERATURE = 1e-150
-"""Smallest temperature: hessians scale as 1/T², which stays below 1e300."""
 
 STEP_SCALE = 0.1
 """Factor of the normalised surrogate in the ``"auto"`` booster step: Newton
@@ -71,11 +68,6 @@ def _rows(batch: Batch) -> Rows:
 def _terms(batch: Batch) -> Terms:
     n_rows = batch.scores.size
     return Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
-
-
-def check_temperature(value: object) -> None:
-    """Raise unless the temperature is a finite number >= ``MIN_TEMPERATURE``."""
-    check_real(value, "temperature", low=MIN_TEMPERATURE)
 
 
 def normalized_step(

@@ -27,11 +27,16 @@ from gbrank._validation import (
     check_choice,
     check_label_range,
     check_nonnegative,
+    check_positive,
     check_same_shape,
 )
 
 HESSIAN_FLOOR = 1e-16
 """Smallest hessian handed to a booster (ignored and zero-weight rows get it)."""
+
+MIN_TEMPERATURE = 1e-150
+"""Smallest temperature of a loss: hessians scale as 1/T², which stays below 1e300,
+leaving float64 room for the weights and the number of pairs."""
 
 REDUCTIONS = (
     "sum",
@@ -108,10 +113,6 @@ class Loss(Parameters):
     hessian_bounds_exact : bool
         For a surrogate: whether it is >= the exact diagonal (the default rule);
         a loss whose surrogate is not (a Gauss-Newton hessian) says why.
-    kinks_at_ties : bool
-        Whether the loss has a kink wherever two scores of a list tie (it is
-        then not ``differentiable``), so that gradient checks move tied
-        scores apart first.
     is_multiclass : bool
         Whether scores are 2-D ``(n_samples, n_classes)``.
     label_bounds : tuple of float or None
@@ -125,7 +126,6 @@ class Loss(Parameters):
     approx_hessian: ClassVar[bool] = False
     hessian_bounds_exact: ClassVar[bool] = True
     differentiable: ClassVar[bool] = True
-    kinks_at_ties: ClassVar[bool] = False
     is_multiclass: ClassVar[bool] = False
     label_bounds: ClassVar[tuple[float, float] | None] = None
 
@@ -180,8 +180,87 @@ class Loss(Parameters):
         if reduction == "auto":
             reduction = self.default_reduction
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        values, _, _ = self.compute(batch, need_loss=True)
-        return _reduce(values, batch, reduction, self.per_group)
+        values = self._values(batch)
+        with np.errstate(over="ignore"):
+            result = _reduce(values, batch, reduction, self.per_group)
+        self._check_reduced(values, result, reduction)
+        return result
+
+    def loss_parts(
+        self,
+        y_true: ArrayLike | dict[str, ArrayLike],
+        y_pred: ArrayLike,
+        *,
+        group: ArrayLike | None = None,
+        qid: ArrayLike | None = None,
+        sample_weight: ArrayLike | float | None = None,
+        mask: ArrayLike | None = None,
+        reduction: str = "auto",
+    ) -> tuple[float, float | None]:
+        """Numerator and divisor of a reduced loss, to combine parts of a data set.
+
+        ``loss(..., reduction=reduction)`` is ``total / divisor`` (0 when the
+        divisor is 0), or ``total`` for ``"sum"``, whose divisor is None. For
+        data cut into parts that each hold whole lists, the loss of the whole is
+        ``sum(totals) / sum(divisors)`` (up to rounding): how the Dask estimators
+        combine the loss of an eval set's partitions.
+
+        Parameters
+        ----------
+        y_true, y_pred, group, qid, sample_weight, mask
+            As in :meth:`loss`.
+        reduction : str, default "auto"
+            Any reduction of :meth:`loss` but ``"none"``.
+
+        Returns
+        -------
+        total : float
+            Sum of the unreduced loss values.
+        divisor : float or None
+            Number of rows or lists (valid ones for ``"mean_over_valid"``), sum
+            of the weights (``"mean_with_sample_weight"``), or None (``"sum"``).
+
+        Examples
+        --------
+        >>> import gbrank
+        >>> loss = gbrank.get_loss("sigmoid_cross_entropy")
+        >>> y, s = [1.0, 0.0, -1.0, 1.0], [0.5, -0.2, 3.0, 1.0]
+        >>> total, divisor = loss.loss_parts(y, s)
+        >>> divisor  # mean_over_valid: the row labelled -1 is ignored
+        3.0
+        >>> bool(abs(total / divisor - loss.loss(y, s)) < 1e-15)
+        True
+        """
+        check_choice(reduction, "reduction", ("auto", *REDUCTIONS))
+        if reduction == "auto":
+            reduction = self.default_reduction
+        if reduction == "none":
+            raise ValueError(
+                "loss_parts needs a reduction that sums (not 'none'); use "
+                "loss(..., reduction='none') for the unreduced values."
+            )
+        batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
+        values = self._values(batch)
+        with np.errstate(over="ignore"):
+            total, divisor = _reduction_parts(values, batch, reduction, self.per_group)
+        self._check_reduced(values, total, reduction)
+        return total, divisor
+
+    def _values(self, batch: Batch) -> Array:
+        """Unreduced loss values of a batch, checked finite."""
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            values, _, _ = self.compute(batch, need_loss=True)
+        self._check_finite(batch, values, "loss")
+        return values
+
+    def _check_reduced(self, values: Array, result: Any, reduction: str) -> None:
+        """Raise if finite loss values overflow float64 when reduced."""
+        if not np.all(np.isfinite(result)):
+            raise ValueError(
+                f"{self.name}: the loss values are finite (up to "
+                f"{np.abs(values).max():.3g}) but their {reduction!r} reduction "
+                "overflows float64; use reduction='none' or scale the inputs down."
+            )
 
     def grad_hess(
         self,
@@ -203,10 +282,18 @@ class Loss(Parameters):
             Ignored rows get gradient 0. The hessian is the exact diagonal, or a
             documented surrogate when ``approx_hessian`` is True, floored at
             ``HESSIAN_FLOOR`` (1e-16) so that boosters get a finite positive value.
+
+        Raises
+        ------
+        ValueError
+            If the inputs are so extreme that float64 overflows (labels, scores
+            or weights near 1e308): the message names the query and the input
+            to scale down. Boosters never get NaN or inf.
         """
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        _, grad, hess = self.compute(batch, need_loss=False)
-        return _shaped(grad, hess, np.shape(y_pred))
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            _, grad, hess = self.compute(batch, need_loss=False)
+        return self._finite(batch, grad, hess, np.shape(y_pred))
 
     def booster_grad_hess(
         self,
@@ -231,10 +318,25 @@ class Loss(Parameters):
         -------
         grad, hess : ndarray of float64, shape of ``y_pred``
             Finite; the hessian is floored at ``HESSIAN_FLOOR``.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`grad_hess`, when float64 overflows.
         """
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
-        grad, hess = self.compute_booster(batch)
-        return _shaped(grad, hess, np.shape(y_pred))
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            grad, hess = self.compute_booster(batch)
+        return self._finite(batch, grad, hess, np.shape(y_pred))
+
+    def _finite(
+        self, batch: Batch, grad: Array, hess: Array, shape: tuple[int, ...]
+    ) -> tuple[Array, Array]:
+        """Floor the hessian, check both are finite, shape them like the scores."""
+        hess = np.maximum(hess, HESSIAN_FLOOR)
+        self._check_finite(batch, grad, "gradient")
+        self._check_finite(batch, hess, "hessian")
+        return grad.reshape(shape), hess.reshape(shape)
 
     def activation(
         self,
@@ -313,6 +415,19 @@ class Loss(Parameters):
         Called at every :meth:`loss`, :meth:`grad_hess` and :meth:`activation`
         call (``__init__`` only stores its arguments).
         """
+
+    def check_labels(self, labels: Array) -> None:
+        """Validate the flat labels of a call; raise ``ValueError`` naming one.
+
+        Ignored rows hold -1. The default checks ``label_bounds``; called at
+        every :meth:`loss`, :meth:`grad_hess` and :meth:`activation` call.
+
+        Parameters
+        ----------
+        labels : ndarray of float64, shape (n_rows,)
+        """
+        if self.label_bounds is not None:
+            check_label_range(labels, *self.label_bounds, self.name)
 
     def compute(
         self, batch: Batch, need_loss: bool = True
@@ -415,15 +530,68 @@ class Loss(Parameters):
             check_same_shape(mask_array, "mask", labels, "y_true")
             valid &= mask_array
         flat_labels = np.where(valid, labels, -1.0).ravel()
-        if self.label_bounds is not None:
-            check_label_range(flat_labels, *self.label_bounds, self.name)
+        self.check_labels(flat_labels)
         weights, weight_sum = _row_weights(sample_weight, labels.shape, layout)
         return Batch(flat_labels, scores.ravel(), weights, groups, layout, weight_sum)
 
+    def _check_finite(self, batch: Batch, values: Array, what: str) -> None:
+        """Raise naming the query and the input to scale if float64 overflowed."""
+        if np.isfinite(values).all():
+            return
+        flat = values.reshape(values.shape[0], -1)
+        first = int(np.flatnonzero(~np.isfinite(flat).all(axis=1))[0])
+        offsets = batch.groups.offsets
+        if what == "loss" and self.per_group:
+            group, where = first, f"query {first}"
+        else:
+            group = int(np.searchsorted(offsets, first, side="right")) - 1
+            where = f"row {first} (query {group})"
+        rows = slice(int(offsets[group]), int(offsets[group + 1]))
+        valid = batch.valid[rows]
+        sizes = {
+            "y_true": np.abs(batch.labels[rows][valid]),
+            "y_pred": np.abs(batch.scores[rows][valid]),
+            "sample_weight": batch.weights[rows][valid],
+        }
+        largest = {key: float(v.max()) if v.size else 0.0 for key, v in sizes.items()}
+        shown = ", ".join(f"{key} {value:.3g}" for key, value in largest.items())
+        temperature = getattr(self, "temperature", None)
+        if isinstance(temperature, float) and temperature < 1.0:
+            largest["1/temperature"] = 1.0 / temperature
+            shown += f", temperature {temperature:.3g}"
+        culprit = max(largest, key=largest.__getitem__)
+        fix = (
+            "raise temperature"
+            if culprit == "1/temperature"
+            else f"scale {culprit} down"
+        )
+        raise ValueError(
+            f"{self.name}: the {what} overflows float64 at {where}; the largest "
+            f"magnitudes in that query are {shown}. gbrank computes exactly, "
+            f"without clipping: {fix}."
+        )
 
-def _shaped(grad: Array, hess: Array, shape: tuple[int, ...]) -> tuple[Array, Array]:
-    """Gradient and floored hessian in the shape of the scores."""
-    return grad.reshape(shape), np.maximum(hess, HESSIAN_FLOOR).reshape(shape)
+
+def check_temperature(value: object) -> float:
+    """Validate a loss's temperature: a finite number >= ``MIN_TEMPERATURE``.
+
+    Parameters
+    ----------
+    value : object
+        The ``temperature`` parameter.
+
+    Returns
+    -------
+    float
+    """
+    temperature = check_positive(value, "temperature")
+    if temperature < MIN_TEMPERATURE:
+        raise ValueError(
+            f"temperature={value!r} is too small: the hessians scale as "
+            f"1/temperature² and would overflow float64; use temperature >= "
+            f"{MIN_TEMPERATURE:g}."
+        )
+    return temperature
 
 
 def _row_weights(
@@ -437,20 +605,28 @@ def _row_weights(
         return np.ones(n_rows), None
     weights = as_float_array(sample_weight, "sample_weight", ndim=(0, 1, 2))
     check_nonnegative(weights, "sample_weight")
-    weight_sum = float(weights.sum())
+    with np.errstate(over="ignore"):
+        weight_sum = float(weights.sum())
+    if weight_sum == np.inf:
+        raise ValueError(
+            f"sample_weight sums to more than float64 can hold (its largest weight "
+            f"is {weights.max():.3g}); scale the weights down."
+        )
     if weights.ndim == 0:
         return np.full(n_rows, float(weights)), weight_sum
     if weights.shape == shape:
         return weights.ravel(), weight_sum
-    if layout is not None and len(shape) == 2:
+    if layout is not None:  # a padded batch, or one unbatched list (keras_rs)
         n_lists, list_size = layout
         if weights.shape in ((n_lists,), (n_lists, 1)):
             return np.repeat(weights.ravel(), list_size), weight_sum
+    per_list = {
+        2: " or one weight per list (batch,) / (batch, 1)",
+        1: " or one weight for the list (1,)" if layout is not None else "",
+    }
     raise ValueError(
         f"sample_weight has shape {weights.shape}; expected a scalar or the shape of "
-        f"y_true {shape}"
-        + (" or one weight per list (batch,) / (batch, 1)" if len(shape) == 2 else "")
-        + "."
+        f"y_true {shape}{per_list[len(shape)]}."
     )
 
 
@@ -461,9 +637,19 @@ def _reduce(values: Array, batch: Batch, reduction: str, per_group: bool) -> Any
             return values
         n_lists, list_size = batch.layout
         return values.reshape((n_lists,) if per_group else (n_lists, list_size))
+    total, divisor = _reduction_parts(values, batch, reduction, per_group)
+    if divisor is None:
+        return total
+    return total / divisor if divisor else 0.0
+
+
+def _reduction_parts(
+    values: Array, batch: Batch, reduction: str, per_group: bool
+) -> tuple[float, float | None]:
+    """Sum of ``values`` and the divisor of ``reduction`` (None for ``"sum"``)."""
     total = float(values.sum())
     if reduction == "sum":
-        return total
+        return total, None
     if reduction == "mean_with_sample_weight" and batch.weight_sum is not None:
         divisor = batch.weight_sum
     elif reduction == "mean_over_valid":
@@ -475,7 +661,7 @@ def _reduce(values: Array, batch: Batch, reduction: str, per_group: bool) -> Any
             divisor = float(np.count_nonzero(valid))
     else:
         divisor = float(values.shape[0])
-    return total / divisor if divisor else 0.0
+    return total, divisor
 
 
 def _engine(name: str) -> Any:

@@ -19,8 +19,8 @@ from gbrank._kernels import listwise as kernels
 from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.listwise import ListNetTarget, RankOneHessian
 from gbrank._kernels.threads import run_groups
-from gbrank._validation import check_choice, check_positive
-from gbrank.losses.base import Array, Batch, Loss
+from gbrank._validation import check_choice
+from gbrank.losses.base import Array, Batch, Loss, check_temperature
 
 ROW_NS = 20.0
 """Estimated nanoseconds of listwise work per row, for cutting work into chunks."""
@@ -331,7 +331,7 @@ class ListMLELoss(_ListwiseLoss):
 
     def check_params(self) -> None:
         """Validate the temperature."""
-        check_positive(self.temperature, "temperature")
+        check_temperature(self.temperature)
 
     def compute_activation(self, batch: Batch) -> Array:
         """Top-one probability ``softmax(s / T)`` of each list."""

@@ -11,8 +11,7 @@ from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.neuralsort import NeuralConfig
 from gbrank._kernels.threads import run_groups
 from gbrank._validation import check_int, check_positive
-from gbrank.losses.approx import check_temperature
-from gbrank.losses.base import Array, Batch, Loss
+from gbrank.losses.base import Array, Batch, Loss, check_temperature
 
 MAX_LIST_SIZE = 2048
 """Most valid rows of a list: NeuralNDCG keeps two n x n float64 matrices per
@@ -126,7 +125,6 @@ class NeuralNDCGLoss(Loss):
     approx_hessian = True
     hessian_bounds_exact = False
     differentiable = False
-    kinks_at_ties = True
     default_reduction = "mean_over_valid"
 
     def __init__(

@@ -15,19 +15,30 @@ gradient. :math:`\lambda_{ij} = 1` unless a ``lambda_weight`` is given
 every ordered pair of distinct rows counts, label ties included, and there is no
 temperature (keras_rs's code).
 
-Cost per list of n valid rows: O(n²) (every pair is evaluated) except for the
-hinge without lambda weights, O(n log n) (after one sort by score, a row's
-active pairs are range counts; :func:`gbrank._kernels.pairwise.hinge_sorted`), and
-the squared error without lambda weights, O(n) (its pair sums reduce to
-per-list moments). The O(n²) losses cost about 6 ns per pair with ``y_i > y_j``
-on 2 cores (measured, ``benchmarks/``): a 1M-row batch of 100-row lists takes
-0.2-0.3 s per gradient call, but a single list of 100,000 rows (3·10⁹ such
-pairs with LETOR-like labels) takes about 20 s per call, with O(n) memory.
+What the boosters get is the loss's booster step (``step``,
+:mod:`gbrank.losses.steps`): by default the pairs with a row in the current top
+30 by score, each weighted by :math:`1 / (0.01 + |s_i - s_j|)`, as LightGBM's and
+XGBoost's own LambdaMART do; on 100-row lists this trains far better than the
+exact derivatives (``benchmarks/quality.py``). :meth:`~gbrank.Loss.loss` and
+:meth:`~gbrank.Loss.grad_hess` are the neural twin's value and its exact
+derivative.
+
+:class:`PairwiseQRLoss` (rax's pairwise quantile regression) regresses score
+differences on label differences with asymmetric absolute (or squared) errors.
+LambdaLoss (:mod:`gbrank.losses.lambdaloss`) and YetiRank
+(:mod:`gbrank.losses.yetirank`) are pairwise losses with their own pair weights.
+
+Cost per list of n valid rows: the booster step O(n k) with its top-k pairs;
+the exact derivatives O(n²) (every pair) except for the hinge without lambda
+weights, O(n log n) (after one sort by score, a row's active pairs are range
+counts; :func:`gbrank._kernels.pairwise.hinge_sorted`), and the squared error
+without lambda weights, O(n) (its pair sums reduce to per-list moments). A pair
+costs a few nanoseconds (one exponential per row, not per pair); memory is O(n).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -44,8 +55,8 @@ from gbrank._kernels.pairwise import (
     pair_sums,
     squared_error_sums,
 )
-from gbrank._validation import check_choice, check_positive
-from gbrank.losses.base import Array, Batch, Loss
+from gbrank._validation import check_choice, check_real
+from gbrank.losses.base import Array, Batch, Loss, check_temperature
 from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
 from gbrank.losses.steps import EXACT, LAMBDARANK, TOP30, PairStep
 
@@ -75,7 +86,7 @@ class _PairwiseLoss(Loss):
 
     def check_params(self) -> None:
         """Validate the temperature, the lambda weight and the booster step."""
-        check_positive(self._temperature(), "temperature")
+        check_temperature(self._temperature())
         resolve_lambda_weight(self.lambda_weight)
         self.resolved_step().check()
 
@@ -93,19 +104,32 @@ class _PairwiseLoss(Loss):
             "gbrank.losses.steps.PairStep."
         )
 
+    def check_labels(self, labels: Array) -> None:
+        """Also check the labels against the lambda weight's gain."""
+        super().check_labels(labels)
+        weight = resolve_lambda_weight(self.lambda_weight)
+        if weight is not None:
+            weight.check_labels(labels)
+
     def _temperature(self) -> float:
         return self.temperature
 
     def _hessian(self) -> PairHessian:
         return PairHessian.CURVATURE
 
-    def _config(self, need_loss: bool, step: PairStep = EXACT) -> PairConfig:
+    def _lambda_args(self) -> tuple[LambdaKind, int, Gain, dict[str, Any]]:
+        """Return the kernel's lambda weight: kind, topn, gain, further options."""
         weight = resolve_lambda_weight(self.lambda_weight)
-        lambda_kind, topn, gain = (
-            (LambdaKind.NONE, 0, Gain.LINEAR)
-            if weight is None
-            else weight.kernel_args()
-        )
+        if weight is None:
+            return LambdaKind.NONE, 0, Gain.LINEAR, {}
+        return (*weight.kernel_args(), weight.kernel_options())
+
+    def _pair_options(self) -> dict[str, Any]:
+        """Further :class:`~gbrank._kernels.pairwise.PairConfig` fields."""
+        return {}
+
+    def _config(self, need_loss: bool, step: PairStep = EXACT) -> PairConfig:
+        lambda_kind, topn, gain, options = self._lambda_args()
         selection = PairSelection.ALL
         if step.topk is not None:
             selection = PairSelection.TOPK
@@ -124,6 +148,8 @@ class _PairwiseLoss(Loss):
             pairs_per_row=int(step.pairs_per_row or 0),
             seed=int(step.seed),
             score_normalization=step.score_normalization,
+            **options,
+            **self._pair_options(),
         )
 
     def compute_booster(self, batch: Batch) -> tuple[Array, Array]:
@@ -186,8 +212,11 @@ class PairwiseHingeLoss(_PairwiseLoss):
         adds :math:`\lambda_{ij} w_i / T^2` to the hessian of both its rows, the
         curvature of a hinge smoothed over one margin width. ``"constant"``:
         :math:`w_i / T^2` on every valid row (a plain gradient step).
-    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+    lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -258,8 +287,11 @@ class PairwiseLogisticLoss(_PairwiseLoss):
     ----------
     temperature : float, default 1.0
         Score differences are divided by it; must be > 0.
-    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+    lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}`; ``"ndcg"`` makes this LambdaMART.
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -317,8 +349,11 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
     ----------
     temperature : float, default 1.0
         Score differences are divided by it; must be > 0.
-    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+    lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -382,8 +417,11 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
 
     Parameters
     ----------
-    lambda_weight : {"label_diff", "dcg", "ndcg"}, LambdaWeight or None, default None
+    lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (symmetric; label ties get 0).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -432,3 +470,104 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
 
     def _temperature(self) -> float:
         return 1.0
+
+
+class PairwiseQRLoss(_PairwiseLoss):
+    r"""Pairwise quantile-regression loss, as rax ``pairwise_qr_loss``.
+
+    Parameters
+    ----------
+    tau : float, default 0.5
+        The quantile, in (0, 1]: the weight of a pair whose score difference
+        falls short of its label difference (``1 - tau`` past it).
+    squared : bool, default False
+        Square both sides of the kink (a squared, asymmetric error).
+    lambda_weight : str, LambdaWeight or None, default None
+        Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
+    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+        The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
+        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
+
+    Notes
+    -----
+    Per list, over the pairs with :math:`y_i > y_j`, with
+    :math:`\rho_{ij} = (y_i - y_j) - (s_i - s_j)` (no temperature):
+
+    .. math::
+
+        \mathcal{L} = \sum_{i,j:\, y_i > y_j} \lambda_{ij} w_i \big(
+            \tau \max(0, \rho_{ij})^{p} + (1 - \tau) \max(0, -\rho_{ij})^{p}\big)
+
+    with :math:`p = 1`, or :math:`p = 2` when ``squared``: score differences
+    are regressed on label differences, under-shooting pairs weighing
+    :math:`\tau`. The gradient of a pair on its credited row i is
+    :math:`-\tau` if :math:`\rho > 0`, :math:`1 - \tau` if :math:`\rho < 0`
+    and 0 at the kink (JAX's convention, as rax) (squared: :math:`-2\tau\rho`,
+    :math:`-2(1 - \tau)\rho`), and the opposite on row j.
+
+    Hessian: squared, the exact diagonal (:math:`2\tau` or :math:`2(1 - \tau)`
+    per pair on both rows, 0 at the kink). Unsquared, the exact hessian is 0
+    almost everywhere; boosters get the surrogate (``approx_hessian = True``)
+    where each pair adds the slope of the side of the kink it is on,
+    :math:`\lambda_{ij} w_i \tau` (:math:`\rho \ge 0`) or
+    :math:`\lambda_{ij} w_i (1 - \tau)` (:math:`\rho < 0`), to both rows: a
+    lone pair's Newton step moves its score difference by one label unit, and
+    a row's step is at most one label unit (as the hinge's surrogate steps by
+    one margin). Label ties and ignored rows form no pair. Default reduction:
+    ``"sum_over_batch_size"`` (the pairwise family's); rax's default, the mean
+    over the valid pairs of the batch, has no gbrank reduction (use
+    ``reduction="sum"`` and divide).
+
+    References
+    ----------
+    .. [1] R. Koenker, G. Bassett, "Regression Quantiles", Econometrica 46(1),
+       1978 (the check function).
+    .. [2] google/rax, ``rax.pairwise_qr_loss`` (rax/_src/losses.py).
+
+    See Also
+    --------
+    rax.pairwise_qr_loss : the neural twin.
+    PairwiseMeanSquaredError : the symmetric squared error over every pair.
+
+    Examples
+    --------
+    >>> import gbrank
+    >>> loss = gbrank.PairwiseQRLoss(tau=0.5)
+    >>> round(loss.loss([2.0, 0.0, 1.0], [0.5, 1.0, 0.0], reduction="sum"), 5)
+    2.5
+    """
+
+    name = "pairwise_qr"
+    _smooth = False
+    _pair = PairFunction.QUANTILE
+
+    def __init__(
+        self,
+        *,
+        tau: float = 0.5,
+        squared: bool = False,
+        lambda_weight: str | LambdaWeight | None = None,
+        step: str | PairStep = "auto",
+    ):
+        self.tau = tau
+        self.squared = squared
+        self.lambda_weight = lambda_weight
+        self.step = step
+
+    @property
+    def approx_hessian(self) -> bool:  # type: ignore[override]
+        """True unless ``squared`` (the unsquared loss's hessian is 0 a.e.)."""
+        return not self.squared
+
+    def check_params(self) -> None:
+        """Validate the parameters."""
+        check_real(self.tau, "tau", low=0.0, high=1.0, low_open=True)
+        if not isinstance(self.squared, (bool, np.bool_)):
+            raise ValueError(f"squared must be True or False, got {self.squared!r}.")
+        super().check_params()
+
+    def _temperature(self) -> float:
+        return 1.0
+
+    def _pair_options(self) -> dict[str, Any]:
+        return {"tau": float(self.tau), "squared": bool(self.squared)}
