@@ -89,7 +89,31 @@ class LabelDiffLambdaWeight(LambdaWeight):
     depends_on_scores = False
 
 
-class DCGLambdaWeight(LambdaWeight):
+class _GainWeight(LambdaWeight):
+    """A swap weight from gains and discounts: ``topn`` and ``gain`` parameters."""
+
+    topn: int | None
+    gain: str
+
+    def __init__(self, *, topn: int | None = None, gain: str = "exp2"):
+        check_int(topn, "topn", allow_none=True)
+        check_choice(gain, "gain", GAINS)
+        self.topn = topn
+        self.gain = gain
+
+    def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
+        """Return ``(lambda_kind, topn, gain)``; topn 0 means no cutoff."""
+        return self._kind, int(self.topn or 0), GAINS[self.gain]
+
+    def check_labels(self, labels: NDArray[np.float64]) -> None:
+        """Labels with the gain ``"exp2"`` are at most ``MAX_GAIN_LABEL`` (961)."""
+        if self.gain == "exp2":
+            check_gain_labels(
+                labels, f"lambda_weight={self!r}", ", or use gain='linear'"
+            )
+
+
+class DCGLambdaWeight(_GainWeight):
     r"""DCG swap weight: the change in DCG when rows i and j trade places.
 
     Parameters
@@ -124,23 +148,6 @@ class DCGLambdaWeight(LambdaWeight):
     """
 
     _kind = LambdaKind.DCG
-
-    def __init__(self, *, topn: int | None = None, gain: str = "exp2"):
-        check_int(topn, "topn", allow_none=True)
-        check_choice(gain, "gain", GAINS)
-        self.topn = topn
-        self.gain = gain
-
-    def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
-        """Return ``(lambda_kind, topn, gain)``; topn 0 means no cutoff."""
-        return self._kind, int(self.topn or 0), GAINS[self.gain]
-
-    def check_labels(self, labels: NDArray[np.float64]) -> None:
-        """Labels with the gain ``"exp2"`` are at most ``MAX_GAIN_LABEL`` (961)."""
-        if self.gain == "exp2":
-            check_gain_labels(
-                labels, f"lambda_weight={self!r}", ", or use gain='linear'"
-            )
 
 
 class NDCGLambdaWeight(DCGLambdaWeight):
@@ -178,7 +185,7 @@ class NDCGLambdaWeight(DCGLambdaWeight):
     _kind = LambdaKind.NDCG
 
 
-class NDCG2LambdaWeight(LambdaWeight):
+class NDCG2LambdaWeight(_GainWeight):
     r"""LambdaLoss's NDCG-Loss2 weight (rax ``dcg2_lambdaweight(normalize=True)``).
 
     Parameters
@@ -236,23 +243,6 @@ class NDCG2LambdaWeight(LambdaWeight):
     """
 
     _kind = LambdaKind.NDCG2
-
-    def __init__(self, *, topn: int | None = None, gain: str = "exp2"):
-        check_int(topn, "topn", allow_none=True)
-        check_choice(gain, "gain", GAINS)
-        self.topn = topn
-        self.gain = gain
-
-    def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
-        """Return ``(lambda_kind, topn, gain)``; topn 0 means no cutoff."""
-        return self._kind, int(self.topn or 0), GAINS[self.gain]
-
-    def check_labels(self, labels: NDArray[np.float64]) -> None:
-        """Labels with the gain ``"exp2"`` are at most ``MAX_GAIN_LABEL`` (961)."""
-        if self.gain == "exp2":
-            check_gain_labels(
-                labels, f"lambda_weight={self!r}", ", or use gain='linear'"
-            )
 
 
 class PrecisionLambdaWeight(LambdaWeight):
