@@ -471,12 +471,16 @@ def pair_positions(
                     g_b, d_b = gain[b], discount[b]
                     e_b = extra[b] if wide else 0.0
                     rung = ladder[int(abs(e_a - e_b))] if laddered else 0.0
-                    weight *= (
-                        lambda_weight(g_a, g_b, d_a, d_b, e_a, e_b, rung, terms, config)
-                        if a_credited
-                        else lambda_weight(
-                            g_b, g_a, d_b, d_a, e_b, e_a, rung, terms, config
-                        )
+                    weight *= lambda_weight(  # the credited row's terms first
+                        g_a if a_credited else g_b,
+                        g_b if a_credited else g_a,
+                        d_a if a_credited else d_b,
+                        d_b if a_credited else d_a,
+                        e_a if a_credited else e_b,
+                        e_b if a_credited else e_a,
+                        rung,
+                        terms,
+                        config,
                     )
                 value, g, h = _pair(
                     weight,
