@@ -221,6 +221,21 @@ def test_group_ranges_cover_every_group_once_with_balanced_cost():
     assert chunk_costs.max() < 2 * cost.sum() / 8
 
 
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_chunk_count_is_a_multiple_of_the_threads_of_at_most_chunk_ns(n_threads):
+    """3 equal chunks on 2 threads take as long as 4: counts are whole rounds."""
+    with threads.num_threads(n_threads):
+        for total in (0.0, 1e6, 1.5 * threads.CHUNK_NS, 60e6, 199e6, 1e12):
+            count = threads.chunk_count(total, 10**9)
+            assert count % n_threads == 0
+            assert count >= n_threads
+            assert total / count <= threads.CHUNK_NS
+            # no round more than needed
+            assert count == n_threads or (count - n_threads) * threads.CHUNK_NS < total
+        assert threads.chunk_count(1e12, 5) == 5  # at most one chunk per item
+        assert threads.chunk_count(1e12, 0) == 1
+
+
 def test_run_groups_runs_every_group_once_on_several_threads():
     seen = np.zeros(5000, dtype=np.int64)
     names = set()

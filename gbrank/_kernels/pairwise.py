@@ -45,7 +45,13 @@ from gbrank._kernels.lambdaweights import (
     lambda_weight,
     sort_pessimistic,
 )
-from gbrank._kernels.threads import CHUNK_NS, get_num_threads, run_chunks, run_groups
+from gbrank._kernels.threads import (
+    chunk_count,
+    get_num_threads,
+    group_ranges,
+    run_chunks,
+    run_groups,
+)
 
 LARGE_GROUP = 2048
 """Groups with at least this many rows are split over threads in ``pair_sums``."""
@@ -571,12 +577,8 @@ def _large_group(
         partners = 2 * (n_valid - np.arange(1, n_positions + 1))
     else:
         partners = n_valid - lower
-    cost = np.cumsum(partners * PAIR_NS)
-    n_chunks = max(int(cost[-1] // CHUNK_NS), get_num_threads(), 1)
-    targets = cost[-1] * np.arange(1, n_chunks) / n_chunks
-    bounds = np.unique(
-        np.concatenate(([0], np.searchsorted(cost, targets), [n_positions]))
-    )
+    cost = partners * PAIR_NS
+    bounds = group_ranges(cost, chunk_count(float(cost.sum()), n_positions))
     n_workers = min(get_num_threads(), bounds.size - 1)
     accumulators = [
         Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))

@@ -176,6 +176,29 @@ def run_chunks(work: Callable[[int, int], None], n_chunks: int) -> None:
             raise error
 
 
+def chunk_count(total_ns: float, n_items: int) -> int:
+    """Return into how many chunks to cut ``total_ns`` of work over ``n_items``.
+
+    A multiple of :func:`get_num_threads` (chunks of equal cost dealt to the
+    threads then finish together: 3 chunks on 2 threads take as long as 4) of
+    at most about :data:`CHUNK_NS` each, and at most one chunk per item.
+
+    Parameters
+    ----------
+    total_ns : float
+        Estimated nanoseconds of all the work.
+    n_items : int
+        Number of items (groups, rows, positions) the work splits into.
+
+    Returns
+    -------
+    int
+    """
+    threads = get_num_threads()
+    rounds = max(math.ceil(total_ns / (CHUNK_NS * threads)), 1)
+    return max(min(rounds * threads, n_items), 1)
+
+
 def group_ranges(cost: NDArray[np.floating], n_chunks: int) -> NDArray[np.int64]:
     """Cut groups ``0 .. n_groups`` into at most ``n_chunks`` ranges of equal cost.
 
@@ -218,6 +241,5 @@ def run_groups(
     if total < PARALLEL_NS:
         kernel(0, n_groups)
         return
-    n_chunks = min(max(math.ceil(total / CHUNK_NS), get_num_threads()), n_groups)
-    bounds = group_ranges(cost_ns, n_chunks)
+    bounds = group_ranges(cost_ns, chunk_count(total, n_groups))
     run_chunks(lambda _, c: kernel(int(bounds[c]), int(bounds[c + 1])), bounds.size - 1)

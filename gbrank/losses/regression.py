@@ -10,14 +10,13 @@ engines accept them (with or without query groups); ``gbrank compare`` and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from gbrank._kernels import ordinal as kernels
 from gbrank._kernels.common import Rows, Terms
-from gbrank._kernels.threads import CHUNK_NS, PARALLEL_NS, get_num_threads, run_chunks
+from gbrank._kernels.threads import PARALLEL_NS, chunk_count, run_chunks
 from gbrank._validation import check_choice
 from gbrank.losses.base import Array, Batch, Loss
 
@@ -33,7 +32,7 @@ def _run_rows(kernel: Callable[[int, int], None], n_rows: int, row_ns: float) ->
     if total < PARALLEL_NS or n_rows < 2:
         kernel(0, n_rows)
         return
-    n_chunks = min(max(math.ceil(total / CHUNK_NS), get_num_threads()), n_rows)
+    n_chunks = chunk_count(total, n_rows)
     bounds = np.linspace(0, n_rows, n_chunks + 1).astype(np.int64)
     run_chunks(lambda _, c: kernel(int(bounds[c]), int(bounds[c + 1])), n_chunks)
 
