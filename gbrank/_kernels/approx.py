@@ -36,6 +36,7 @@ from gbrank._kernels.common import (
     Rows,
     Terms,
     argsort_descending,
+    mix64,
     valid_rows,
 )
 
@@ -86,26 +87,15 @@ class ApproxConfig(NamedTuple):
     need_loss: bool
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _mix(x: np.uint64) -> np.uint64:
-    """splitmix64's finaliser: a bijective scramble of 64 bits."""
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
-
-
 @njit(cache=True, nogil=True)
 def row_key(
     seed: int, list_key: np.uint64, label_bits: np.uint64, occurrence: int
 ) -> np.uint64:
     """Return the noise key of a row: its seed, list key, label and occurrence."""
-    x = _mix(np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1))
-    x = _mix(x ^ list_key)
-    x = _mix(x ^ label_bits)
-    return _mix(x ^ (np.uint64(occurrence) * np.uint64(0xC2B2AE3D27D4EB4F)))
+    x = mix64(np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1))
+    x = mix64(x ^ list_key)
+    x = mix64(x ^ label_bits)
+    return mix64(x ^ (np.uint64(occurrence) * np.uint64(0xC2B2AE3D27D4EB4F)))
 
 
 @njit(cache=True, nogil=True)
@@ -120,9 +110,9 @@ def gumbel(key: np.uint64, sample: int, samples: int) -> float:
     loss is unbiased; a row's S values are spread over the distribution, which
     lowers the variance of the mean over the draws.
     """
-    offset = int(_mix(key + np.uint64(0x632BE59BD9B4E019)) % np.uint64(samples))
+    offset = int(mix64(key + np.uint64(0x632BE59BD9B4E019)) % np.uint64(samples))
     stratum = (sample + offset) % samples
-    h = _mix(key ^ (np.uint64(sample + 1) * np.uint64(0x165667B19E3779F9)))
+    h = mix64(key ^ (np.uint64(sample + 1) * np.uint64(0x165667B19E3779F9)))
     v = (float(h >> np.uint64(11)) + 0.5) * 2.0**-53
     u = (stratum + v) / samples
     return -math.log(-math.log(u))
@@ -144,7 +134,7 @@ def noise_keys(
     total = np.uint64(n_valid)
     for a in range(n_valid):
         total += np.uint64(label_bits[order[a]])
-    list_key = _mix(total)
+    list_key = mix64(total)
     keys = np.empty(n_valid, dtype=np.uint64)
     occurrence = 0
     for a in range(n_valid):

@@ -140,3 +140,29 @@ class Terms(NamedTuple):
     loss: NDArray[np.float64]
     grad: NDArray[np.float64]
     hess: NDArray[np.float64]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def mix64(x: np.uint64) -> np.uint64:
+    """splitmix64's finaliser: a bijective scramble of 64 bits."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def hash_keys(k0: Any, k1: Any, k2: Any, k3: Any) -> np.uint64:
+    """Hash four non-negative integer keys to 64 random-looking bits.
+
+    :func:`mix64` of the keys times odd constants, xor-ed: the counter-based
+    random numbers of sampled pairs and YetiRank's noise (the same for a seed
+    in every round and for any number of threads).
+    """
+    x = np.uint64(k0) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= np.uint64(k1) * np.uint64(0xC2B2AE3D27D4EB4F)
+    x ^= np.uint64(k2) * np.uint64(0x165667B19E3779F9)
+    x ^= np.uint64(k3) * np.uint64(0x27D4EB2F165667C5)
+    return mix64(x)

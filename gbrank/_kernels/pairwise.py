@@ -34,6 +34,7 @@ from gbrank._kernels.common import (
     Rows,
     Terms,
     argsort_descending,
+    hash_keys,
     valid_rows,
 )
 from gbrank._kernels.lambdaweights import (
@@ -266,15 +267,7 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
 @njit(cache=True, nogil=True, inline="always")
 def _draw(seed: int, group: int, position: int, draw: int, size: int) -> int:
     """Draw a uniform integer in ``[0, size)`` from a hash of its coordinates."""
-    x = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-    x ^= np.uint64(group) * np.uint64(0xC2B2AE3D27D4EB4F)
-    x ^= np.uint64(position) * np.uint64(0x165667B19E3779F9)
-    x ^= np.uint64(draw) * np.uint64(0x27D4EB2F165667C5)
-    x ^= x >> np.uint64(30)  # splitmix64's finaliser
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
+    x = hash_keys(seed, group, position, draw)
     return int(np.int64(x % np.uint64(size)))  # int64: unsigned mixes to float
 
 

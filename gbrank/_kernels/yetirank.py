@@ -31,6 +31,7 @@ from gbrank._kernels.common import (
     IntArray,
     Rows,
     Terms,
+    hash_keys,
     valid_rows,
 )
 from gbrank._kernels.lambdaweights import sort_pessimistic
@@ -68,15 +69,7 @@ def _odds(seed: int, permutation: int, rank: int, label_bits: int) -> float:
 
     Its log is standard logistic noise.
     """
-    x = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
-    x ^= np.uint64(permutation) * np.uint64(0xC2B2AE3D27D4EB4F)
-    x ^= np.uint64(rank) * np.uint64(0x165667B19E3779F9)
-    x ^= np.uint64(label_bits) * np.uint64(0x27D4EB2F165667C5)
-    x ^= x >> np.uint64(30)  # splitmix64's finaliser
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
+    x = hash_keys(seed, permutation, rank, label_bits)
     u = (float(x >> np.uint64(11)) + 0.5) * 2.0**-53
     return u / (1.0 - u)
 
