@@ -16,7 +16,7 @@ Both sums run over the pairs of a group, O(n²) per group of n valid rows with
 O(n) memory: the rows are sorted by score once, so every pair's
 :math:`e^{-|d|}` is the product of one row's :math:`e^{(s - \max s)/T}` and the
 other's inverse (no ``exp`` per pair) while the group's tempered scores spread
-at most :data:`SPREAD_FOR_RATIOS`; beyond, one ``exp`` per pair.
+at most :data:`~gbrank._kernels.common.SPREAD_FOR_RATIOS`; beyond, one ``exp`` per pair.
 
 Conventions: :mod:`gbrank._kernels`.
 """
@@ -31,20 +31,17 @@ import numpy as np
 from numba import njit
 
 from gbrank._kernels.common import (
+    LN2,
     Array,
     IntArray,
     Rows,
     Terms,
     argsort_descending,
+    exp2_gain,
     mix64,
+    ratio_exponentials,
     valid_rows,
 )
-
-LN2 = math.log(2.0)
-
-SPREAD_FOR_RATIOS = 600.0
-"""Largest tempered score spread of a group whose pairs take ``exp(-|d|)`` as a
-product of per-row exponentials and inverses (all normal floats within it)."""
 
 
 class ApproxMetric(IntEnum):
@@ -185,28 +182,6 @@ def scratch(n: int) -> Scratch:
     )
 
 
-@njit(cache=True, nogil=True)
-def _exponentials(z: Array, inv_temperature: float, e: Array, inverse: Array) -> bool:
-    """Write per-row ``exp((z - max z) / T)`` and their inverses; return True.
-
-    Returns False (writing nothing) when the tempered spread exceeds
-    :data:`SPREAD_FOR_RATIOS`: pairs then take one ``exp`` each. A pair's
-    ``exp((z_b - z_a) / T)`` is ``e[b] * inverse[a]``, at most ``e^600``.
-    """
-    n = z.size
-    top = -np.inf
-    low = np.inf
-    for a in range(n):
-        top = max(top, z[a])
-        low = min(low, z[a])
-    if (top - low) * inv_temperature > SPREAD_FOR_RATIOS:
-        return False
-    for a in range(n):
-        e[a] = math.exp((z[a] - top) * inv_temperature)
-        inverse[a] = 1.0 / e[a]
-    return True
-
-
 # The pair loops index with unsigned integers: numba then skips its handling of
 # negative indices, and LLVM vectorises the loops (3x faster at 100 rows).
 
@@ -284,7 +259,10 @@ def approx_ranks(z: Array, inv_temperature: float, work: Scratch) -> bool:
     n = z.size
     e, inverse, ranks, slopes = work.e, work.inverse, work.ranks, work.slopes
     ranks[:] = 1.0
-    ratios = _exponentials(z, inv_temperature, e, inverse)
+    tempered = np.empty(n)
+    for a in range(n):
+        tempered[a] = z[a] * inv_temperature
+    ratios = ratio_exponentials(tempered, e, inverse)
     offset = 0
     for a in range(n - 1):
         if ratios and slopes.size > 0:
@@ -595,7 +573,7 @@ def approx_metric(
         terms = np.empty(n)
         for a in range(n):
             y = labels[valid[a]]
-            terms[a] = math.expm1(y * LN2) if config.metric == ApproxMetric.NDCG else y
+            terms[a] = exp2_gain(y) if config.metric == ApproxMetric.NDCG else y
         if config.metric == ApproxMetric.NDCG:
             ideal_gains = np.sort(terms)
             cut = n if config.topn <= 0 else min(config.topn, n)

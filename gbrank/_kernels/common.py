@@ -11,6 +11,13 @@ from numba import njit
 from numba.core import event
 from numpy.typing import NDArray
 
+LN2 = math.log(2.0)
+
+SPREAD_FOR_RATIOS = 600.0
+"""Largest tempered spread of a group's scores for which pairs take
+``exp(-|d|)`` as a product of per-row exponentials and inverses (all of them
+normal floats within it); beyond it, each pair takes its own ``exp``."""
+
 
 class _CompileNotice(event.Listener):
     """Say once on stderr that gbrank kernels are being compiled.
@@ -166,3 +173,31 @@ def hash_keys(k0: Any, k1: Any, k2: Any, k3: Any) -> np.uint64:
     x ^= np.uint64(k2) * np.uint64(0x165667B19E3779F9)
     x ^= np.uint64(k3) * np.uint64(0x27D4EB2F165667C5)
     return mix64(x)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def exp2_gain(label: float) -> float:
+    """Return the exponential gain ``2^y - 1`` of a label (exact near 0)."""
+    return math.expm1(label * LN2)
+
+
+@njit(cache=True, nogil=True)
+def ratio_exponentials(tempered: Array, e: Array, inverse: Array) -> bool:
+    """Write ``e = exp(t - max t)`` and ``1 / e`` for tempered scores t; return True.
+
+    A pair's ``exp(t_b - t_a)`` is then ``e[b] * inverse[a]``: one ``exp`` per
+    row instead of one per pair. Returns False, writing nothing, when the
+    values spread more than :data:`SPREAD_FOR_RATIOS`.
+    """
+    n = tempered.size
+    if n == 0:
+        return False
+    top = bottom = tempered[0]
+    for a in range(n):  # loops, not array expressions: numba compiles them faster
+        top, bottom = max(top, tempered[a]), min(bottom, tempered[a])
+    if top - bottom > SPREAD_FOR_RATIOS:
+        return False
+    for a in range(n):
+        e[a] = math.exp(tempered[a] - top)
+        inverse[a] = 1.0 / e[a]
+    return True

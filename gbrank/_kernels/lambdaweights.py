@@ -39,9 +39,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from gbrank._kernels.common import Array, IntArray, argsort_descending
-
-LN2 = math.log(2.0)
+from gbrank._kernels.common import LN2, Array, IntArray, argsort_descending, exp2_gain
 
 LambdaTerms = tuple[float, float, float]
 """Per-group numbers of the weights: scale, and two kind-specific values (MRR:
@@ -288,7 +286,7 @@ def lambda_terms(
         elif top > 0.0:
             gain_out[k] = 2.0 ** (y - top) - 2.0**-top
         else:
-            gain_out[k] = math.expm1(y * LN2)
+            gain_out[k] = exp2_gain(y)
     if kind == LambdaKind.DCG or kind == LambdaKind.NDCG:
         for rank in range(n_valid):
             discount_out[by_rank[rank]] = _discount(rank + 1) if rank < cutoff else 0.0

@@ -32,9 +32,14 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from gbrank._kernels.common import Array, IntArray, Rows, Terms, valid_rows
-
-LN2 = math.log(2.0)
+from gbrank._kernels.common import (
+    Array,
+    IntArray,
+    Rows,
+    Terms,
+    exp2_gain,
+    valid_rows,
+)
 
 SUM_FLOOR = 1e-10
 """allRank's clamp of the row and column sums (``DEFAULT_EPS``); a clamped
@@ -326,7 +331,7 @@ def neural_ndcg(
         gains = np.empty(n)
         s = np.empty(n)
         for a in range(n):
-            gains[a] = math.expm1(labels[valid[a]] * LN2)
+            gains[a] = exp2_gain(labels[valid[a]])
             s[a] = scores[valid[a]]
         ideal_gains = np.sort(gains)[::-1]
         cut = n if config.topn <= 0 else min(config.topn, n)

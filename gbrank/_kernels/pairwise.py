@@ -29,16 +29,17 @@ import numpy as np
 from numba import njit
 
 from gbrank._kernels.common import (
+    LN2,
     Array,
     IntArray,
     Rows,
     Terms,
     argsort_descending,
     hash_keys,
+    ratio_exponentials,
     valid_rows,
 )
 from gbrank._kernels.lambdaweights import (
-    LN2,
     Gain,
     LambdaKind,
     LambdaTerms,
@@ -280,41 +281,31 @@ def _every(config: PairConfig) -> bool:
     )
 
 
-SPREAD_FOR_RATIOS = 600.0
-"""Largest tempered score spread of a group whose pairs take ``exp(-|d|)`` as a
-ratio of per-row exponentials (which stay normal floats within it)."""
-
-
 @njit(cache=True, nogil=True)
 def _exponentials(
     scores: Array, order: IntArray, config: PairConfig
 ) -> tuple[Array, Array]:
     """Return ``E = exp((s - max s) / T)`` per position and ``1 / E``.
 
-    Then a pair's ``exp(-|d|)`` is the smaller of ``E_a / E_b`` and ``E_b / E_a``,
-    a product: one ``exp`` per row instead of one per pair. Both are -1 (unused)
-    for the hinge and the squared error, and for a group whose tempered scores
-    spread more than ``SPREAD_FOR_RATIOS`` (then each pair takes its own exp).
+    Then a pair's ``exp(-|d|)`` is the smaller of ``E_a / E_b`` and ``E_b / E_a``
+    (:func:`~gbrank._kernels.common.ratio_exponentials`). Both are -1 (unused)
+    for the hinge, the squared error and the quantile loss, and for a group whose
+    tempered scores spread more than ``common.SPREAD_FOR_RATIOS`` (then each pair takes
+    its own exp).
     """
     n_valid = order.size
     expo = np.full(n_valid, -1.0)
     inverse = np.full(n_valid, -1.0)
-    if n_valid == 0 or config.pair in (
+    if config.pair in (
         PairFunction.HINGE,
         PairFunction.SQUARED_ERROR,
         PairFunction.QUANTILE,
     ):
         return expo, inverse
-    # loops rather than array expressions: numba compiles them much faster
-    top = bottom = scores[order[0]] / config.temperature
+    tempered = np.empty(n_valid)
     for m in range(n_valid):
-        tempered = scores[order[m]] / config.temperature
-        top, bottom = max(top, tempered), min(bottom, tempered)
-    if top - bottom > SPREAD_FOR_RATIOS:
-        return expo, inverse
-    for m in range(n_valid):
-        expo[m] = math.exp(scores[order[m]] / config.temperature - top)
-        inverse[m] = 1.0 / expo[m]
+        tempered[m] = scores[order[m]] / config.temperature
+    ratio_exponentials(tempered, expo, inverse)
     return expo, inverse
 
 

@@ -19,11 +19,10 @@ from gbrank._kernels.common import (
     Rows,
     Terms,
     argsort_descending,
+    exp2_gain,
     logaddexp,
     valid_rows,
 )
-
-LN2 = math.log(2.0)
 
 
 @njit(cache=True, nogil=True)
@@ -95,12 +94,6 @@ def poly1_softmax(
             out.hess[i] = mass * p * q + abs(epsilon) * p * abs(diff) * abs(q - p)
         if need_loss:
             out.loss[g] = value + epsilon * miss
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _gain(label: float) -> float:
-    """``2^y - 1``."""
-    return math.expm1(label * LN2)
 
 
 @njit(cache=True, nogil=True)
@@ -175,7 +168,7 @@ def _unique_linear(
         add_c = 0.0
         for a in range(lo, hi):
             row = order[a]
-            gain = weights[row] * _gain(labels[row])
+            gain = weights[row] * exp2_gain(labels[row])
             z = e[a] + lower
             if need_loss and gain > 0.0 and lower > 0.0:
                 value += gain * math.log1p(lower / e[a])
@@ -250,7 +243,7 @@ def _unique_log(
         for a in range(lo, hi):
             row = order[a]
             s = scores[row]
-            gain = weights[row] * _gain(labels[row])
+            gain = weights[row] * exp2_gain(labels[row])
             z = logaddexp(s, lower)
             log_z[a] = z
             if need_loss and gain > 0.0:
@@ -272,7 +265,7 @@ def _unique_log(
         add_c = -np.inf
         for a in range(lo, hi):
             row = order[a]
-            gain = weights[row] * _gain(labels[row])
+            gain = weights[row] * exp2_gain(labels[row])
             if gain > 0.0:
                 log_gain = math.log(gain)
                 add_a = logaddexp(add_a, log_gain - log_z[a])

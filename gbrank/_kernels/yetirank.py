@@ -32,10 +32,11 @@ from gbrank._kernels.common import (
     Rows,
     Terms,
     hash_keys,
+    ratio_exponentials,
     valid_rows,
 )
 from gbrank._kernels.lambdaweights import sort_pessimistic
-from gbrank._kernels.pairwise import SPREAD_FOR_RATIOS, PairFunction, _pair_terms
+from gbrank._kernels.pairwise import PairFunction, _pair_terms
 from gbrank._kernels.threads import run_groups
 
 PAIR_WEIGHT = 0.15
@@ -198,17 +199,10 @@ def _yetirank_group(
             all_weights[row],
         )
     odds = _odds_of(labels, scores, config)
-    top = bottom = scores[0]
-    for a in range(n):
-        top, bottom = max(top, scores[a]), min(bottom, scores[a])
     # noisy scores compared as exp(s - top) * odds (CatBoost's form, no log per
     # row), or as s + log(odds) when exp(s - top) could underflow
-    ratios = top - bottom <= SPREAD_FOR_RATIOS
     expo, inverse = np.empty(n), np.empty(n)
-    for a in range(n):
-        if ratios:
-            expo[a] = math.exp(scores[a] - top)
-            inverse[a] = 1.0 / expo[a]
+    ratios = ratio_exponentials(scores, expo, inverse)
     loss = np.zeros(n)
     grad = np.zeros(n)
     hess = np.zeros(n)
