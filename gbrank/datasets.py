@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import as_file, files
@@ -25,12 +26,17 @@ from gbrank._validation import check_choice, check_int, check_real
 
 __all__ = [
     "DEFAULT_MAX_FEATURES",
+    "Fold",
     "RankingData",
+    "letor_folds",
     "load_sample",
     "load_svmlight",
     "make_ranking",
     "split_by_query",
 ]
+
+# A feature value spelled NULL (LETOR 4.0 rank-aggregation sets): missing.
+_NULL = re.compile(rb":NULL(?=\s)")
 
 # Lines parsed at once when looking for the line that sklearn could not parse.
 _CHUNK_LINES = 10_000
@@ -90,7 +96,10 @@ def load_svmlight(
 
     Query boundaries come from ``qid:<id>`` tokens on the lines (MSLR-WEB, Yahoo!
     LTR, XGBoost) or from a query file of group sizes, one per line
-    (LightGBM's ``<path>.query``). If both are present they must agree.
+    (LightGBM's ``<path>.query``). If both are present they must agree. Feature
+    values spelled ``NULL`` (LETOR 4.0's rank-aggregation sets MQ2007-agg and
+    MQ2008-agg: the base ranker did not rank the document) are read as NaN,
+    which both engines treat as missing; so is ``nan``.
 
     Parameters
     ----------
@@ -161,14 +170,23 @@ def load_svmlight(
 
     from sklearn.datasets import load_svmlight_file  # a slow import: only when used
 
-    try:
-        X, y, file_qid = load_svmlight_file(
-            os.fspath(path),
+    def parse(source: str | io.BytesIO) -> tuple[sparse.csr_matrix, NDArray, NDArray]:
+        return load_svmlight_file(
+            source,
             n_features=n_features,
             dtype=dtype,
             zero_based=zero_based,
             query_id=True,
         )
+
+    try:
+        try:
+            X, y, file_qid = parse(os.fspath(path))
+        except ValueError:
+            text = _with_missing_values(path)
+            if text is None:
+                raise
+            X, y, file_qid = parse(io.BytesIO(text))
     except (ValueError, OverflowError) as error:
         line = _first_bad_line(path, n_features=n_features, zero_based=zero_based)
         where = "" if line is None else f" at line {line}"
@@ -216,6 +234,171 @@ def load_svmlight(
             "write qid:<id> after each label."
         )
     return RankingData(X=X, y=y.astype(np.float64, copy=False), group=group, qid=qid)
+
+
+@dataclass(frozen=True, eq=False)
+class Fold:
+    """One fold of a LETOR-style cross-validation: train, validation and test data.
+
+    Attributes
+    ----------
+    name : str
+        ``"Fold1"``, ``"Fold2"``, ...
+    train, vali, test : RankingData
+        With the same number of feature columns.
+    """
+
+    name: str
+    train: RankingData
+    vali: RankingData
+    test: RankingData
+
+
+_SPLITS = ("train", "vali", "test")
+_SUBSETS = 5
+
+
+def letor_folds(
+    path: str | os.PathLike[str],
+    *,
+    n_features: int | None = None,
+    max_features: int | None = DEFAULT_MAX_FEATURES,
+) -> Iterator[Fold]:
+    r"""Read the folds of a LETOR / MSLR data set directory, one fold at a time.
+
+    Two layouts are read:
+
+    - ``Fold1 .. FoldK/{train,vali,test}.txt`` (MSLR-WEB10K/30K, LETOR 3.0 and
+      4.0, Istella): the folds as they are;
+    - ``S1.txt .. S5.txt`` (LETOR 4.0's five subsets): the LETOR rotation,
+      fold k training on subsets k, k+1, k+2, validating on k+3 and testing on
+      k+4 (modulo 5), so that every subset is tested once.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The data set directory.
+    n_features : int, optional
+        Read every file with this many feature columns. Without it, all files
+        must have the same number (the largest feature index of each file):
+        files of different data sets are refused.
+    max_features : int or None, default 1_000_000
+        See :func:`load_svmlight`.
+
+    Yields
+    ------
+    Fold
+        Folds in order; a fold's data is read when it is reached, so that a
+        large data set (MSLR-WEB30K) holds one fold in memory at a time.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a directory, holds neither layout, or a fold lacks
+        one of its three files.
+    ValueError
+        If files have different numbers of feature columns (without
+        ``n_features``), a query's rows are in two files of a fold, or a file
+        cannot be parsed (see :func:`load_svmlight`; NULL values are missing).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gbrank.datasets import letor_folds
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for k in range(1, 6):
+    ...         lines = f"1 qid:{k}0 1:0.5 2:1\n0 qid:{k}0 1:0.1 2:0\n"
+    ...         _ = (Path(folder) / f"S{k}.txt").write_text(lines)
+    ...     folds = list(letor_folds(folder))
+    >>> [(f.name, f.train.group.size, int(f.test.qid[0])) for f in folds[:2]]
+    [('Fold1', 3, 50), ('Fold2', 3, 10)]
+    """
+    check_int(n_features, "n_features", allow_none=True)
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data directory not found: '{root}'.")
+    fold_dirs = sorted(
+        (d for d in root.glob("Fold*") if d.is_dir() and d.name[4:].isdigit()),
+        key=lambda d: int(d.name[4:]),
+    )
+    subsets = [root / f"S{k}.txt" for k in range(1, _SUBSETS + 1)]
+    if fold_dirs:
+        expected = [d / f"{split}.txt" for d in fold_dirs for split in _SPLITS]
+    elif any(subset.is_file() for subset in subsets):
+        expected = subsets
+    else:
+        raise FileNotFoundError(
+            f"'{root}' holds no LETOR folds: expected Fold1..Fold5/"
+            "{train,vali,test}.txt (MSLR, LETOR) or S1.txt..S5.txt (LETOR 4.0 "
+            "subsets); point at the directory that holds them."
+        )
+    missing = [str(file) for file in expected if not file.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"'{root}' lacks {', '.join(missing)}: every fold needs train.txt, "
+            "vali.txt and test.txt (or all five subsets S1..S5.txt)."
+        )
+    if fold_dirs:
+        for folder in fold_dirs:
+            files = [folder / f"{split}.txt" for split in _SPLITS]
+            parts = _read_same_width(files, n_features, max_features)
+            _check_disjoint_queries(parts, files)
+            yield Fold(folder.name, *parts)
+        return
+    parts = _read_same_width(subsets, n_features, max_features)
+    _check_disjoint_queries(parts, subsets)
+    for k in range(_SUBSETS):
+        train = _concatenate([parts[(k + i) % _SUBSETS] for i in range(3)])
+        vali, test = parts[(k + 3) % _SUBSETS], parts[(k + 4) % _SUBSETS]
+        yield Fold(f"Fold{k + 1}", train, vali, test)
+
+
+def _read_same_width(
+    files: list[Path], n_features: int | None, max_features: int | None
+) -> list[RankingData]:
+    """Load ``files`` (1-based indices, as LETOR's) with one column count."""
+    parts = [
+        load_svmlight(
+            file, n_features=n_features, zero_based=False, max_features=max_features
+        )
+        for file in files
+    ]
+    widths = [part.X.shape[1] for part in parts]
+    if len(set(widths)) > 1:
+        wide, narrow = int(np.argmax(widths)), int(np.argmin(widths))
+        raise ValueError(
+            f"'{files[wide]}' has {widths[wide]} feature columns but "
+            f"'{files[narrow]}' has {widths[narrow]}: are they from the same data "
+            "set? If the data is sparse (svmlight files leave zero features out), "
+            "pass n_features= with the data set's number of features."
+        )
+    return parts
+
+
+def _check_disjoint_queries(parts: list[RankingData], files: list[Path]) -> None:
+    """Raise if a query id occurs in two of ``files``."""
+    seen: dict[int, int] = {}
+    for index, part in enumerate(parts):
+        for query in np.unique(part.qid).tolist():
+            first = seen.setdefault(query, index)
+            if first != index:
+                raise ValueError(
+                    f"query qid:{query} has rows in both '{files[first]}' and "
+                    f"'{files[index]}': a query must lie in one file, or the model "
+                    "is evaluated on queries it was trained on; re-split the data "
+                    "by query."
+                )
+
+
+def _concatenate(parts: list[RankingData]) -> RankingData:
+    """Rows of ``parts`` one after another (queries stay whole)."""
+    return RankingData(
+        X=sparse.vstack([part.X for part in parts], format="csr"),
+        y=np.concatenate([part.y for part in parts]),
+        group=np.concatenate([part.group for part in parts]),
+        qid=np.concatenate([part.qid for part in parts]),
+    )
 
 
 def load_sample(split: Literal["train", "test"] = "train") -> RankingData:
@@ -476,12 +659,24 @@ def _check_same_groups(
     )
 
 
+def _with_missing_values(path: Path) -> bytes | None:
+    """Return the file with its ``NULL`` values spelled ``nan`` (None: no NULL).
+
+    LETOR 4.0's rank-aggregation sets (MQ2007-agg, MQ2008-agg) write ``NULL``
+    where a base ranker did not rank a document.
+    """
+    text = path.read_bytes()
+    if _NULL.search(text) is None:
+        return None
+    return _NULL.sub(b":nan", text)
+
+
 def _first_bad_line(
     path: Path, *, n_features: int | None, zero_based: bool | Literal["auto"]
 ) -> int | None:
     """Return the 1-based number of the first line sklearn fails to parse."""
     with path.open("rb") as stream:
-        lines = stream.readlines()
+        lines = [_NULL.sub(b":nan", line) for line in stream]
     for start in range(0, len(lines), _CHUNK_LINES):
         chunk = lines[start : start + _CHUNK_LINES]
         if _parses(b"".join(chunk), n_features, zero_based):

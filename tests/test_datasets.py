@@ -10,6 +10,7 @@ from sklearn.datasets import dump_svmlight_file
 from gbrank._groups import groups_from_qid
 from gbrank.datasets import (
     RankingData,
+    letor_folds,
     load_sample,
     load_svmlight,
     make_ranking,
@@ -149,6 +150,26 @@ def test_comments_and_one_based_indices(tmp_path):
         data.X.toarray(), [[0.5, 0.0, 0.25], [0.0, 1.0, 0.0], [0.0, 0.0, 0.75]]
     )
     np.testing.assert_array_equal(data.group, [2, 1])
+
+
+def test_null_values_are_missing(tmp_path):
+    # LETOR 4.0 rank-aggregation sets (MQ2007-agg) write NULL for "not ranked"
+    path = tmp_path / "agg.txt"
+    path.write_bytes(
+        b"1 qid:10 1:NULL 2:3 #docid = a\r\n0 qid:10 1:7 2:NULL\r\n2 qid:11 1:1 2:2\r\n"
+    )
+    data = load_svmlight(path)
+    np.testing.assert_array_equal(
+        data.X.toarray(), [[np.nan, 3.0], [7.0, np.nan], [1.0, 2.0]]
+    )
+    np.testing.assert_array_equal(data.group, [2, 1])
+
+
+def test_a_bad_line_after_null_values_is_named(tmp_path):
+    path = tmp_path / "agg.txt"
+    path.write_text("1 qid:10 1:NULL 2:3\n0 qid:10 1:7 2:oops\n")
+    with pytest.raises(ValueError, match=r"at line 2: .*oops"):
+        load_svmlight(path)
 
 
 # --- errors --------------------------------------------------------------------
@@ -487,3 +508,78 @@ def test_split_by_query_refuses_sizes_that_leave_a_part_empty(test_size, message
     data = make_ranking(n_queries=5, docs_per_query=2, n_features=2)
     with pytest.raises(ValueError, match=message):
         split_by_query(data, test_size)
+
+
+# --- LETOR folds -----------------------------------------------------------------
+
+
+def _write_subsets(folder, n_features=2):
+    for k in range(1, 6):
+        features = " ".join(f"{j}:0.{k}" for j in range(1, n_features + 1))
+        lines = f"2 qid:{k}1 {features}\n0 qid:{k}1 1:0.9\n1 qid:{k}2 {features}\n"
+        (folder / f"S{k}.txt").write_text(lines)
+
+
+def test_letor_subsets_rotate_as_letor_does(tmp_path):
+    _write_subsets(tmp_path)
+    folds = list(letor_folds(tmp_path))
+    assert [fold.name for fold in folds] == [f"Fold{k}" for k in range(1, 6)]
+    for k, fold in enumerate(folds):  # train k, k+1, k+2; vali k+3; test k+4
+        subset = [(k + i) % 5 + 1 for i in range(5)]
+        assert sorted(set(fold.train.qid.tolist())) == sorted(
+            q for s in subset[:3] for q in (10 * s + 1, 10 * s + 2)
+        )
+        assert set(fold.vali.qid.tolist()) == {10 * subset[3] + 1, 10 * subset[3] + 2}
+        assert set(fold.test.qid.tolist()) == {10 * subset[4] + 1, 10 * subset[4] + 2}
+        assert fold.train.X.shape == (9, 2)
+    tested = np.concatenate([fold.test.qid for fold in folds])
+    assert sorted(set(tested.tolist())) == sorted(
+        10 * s + i for s in range(1, 6) for i in (1, 2)
+    )
+
+
+def test_letor_fold_directories_are_read_as_they_are(tmp_path):
+    for k in (1, 2):
+        folder = tmp_path / f"Fold{k}"
+        folder.mkdir()
+        for split, qid in (("train", 1), ("vali", 2), ("test", 3)):
+            text = f"1 qid:{10 * k + qid} 1:0.5 3:1\n0 qid:{10 * k + qid} 2:0.1 3:0\n"
+            (folder / f"{split}.txt").write_text(text)
+    folds = list(letor_folds(tmp_path))
+    assert [fold.name for fold in folds] == ["Fold1", "Fold2"]
+    assert folds[1].test.qid.tolist() == [23, 23]
+    assert folds[0].train.X.shape == (2, 3)
+
+
+def test_letor_folds_without_fold_files_name_the_layout(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"Fold1\.\.Fold5/.*S1\.txt"):
+        next(letor_folds(tmp_path))
+    with pytest.raises(FileNotFoundError, match="not found"):
+        next(letor_folds(tmp_path / "absent"))
+
+
+def test_letor_fold_missing_a_file_is_named(tmp_path):
+    folder = tmp_path / "Fold1"
+    folder.mkdir()
+    for split in ("train", "test"):
+        (folder / f"{split}.txt").write_text("1 qid:1 1:0.5\n")
+    with pytest.raises(FileNotFoundError, match=r"Fold1/vali\.txt"):
+        next(letor_folds(tmp_path))
+
+
+def test_letor_files_with_different_feature_counts_are_refused(tmp_path):
+    _write_subsets(tmp_path)
+    (tmp_path / "S3.txt").write_text("1 qid:31 1:0.5 2:0.1 7:1\n0 qid:31 1:0.2\n")
+    with pytest.raises(
+        ValueError, match=r"S3\.txt' has 7 feature columns.*n_features="
+    ):
+        next(letor_folds(tmp_path))
+    fold = next(letor_folds(tmp_path, n_features=7))
+    assert fold.train.X.shape[1] == fold.test.X.shape[1] == 7
+
+
+def test_letor_query_split_across_files_is_refused(tmp_path):
+    _write_subsets(tmp_path)
+    (tmp_path / "S4.txt").write_text("1 qid:51 1:0.5 2:0.1\n")  # S5's query 51
+    with pytest.raises(ValueError, match=r"qid:51 has rows in both .*S4\.txt.*S5\.txt"):
+        next(letor_folds(tmp_path))
