@@ -21,7 +21,7 @@ from typing import Any
 
 from gbrank import __version__, _compare, _io
 from gbrank._kernels.threads import num_threads
-from gbrank._validation import check_gain_labels
+from gbrank._validation import check_gain_labels, did_you_mean
 from gbrank.datasets import DEFAULT_MAX_FEATURES, RankingData
 from gbrank.engines import Settings, available_engines, get_engine
 from gbrank.losses import LOSSES, Loss, available_losses, get_loss
@@ -285,8 +285,9 @@ def _names(text: str, allowed: Sequence[str], what: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in allowed]
     if unknown or not names:
+        hint = did_you_mean(unknown[0], allowed) if unknown else ""
         raise UsageError(
-            f"unknown {what} {', '.join(map(repr, unknown)) or repr(text)}; "
+            f"unknown {what} {', '.join(map(repr, unknown)) or repr(text)}{hint}; "
             f"choose from {', '.join(allowed)}"
         )
     return list(dict.fromkeys(names))

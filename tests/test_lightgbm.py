@@ -129,12 +129,43 @@ def test_weights_change_training():
     assert not np.allclose(lgb.train(params, weighted, 5).predict(X), plain)
 
 
-def test_no_group_is_one_query():
+def test_no_group_raises_and_one_query_is_explicit():
+    """lgb.train(objective="lambdarank") refuses a Dataset without group too."""
     X, y, _ = small_ranking()
     loss = gbrank.get_loss("softmax")
     scores = np.linspace(-1, 1, y.size)
-    grad, _ = loss.lgb_objective(scores, lgb.Dataset(X, y).construct())
+    no_group = lgb.Dataset(X, y, free_raw_data=False).construct()
+    message = (
+        r"the query structure of the {} lightgbm\.Dataset is missing .* "
+        r"lightgbm\.Dataset\(X, y, group=group_sizes\).* pass group=\[50\]\."
+    )
+    with pytest.raises(ValueError, match=message.format("training")):
+        loss.lgb_objective(scores, no_group)
+    with pytest.raises(ValueError, match=message.format("training")):
+        lgb.train({**PARAMS, "objective": loss.lgb_objective}, no_group, 2)
+    with pytest.raises(ValueError, match=message.format("eval")):
+        loss.lgb_metric(scores, no_group)
+    one_query = lgb.Dataset(X, y, group=[y.size]).construct()
+    grad, _ = loss.lgb_objective(scores, one_query)
     np.testing.assert_array_equal(grad, loss.booster_grad_hess(y, scores)[0])
+    # a loss that needs no groups trains without them
+    pointwise = gbrank.get_loss("pointwise_mse")
+    grad, _ = pointwise.lgb_objective(scores, no_group)
+    np.testing.assert_array_equal(grad, pointwise.booster_grad_hess(y, scores)[0])
+
+
+def test_sklearn_regressor_with_a_ranking_loss_names_lgbm_ranker():
+    X, y, _ = small_ranking()
+    loss = gbrank.get_loss("pairwise_hinge")
+    regressor = lgb.LGBMRegressor(
+        objective=loss.lgb_sklearn_objective, n_estimators=2, verbose=-1
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"query structure of the rows LightGBM's scikit-learn estimator "
+        r"passed is missing .*LGBMRanker\(objective=loss\.lgb_sklearn_objective\)",
+    ):
+        regressor.fit(X, y)
 
 
 def test_sklearn_ranker_and_classifier():

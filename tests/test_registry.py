@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
 import gbrank
@@ -75,13 +76,35 @@ def test_a_registered_loss_trains_and_searches_with_the_estimators(registered, b
     ranker = gbrank.GBRankRegressor(loss="gain_softmax_test", backend=backend)
     ranker.set_params(n_estimators=10, n_jobs=1)
     assert ranker.fit(X, y, qid=qid).score(X, y, qid=qid) > 0.7
-    search = GridSearchCV(
-        gbrank.GBRankRegressor(loss=GainSoftmaxLoss(), backend=backend, n_estimators=5),
-        {"loss__base": [2.0, 3.0]},
-        cv=GroupKFold(n_splits=2),
+    estimator = gbrank.GBRankRegressor(
+        loss=GainSoftmaxLoss(), backend=backend, n_estimators=5
     )
-    search.fit(X, y, groups=qid)
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimator.set_fit_request(qid=True).set_score_request(qid=True)
+        search = GridSearchCV(
+            estimator, {"loss__base": [2.0, 3.0]}, cv=GroupKFold(n_splits=2)
+        )
+        search.fit(X, y, qid=qid, groups=qid)
     assert search.best_params_["loss__base"] in (2.0, 3.0)
+
+
+def test_a_registered_loss_saves_and_loads_by_name(registered, tmp_path):
+    X, y, _, qid = make_ranking(n_queries=20, docs_per_query=10, random_state=0)
+    ranker = gbrank.GBRankRegressor(loss=GainSoftmaxLoss(base=3.0), n_estimators=5)
+    ranker.fit(X, y, qid=qid).save_model(tmp_path / "model.txt")
+    loaded = gbrank.GBRankRegressor.load_model(tmp_path / "model.txt")
+    assert loaded.loss_ == GainSoftmaxLoss(base=3.0)
+    np.testing.assert_array_equal(loaded.predict(X), ranker.predict(X))
+    gbrank.unregister_loss(GainSoftmaxLoss.name)
+    try:
+        with pytest.raises(
+            ValueError,
+            match=r"trained with the loss 'gain_softmax_test', which cannot be "
+            r"rebuilt here .*register it \(gbrank\.register_loss\)",
+        ):
+            gbrank.GBRankRegressor.load_model(tmp_path / "model.txt")
+    finally:
+        gbrank.register_loss(GainSoftmaxLoss)
 
 
 def test_a_registered_loss_is_listed_by_the_command_line(registered, capsys):
@@ -157,8 +180,8 @@ def test_importing_the_losses_loads_no_engine_and_no_scikit_learn():
 # layer or below. Engine adapters are looked up lazily by the losses' thin
 # properties (``loss.lgb_objective``), inside functions.
 LAYERS = [
-    {"_kernels", "_params", "_validation", "_groups"},
-    {"losses", "metrics", "position", "testing"},
+    {"_kernels", "_params", "_validation", "_groups", "_files"},
+    {"losses", "metrics", "position", "testing", "_persist"},
     {"engines", "lightgbm", "xgboost"},
     {"sklearn", "datasets"},
     {"dask", "_dask_eval", "_compare", "_io", "cli", "__main__", "__init__"},
