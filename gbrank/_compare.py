@@ -119,6 +119,7 @@ class Run:
     scores: dict[str, float]
     curve: list[float] = field(default_factory=list)
     label_divisor: float | None = None
+    rounds: int = 0  # rounds of the model scored (the best one with early stopping)
 
     @property
     def best_round(self) -> int:
@@ -156,8 +157,13 @@ def fit(
     settings: Settings,
     train: RankingData,
     valid: RankingData,
+    early_stopping_rounds: int | None = None,
 ) -> tuple[Any, Run]:
     """Train a gbrank loss or a native objective (by name); score it on ``valid``.
+
+    With ``early_stopping_rounds``, training stops once validation NDCG@10 has
+    not improved for that many rounds, and the booster returned holds the
+    rounds up to the best one (``run.rounds``).
 
     Returns
     -------
@@ -178,9 +184,13 @@ def fit(
         training_set(train, labels),
         [training_set(valid)],  # NDCG per round on the original labels
         metric=backend.ranking_metric("ndcg", 10),
+        early_stopping_rounds=early_stopping_rounds,
     )
     seconds = time.perf_counter() - start
-    scores = backend.predict_raw(fitted.booster, valid.X, fitted.best_iteration)
+    booster = fitted.booster
+    if backend.n_rounds(booster) > fitted.best_iteration:
+        booster = backend.truncate(booster, fitted.best_iteration)
+    scores = backend.predict_raw(booster, valid.X, fitted.best_iteration)
     run = Run(
         engine=engine,
         objective=objective if isinstance(objective, str) else objective.name,
@@ -189,8 +199,9 @@ def fit(
         scores=evaluate(valid, scores),
         curve=list(fitted.evals_result["valid_0"][CURVE_METRIC]),
         label_divisor=divisor,
+        rounds=fitted.best_iteration,
     )
-    return fitted.booster, run
+    return booster, run
 
 
 def compare(

@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from scipy import sparse
 
 from gbrank._files import write_file
+from gbrank._groups import MissingQueryError
 from gbrank.datasets import (
     DEFAULT_MAX_FEATURES,
+    TABLE_SUFFIXES,
     RankingData,
+    _csv_header,
     load_sample,
     load_svmlight,
+    load_table,
 )
 from gbrank.engines import get_engine
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a table file named on the command line (None: not given)."""
+
+    label: str | None = None
+    query: str | None = None
+    features: tuple[str, ...] | None = None
+
+    def given(self) -> bool:
+        """Whether any column was named (then the files are tables)."""
+        return self.label is not None or self.query is not None
 
 
 def load_pair(
@@ -26,8 +43,9 @@ def load_pair(
     *,
     index_base: Literal["auto", "0", "1"] = "auto",
     max_features: int | None = DEFAULT_MAX_FEATURES,
+    columns: Columns | None = None,
 ) -> tuple[RankingData, RankingData, str, str]:
-    """Load training and validation data with the same number of columns.
+    """Load training and validation data with the same columns.
 
     No paths means the bundled sample (``rank.train`` / ``rank.test``); a
     training file without a validation file is validated on itself. A
@@ -38,14 +56,19 @@ def load_pair(
     Parameters
     ----------
     train_path, valid_path : Path or None
-        svmlight files (with ``qid:`` tokens or a ``.query`` side file).
+        svmlight files (with ``qid:`` tokens or a ``.query`` side file), or
+        tables (CSV, TSV, Parquet: :func:`~gbrank.datasets.load_table`) when
+        their suffix says so or ``columns`` names columns. The validation
+        table is read with the training table's feature columns.
     index_base : {"auto", "0", "1"}
-        First feature index. ``"auto"``: 0 when feature 0 occurs in either
-        file, else 1, decided for both files together (as scikit-learn's
-        ``load_svmlight_files``), so that their columns line up.
+        First feature index of svmlight files. ``"auto"``: 0 when feature 0
+        occurs in either file, else 1, decided for both files together (as
+        scikit-learn's ``load_svmlight_files``), so that their columns line up.
     max_features : int or None
-        Most feature columns a file may have (see
+        Most feature columns an svmlight file may have (see
         :func:`~gbrank.datasets.load_svmlight`).
+    columns : Columns, optional
+        Label, query and feature columns of tables (``--label-column``, ...).
 
     Returns
     -------
@@ -53,12 +76,25 @@ def load_pair(
     train_name, valid_name : str
         Where the data came from, for messages.
     """
+    columns = columns or Columns()
     if train_path is None and valid_path is not None:
         raise ValueError(
             f"--valid {valid_path} needs --train: validating on it a model of the "
             "bundled sample would mix two data sets"
         )
+    if train_path is None and columns.given():
+        raise ValueError(
+            "--label-column and --query-column name columns of a table given with "
+            "--train"
+        )
     files = [path for path in (train_path, valid_path) if path is not None]
+    if len({_is_table(path, columns) for path in files}) > 1:
+        raise ValueError(
+            f"--train {train_path} and --valid {valid_path} are not the same kind "
+            "of file: give two svmlight files or two tables"
+        )
+    if files and _is_table(files[0], columns):
+        return _read_tables(train_path, valid_path, columns)
     if index_base == "auto":
         zero_based = any(_has_index_zero(path) for path in files)
     else:
@@ -76,6 +112,38 @@ def load_pair(
             "are both files from the same data set?"
         )
     return train, _widen(valid, n_columns), train_name, valid_name
+
+
+def _is_table(path: Path, columns: Columns) -> bool:
+    return columns.given() or path.suffix.lower() in TABLE_SUFFIXES
+
+
+def _read_tables(
+    train_path: Path | None, valid_path: Path | None, columns: Columns
+) -> tuple[RankingData, RankingData, str, str]:
+    """Training and validation tables; the validation one with the same features."""
+    assert train_path is not None  # checked by load_pair
+    if columns.label is None or columns.query is None:
+        raise ValueError(
+            f"{train_path} is a table: name its label column with --label-column "
+            f"and its query column with --query-column{_listed_columns(train_path)}"
+        )
+    named = {"label_column": columns.label, "query_column": columns.query}
+    train = load_table(train_path, **named, feature_columns=columns.features)
+    if valid_path is None:
+        name = f"{train_path} (training data: pass --valid)"
+        return train, train, str(train_path), name
+    valid = load_table(valid_path, **named, feature_columns=train.feature_names)
+    return train, valid, str(train_path), str(valid_path)
+
+
+def _listed_columns(path: Path) -> str:
+    """``"; its columns: a, b, c"`` for a text table, else ""."""
+    delimiter = TABLE_SUFFIXES.get(path.suffix.lower(), ",")
+    try:
+        return f"; its columns: {', '.join(_csv_header(path, delimiter))}"
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ""
 
 
 # a "0:<value>" feature before any "#" comment on a line
@@ -98,10 +166,34 @@ def _read(
     try:
         data = load_svmlight(path, zero_based=zero_based, max_features=max_features)
         return data, str(path)
+    except MissingQueryError as error:
+        raise MissingQueryError(
+            f"{path} has no qid: tokens and there is no query file {path}.query "
+            "beside it: write qid:<id> after each label, put the group sizes (one "
+            f"per line) in {path}.query, or give a CSV/TSV table with "
+            "--query-column and --label-column"
+        ) from error
     except ValueError as error:
-        if "index 0" not in str(error):
+        if "index 0" in str(error):
+            hint = "0-based indices? pass --index-base 0"
+        elif _looks_like_table(path):
+            hint = (
+                "a CSV/TSV table? name a .csv/.tsv file, or pass --label-column and "
+                "--query-column"
+            )
+        else:
             raise
-        raise ValueError(f"{error} (0-based indices? pass --index-base 0)") from error
+        raise ValueError(f"{error} ({hint})") from error
+
+
+def _looks_like_table(path: Path) -> bool:
+    """Whether the first line reads like a table's header (separators, no ``:``)."""
+    try:
+        with path.open("rb") as stream:
+            first = stream.readline(4096)
+    except OSError:
+        return False
+    return (b"," in first or b"\t" in first) and b":" not in first
 
 
 def _widen(data: RankingData, n_columns: int) -> RankingData:

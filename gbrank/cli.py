@@ -118,6 +118,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _column_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected column names A,B,..., got {text!r}")
+    return names
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -134,14 +141,30 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         "--train",
         type=Path,
         metavar="FILE",
-        help="svmlight/LETOR training file with qid: tokens or a FILE.query file",
+        help="training file: svmlight/LETOR with qid: tokens or a FILE.query "
+        "file, or a table (.csv, .tsv, .parquet) with --label-column and "
+        "--query-column",
     )
     data.add_argument("--valid", type=Path, metavar="FILE", help="validation file")
+    data.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="relevance label column of a table (CSV/TSV/Parquet with a header)",
+    )
+    data.add_argument(
+        "--query-column", metavar="NAME", help="query id column of a table"
+    )
+    data.add_argument(
+        "--feature-columns",
+        type=_column_names,
+        metavar="A,B,...",
+        help="feature columns of a table (default: every other column)",
+    )
     data.add_argument(
         "--index-base",
         choices=("auto", "0", "1"),
         default="auto",
-        help="first feature index of the files (default auto: 0 if feature 0 "
+        help="first feature index of svmlight files (default auto: 0 if feature 0 "
         "occurs in either file, else 1)",
     )
     data.add_argument(
@@ -220,6 +243,21 @@ def _check_params(args: argparse.Namespace, engines: Sequence[str]) -> None:
             print(f"gbrank {args.command}: warning: {note}", file=sys.stderr)
 
 
+def _load(args: argparse.Namespace) -> tuple[RankingData, RankingData, str, str]:
+    """Load the training and validation data the options name."""
+    columns = _io.Columns(args.label_column, args.query_column, args.feature_columns)
+    try:
+        return _io.load_pair(
+            args.train,
+            args.valid,
+            index_base=args.index_base,
+            max_features=args.max_features,
+            columns=columns,
+        )
+    except ImportError as error:  # Parquet without pandas/pyarrow
+        raise UsageError(str(error)) from error
+
+
 def _check_labels(*files: tuple[RankingData, str]) -> None:
     """Refuse labels NDCG (the metric every run reports) cannot score."""
     for data, name in files:
@@ -241,21 +279,23 @@ def _make_loss(name: str, params: list[tuple[str, Any]]) -> Loss:
 def _train(args: argparse.Namespace) -> int:
     loss = _make_loss(args.loss, args.loss_param)
     _check_params(args, [args.backend])
+    if args.early_stopping_rounds is not None and args.valid is None:
+        raise UsageError(
+            "--early-stopping-rounds needs --valid FILE: training stops when the "
+            "validation NDCG@10 has not improved for that many rounds"
+        )
     if args.output is not None:
         _io.check_output_path(args.output, "--output")
-    train, valid, train_name, valid_name = _io.load_pair(
-        args.train,
-        args.valid,
-        index_base=args.index_base,
-        max_features=args.max_features,
-    )
+    train, valid, train_name, valid_name = _load(args)
     _check_labels((train, train_name), (valid, valid_name))
     settings = _settings(args, args.backend)
     print(f"{loss!r} on {args.backend}: {_compare.describe_settings(settings)}")
     print(_io.describe(train, "train " + train_name))
     print(_io.describe(valid, "valid " + valid_name))
     print(f"training ({settings.n_estimators} rounds) ...", file=sys.stderr)
-    booster, run = _compare.fit(loss, args.backend, settings, train, valid)
+    booster, run = _compare.fit(
+        loss, args.backend, settings, train, valid, args.early_stopping_rounds
+    )
     print("validation NDCG@10 by round:", file=sys.stderr)
     every = args.log_every or max(1, settings.n_estimators // 10)
     for index, value in enumerate(run.curve, start=1):
@@ -267,6 +307,8 @@ def _train(args: argparse.Namespace) -> int:
             )
     if run.label_divisor is not None:
         print(f"labels: trained on y / {run.label_divisor:g} (loss needs [0, 1])")
+    if args.early_stopping_rounds is not None:
+        print(_stopping_note(run, args.early_stopping_rounds, settings.n_estimators))
     print(f"fit: {run.fit_seconds:.2f} s\n")
     _print_table(
         ("metric", "valid"),
@@ -274,8 +316,25 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.output is not None:
         _io.save_booster(booster, args.backend, args.output)
-        print(f"\nmodel saved to {args.output}")
+        kept = " (up to the best one)" if args.early_stopping_rounds is not None else ""
+        print(f"\nmodel saved to {args.output}: {run.rounds} rounds{kept}")
     return 0
+
+
+def _stopping_note(run: _compare.Run, patience: int, n_estimators: int) -> str:
+    """Where early stopping found the best round and where training stopped."""
+    trained = len(run.curve)
+    best = run.curve[run.rounds - 1]
+    stopped = (
+        f"no improvement for {patience} rounds, stopped after round {trained}"
+        if trained < n_estimators
+        else f"all {n_estimators} rounds trained"
+    )
+    return (
+        f"early stopping: best validation NDCG@10 {best:.4f} at round "
+        f"{run.rounds} ({stopped}); the model keeps rounds 1-{run.rounds}, the "
+        "metrics below are theirs"
+    )
 
 
 # -- gbrank compare ------------------------------------------------------------
@@ -306,12 +365,7 @@ def _compare_command(args: argparse.Namespace) -> int:
         _io.check_output_path(args.plot, "--plot")
         if find_spec("matplotlib") is None:
             raise UsageError("--plot needs matplotlib: pip install 'gbrank[plot]'")
-    train, valid, train_name, valid_name = _io.load_pair(
-        args.train,
-        args.valid,
-        index_base=args.index_base,
-        max_features=args.max_features,
-    )
+    train, valid, train_name, valid_name = _load(args)
     _check_labels((train, train_name), (valid, valid_name))
     settings = {engine: _settings(args, engine) for engine in engines}
     print(_io.describe(train, "train " + train_name))
@@ -397,6 +451,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="save the booster (LightGBM text; XGBoost JSON, or UBJSON for .ubj)",
+    )
+    train.add_argument(
+        "--early-stopping-rounds",
+        type=_positive_int,
+        metavar="N",
+        help="with --valid: stop when validation NDCG@10 has not improved for N "
+        "rounds; the model keeps the rounds up to the best one",
     )
     train.add_argument(
         "--log-every",

@@ -69,6 +69,13 @@ def files(tmp_path_factory):
         (folder / f"{name}.noqid.query").write_text("\n".join(map(str, group)))
         paths[name] = folder / f"{name}.txt"
         paths[f"{name}_query"] = folder / f"{name}.noqid"
+        header = ["label", *(f"f{i}" for i in range(X.shape[1])), "query"]
+        rows = [[repr(float(v)) for v in (y[r], *X[r])] for r in range(y.size)]
+        rows = [[*row, f"q{qid[r]}"] for r, row in enumerate(rows)]
+        for suffix, sep in (("csv", ","), ("tsv", "\t")):
+            lines = [sep.join(header), *(sep.join(row) for row in rows)]
+            (folder / f"{name}.{suffix}").write_text("\n".join(lines) + "\n")
+            paths[f"{name}_{suffix}"] = folder / f"{name}.{suffix}"
     return paths
 
 
@@ -228,6 +235,8 @@ def bad_files(tmp_path_factory):
     (folder / "wide.txt").write_text("1 qid:1 2000000000:1\n0 qid:1 2:1\n")
     (folder / "label.txt").write_text("1 qid:1 1:0.5\n1024 qid:1 2:1\n")
     (folder / "wider.txt").write_text("1 qid:1 1:0.5\n0 qid:1 5:1\n")
+    (folder / "table.txt").write_text("qid,y,f0\n1,1,0.5\n1,0,0.2\n")
+    (folder / "table.csv").write_text("qid,y,f0\n1,1,0.5\n1,0,0.2\n")
     return folder
 
 
@@ -249,6 +258,45 @@ def bad_files(tmp_path_factory):
         (["train", "--train", "{bad}/zero.txt", "--index-base", "1"], "base 0"),
         (["train", "--train", "{bad}/noquery.txt"], "no qid: tokens"),
         (["train", "--loss", "nope"], "unknown loss 'nope'; available:"),
+        (
+            ["train", "--loss", "pairwise_hing"],
+            "unknown loss 'pairwise_hing' (did you mean 'pairwise_hinge'?)",
+        ),
+        (
+            ["compare", "--losses", "softmx"],
+            "unknown loss 'softmx' (did you mean 'softmax'?)",
+        ),
+        (
+            ["train", "--train", "{bad}/noquery.txt"],
+            "write qid:<id> after each label, put the group sizes (one per line) in "
+            "{bad}/noquery.txt.query, or give a CSV/TSV table with --query-column",
+        ),
+        (["train", "--train", "{bad}/table.txt"], "a CSV/TSV table? name a .csv"),
+        (
+            ["train", "--train", "{bad}/table.csv"],
+            "{bad}/table.csv is a table: name its label column with --label-column "
+            "and its query column with --query-column; its columns: qid, y, f0",
+        ),
+        (
+            [
+                "train",
+                "--train",
+                "{bad}/table.csv",
+                "--label-column",
+                "y",
+                "--query-column",
+                "query",
+            ],
+            "has no column 'query'; its columns: qid, y, f0",
+        ),
+        (
+            ["train", "--train", "{bad}/label.txt", "--valid", "{bad}/table.csv"],
+            "are not the same kind of file",
+        ),
+        (
+            ["train", "--label-column", "y", "--query-column", "qid"],
+            "name columns of a table given with --train",
+        ),
         (["train", "--loss", "categorical_cross_entropy"], "GBRankClassifier"),
         (["train", "--loss-param", "warmth=1"], "parameters: temperature"),
         (["train", "--loss-param", "temperature=-1"], "temperature must be"),
@@ -277,6 +325,7 @@ def test_user_errors_exit_2_with_a_message(capsys, bad_files, argv, message):
     assert code == 2
     assert message.format(bad=bad_files) in err
     assert "Traceback" not in err
+    assert "query_file=" not in err  # the command line has no such option
     assert not printed_metrics(out)  # engine errors come after the header lines
 
 
@@ -452,6 +501,16 @@ def test_curves_share_colours_across_engines_and_mark_the_best_round():
         (["train", "--param", "metric=ndcg"], "metrics gbrank evaluates"),
         (["train", "--param", "num_iterations=9"], "use n_estimators= (estimators)"),
         (
+            ["train", "--param", "early_stopping_round=20"],
+            "'early_stopping_round' would change the early stopping gbrank wires up; "
+            "use fit(..., early_stopping_rounds=) (estimators) or "
+            "--early-stopping-rounds (command line)",
+        ),
+        (
+            ["train", "--early-stopping-rounds", "5"],
+            "--early-stopping-rounds needs --valid FILE",
+        ),
+        (
             ["train", "--backend", "xgboost", "--param", "eval_metric=ndcg"],
             "'eval_metric' would change the metrics gbrank evaluates",
         ),
@@ -589,3 +648,110 @@ def test_ordinal_thresholds_from_the_command_line(capsys):
     )
     assert code == 0
     assert "OrdinalLoss(thresholds=(0, 1, 2, 3))" in out
+
+
+# -- early stopping, tables ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "name"), [("lightgbm", "m.txt"), ("xgboost", "m.json")]
+)
+def test_train_early_stopping_saves_the_best_round(
+    capsys, files, tmp_path, backend, name
+):
+    path = tmp_path / name
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train"]), "--valid", str(files["valid"]),
+        "--backend", backend, "--n-estimators", "300", "--learning-rate", "0.5",
+        "--early-stopping-rounds", "5", "--log-every", "1", "--n-jobs", "1",
+        "--output", str(path),
+    )  # fmt: skip
+    assert code == 0, err
+    curve = [float(v) for v in re.findall(r"valid ndcg@10 ([\d.]+)$", err, re.M)]
+    best = int(np.argmax(curve)) + 1
+    assert len(curve) == best + 5 < 300  # stopped 5 rounds after the best
+    note = re.search(
+        r"early stopping: best validation NDCG@10 ([\d.]+) at round (\d+)", out
+    )
+    assert int(note.group(2)) == best
+    assert f"model saved to {path}: {best} rounds (up to the best one)" in out
+    engine = get_engine(backend)
+    booster = engine.load_model(path)
+    assert engine.n_rounds(booster) == best
+    if backend == "lightgbm":
+        assert path.read_text().count("\nTree=") == best
+    valid = gbrank.datasets.load_svmlight(files["valid"], n_features=6)
+    scores = engine.predict_raw(booster, valid.X, best)
+    saved = metrics.ndcg(valid.y, scores, group=valid.group, k=10)
+    assert saved == pytest.approx(printed_metrics(out)["ndcg@10"], abs=1e-4)
+    assert saved == pytest.approx(float(note.group(1)), abs=1e-4)
+    # the model loads into an estimator with its loss
+    ranker = gbrank.GBRankRegressor.load_model(path)
+    assert ranker.loss_ == gbrank.PairwiseHingeLoss()
+    np.testing.assert_array_equal(ranker.predict(valid.X), scores)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv"])
+def test_train_on_tables_equals_train_on_svmlight(capsys, files, suffix):
+    common = ["--loss", "softmax", *FAST]
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train"]), "--valid",
+        str(files["valid"]), *common,
+    )  # fmt: skip
+    assert code == 0, err
+    from_svmlight = printed_metrics(out)
+    code, out, err = run(
+        capsys, "train", "--train", str(files[f"train_{suffix}"]),
+        "--valid", str(files[f"valid_{suffix}"]), "--query-column", "query",
+        "--label-column", "label", *common,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "30 queries, 6 features" in out
+    assert printed_metrics(out) == from_svmlight
+
+
+def test_train_on_a_parquet_table_and_feature_columns(capsys, files, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    for split in ("train", "valid"):
+        frame = pd.read_csv(files[f"{split}_csv"])
+        frame[["query", "label", "f3", "f1"]].to_parquet(tmp_path / f"{split}.parquet")
+    columns = ["--query-column", "query", "--label-column", "label", *FAST]
+    code, out, err = run(
+        capsys, "train", "--train", str(tmp_path / "train.parquet"),
+        "--valid", str(tmp_path / "valid.parquet"), *columns,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "30 queries, 2 features" in out
+    from_parquet = printed_metrics(out)
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train_csv"]),
+        "--valid", str(files["valid_csv"]), "--feature-columns", "f3,f1", *columns,
+    )  # fmt: skip
+    assert code == 0, err
+    assert printed_metrics(out) == from_parquet
+
+
+def test_parquet_without_pandas_says_what_to_install(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    code, _, err = run(
+        capsys, "train", "--train", str(tmp_path / "t.parquet"),
+        "--query-column", "q", "--label-column", "y", *FAST,
+    )  # fmt: skip
+    assert code == 2
+    assert "needs pandas and pyarrow: pip install pandas pyarrow" in err
+    assert "Traceback" not in err
+
+
+def test_compare_on_tables(capsys, files):
+    code, out, err = run(
+        capsys, "compare", "--train", str(files["train_csv"]),
+        "--valid", str(files["valid_csv"]), "--query-column", "query",
+        "--label-column", "label", "--losses", "softmax", "--backends", "lightgbm",
+        *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert {objective for _, objective, _ in leaderboard(out)} == {
+        "softmax", "lambdarank (native)", "rank_xendcg (native)"
+    }  # fmt: skip

@@ -331,3 +331,24 @@ def test_adapters_used_in_the_wrong_api_say_which_to_use():
         ValueError, match=r"needs 2-D scores .* set num_class .* in the engine param"
     ):
         lgb.train({**PARAMS, "objective": cce.lgb_objective}, lgb.Dataset(Xw, yw), 2)
+
+
+def test_early_stopping_runs_after_the_recording_of_each_round():
+    """lightgbm.train orders callbacks by an instance attribute ``order``."""
+    from gbrank.engines.lightgbm import FirstEvalSetStopping
+
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    data = lgb.Dataset(X, y, group=group)
+    result: dict = {}
+    stop = FirstEvalSetStopping(3)
+    booster = lgb.train(
+        {**PARAMS, "objective": loss.lgb_objective, "learning_rate": 0.5,
+         "min_data_in_leaf": 2, "metric": "None"},
+        data, 300, valid_sets=[lgb.Dataset(X, y, group=group, reference=data)],
+        feval=gbrank.metrics.lgb_eval("ndcg", 1),
+        callbacks=[stop, lgb.record_evaluation(result)],
+    )  # fmt: skip
+    curve = result["valid_0"]["ndcg@1"]
+    assert len(curve) < 300
+    assert len(curve) == booster.best_iteration + 3  # every round trained recorded

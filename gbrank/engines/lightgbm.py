@@ -434,9 +434,11 @@ class FirstEvalSetStopping:
         Rounds without improvement before training stops.
     """
 
-    order = 30  # where lightgbm.early_stopping runs among the callbacks
-
     def __init__(self, rounds: int) -> None:
+        # where lightgbm.early_stopping runs among the callbacks, after
+        # record_evaluation (20); an instance attribute, as lightgbm.train gives
+        # every callback without one an order before all others
+        self.order = 30
         self.rounds = rounds
         self.best_iteration = -1
         self.best_score: list[Any] = []
