@@ -21,6 +21,7 @@ from typing import Any
 
 from gbrank import __version__, _compare, _io
 from gbrank._kernels.threads import num_threads
+from gbrank._progress import CompareProgress
 from gbrank._validation import check_gain_labels, did_you_mean
 from gbrank.datasets import DEFAULT_MAX_FEATURES, RankingData
 from gbrank.engines import Settings, available_engines, get_engine
@@ -373,15 +374,9 @@ def _compare_command(args: argparse.Namespace) -> int:
     for engine in engines:
         print(f"{engine}: {_compare.describe_settings(settings[engine])}")
     start = time.perf_counter()
-
-    def report(index: int, total: int, run: _compare.Run) -> None:
-        print(
-            f"[{index:>{len(str(total))}}/{total}] {run.engine} {run.objective}: "
-            f"ndcg@10 {run.scores['ndcg@10']:.4f} ({run.fit_seconds:.1f} s)",
-            file=sys.stderr,
-        )
-
-    runs = _compare.compare(losses, engines, settings, train, valid, report)
+    with CompareProgress(len(_compare.jobs(losses, engines))) as progress:
+        runs = _compare.compare(losses, engines, settings, train, valid, progress)
+        progress.summarize(runs)
     header, rows, notes = _compare.leaderboard(runs)
     total = time.perf_counter() - start
     print(
@@ -399,7 +394,7 @@ def _compare_command(args: argparse.Namespace) -> int:
                 *(f"{e}: {_compare.describe_settings(settings[e])}" for e in engines),
             ]
         )
-        _compare.plot_curves(runs, args.plot, title.replace("; ", "\n"))
+        _compare.plot_curves(runs, args.plot, title.replace("; ", "\n"), engines)
         print(f"curves saved to {args.plot}")
     return 0
 

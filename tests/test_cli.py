@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import os
 import re
 import stat
@@ -18,6 +19,7 @@ from sklearn.datasets import dump_svmlight_file
 
 import gbrank
 from gbrank import _compare, _io, cli, metrics
+from gbrank._progress import CompareProgress
 from gbrank.datasets import load_sample, make_ranking
 from gbrank.engines import available_engines, get_engine
 
@@ -352,6 +354,13 @@ def test_compare_prints_a_sorted_leaderboard_with_native_baselines(capsys):
     assert ndcg10 == sorted(ndcg10, reverse=True)
     assert "* trained on y / max(y) = y / 4" in out
     assert err.count("ndcg@10") == 8  # one progress line per run
+    best_engine, best_objective, best_values = rows[0]
+    assert err.splitlines()[-1].startswith("gbrank compare: 8 models trained in ")
+    assert err.splitlines()[-1].endswith(
+        f"; best validation NDCG@10 {best_values[3]:.4f}: {best_engine} "
+        f"{best_objective.removesuffix(' *')}"
+    )
+    assert "\r" not in err  # no bar when stderr is not a terminal
 
 
 def test_compare_defaults_cover_every_ranking_loss_on_both_engines(capsys):
@@ -755,3 +764,131 @@ def test_compare_on_tables(capsys, files):
     assert {objective for _, objective, _ in leaderboard(out)} == {
         "softmax", "lambdarank (native)", "rank_xendcg (native)"
     }  # fmt: skip
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_compare_shows_a_bar_with_the_model_and_eta_on_a_terminal(capsys, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = cli.main(["compare", "--losses", "softmax", "--backends", "xgboost", *FAST])
+    out = capsys.readouterr().out
+    assert code == 0
+    shown = terminal.getvalue()
+    frames = shown.split("\r")
+    assert len(frames) > 3  # redrawn in place
+    assert any("now: xgboost softmax" in frame for frame in frames)
+    assert any("now: xgboost rank:ndcg" in frame for frame in frames)
+    assert re.search(r"gbrank compare: +\d+%\|.*\| 1/3 models \[.* ETA ", shown)
+    assert "] xgboost softmax: ndcg@10 " in shown  # one line per model, above it
+    assert (
+        shown.rstrip()
+        .splitlines()[-1]
+        .startswith("gbrank compare: 3 models trained in ")
+    )
+    assert "xgboost" in out
+
+
+def test_compare_progress_without_a_terminal_prints_lines_only():
+    stream = io.StringIO()
+    runs = [
+        _compare.Run("lightgbm", "softmax", False, 1.5, {"ndcg@10": 0.7}),
+        _compare.Run("xgboost", "rank:ndcg", True, 0.5, {"ndcg@10": 0.75}),
+    ]
+    with CompareProgress(2, stream) as progress:
+        for index, run in enumerate(runs, start=1):
+            progress.start(run.engine, run.objective)
+            progress.done(index, run)
+        summary = progress.summarize(runs)
+    assert stream.getvalue().splitlines() == [
+        "[1/2] lightgbm softmax: ndcg@10 0.7000 (1.5 s)",
+        "[2/2] xgboost rank:ndcg: ndcg@10 0.7500 (0.5 s)",
+        summary,
+    ]
+    assert summary.endswith(
+        "; best validation NDCG@10 0.7500: xgboost rank:ndcg (native)"
+    )
+
+
+# -- the plot: panels in --backends order, legends outside, families by colour --------
+
+
+def _runs(engines=("lightgbm", "xgboost")):
+    objectives = {
+        "lightgbm": [("lambdarank", True), ("rank_xendcg", True)],
+        "xgboost": [("rank:ndcg", True), ("rank:pairwise", True)],
+    }
+    losses = ["softmax", "poly1_softmax", "pairwise_hinge", "pairwise_logistic"]
+    return [
+        _compare.Run(engine, name, native, 1.0, {}, [0.5, 0.6 + i / 100, 0.58])
+        for engine in engines
+        for i, (name, native) in enumerate(
+            [*objectives[engine], *((loss, False) for loss in losses)]
+        )
+    ]
+
+
+def test_plot_panels_follow_the_engines_order():
+    pytest.importorskip("matplotlib")
+    runs = _runs()
+    for order in (["xgboost", "lightgbm"], ["lightgbm", "xgboost"]):
+        figure = _compare.curves_figure(runs, engines=order)
+        assert [ax.get_title() for ax in figure.axes] == order
+
+
+def test_compare_plots_in_backends_order(capsys, monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr(
+        _compare, "plot_curves", lambda runs, path, title, engines: seen.append(engines)
+    )
+    code, _, err = run(
+        capsys, "compare", "--losses", "listnet", "--backends", "xgboost,lightgbm",
+        "--plot", str(tmp_path / "curves.png"), *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert seen == [["xgboost", "lightgbm"]]
+
+
+def test_plot_legend_sits_outside_the_panels():
+    pytest.importorskip("matplotlib")
+    figure = _compare.curves_figure(_runs(), "title")
+    assert all(ax.get_legend() is None for ax in figure.axes)
+    (legend,) = figure.legends
+    figure.draw_without_rendering()  # lay out
+    box = legend.get_window_extent()
+    for ax in figure.axes:
+        assert not box.overlaps(ax.get_window_extent())
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert labels == [
+        "pairwise", "pairwise_hinge", "pairwise_logistic",
+        "softmax", "softmax", "poly1_softmax",
+        "native", "lambdarank", "rank_xendcg", "rank:ndcg", "rank:pairwise",
+    ]  # fmt: skip
+    bold = [t.get_text() for t in legend.get_texts() if t.get_fontweight() == "bold"]
+    assert bold == ["pairwise", "softmax", "native"]
+
+
+def test_plot_colours_families_and_styles_members():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+
+    figure = _compare.curves_figure(_runs())
+    seen = {}
+    for ax in figure.axes:
+        for line in ax.get_lines():
+            if len(line.get_xdata()) > 1:
+                style = (to_hex(line.get_color()), line.get_linestyle())
+                assert seen.setdefault(line.get_label(), style) == style  # per panel
+    colour = {label: style[0] for label, style in seen.items()}
+    styles = {label: style[1] for label, style in seen.items()}
+    assert colour["softmax"] == colour["poly1_softmax"]
+    assert colour["pairwise_hinge"] == colour["pairwise_logistic"]
+    assert colour["softmax"] != colour["pairwise_hinge"]
+    assert styles["softmax"] != styles["poly1_softmax"]
+    assert styles["pairwise_hinge"] != styles["pairwise_logistic"]
+    natives = [label for label in seen if label.endswith("(native)")]
+    assert {colour[label] for label in natives} == {"#000000"}
+    assert len({styles[label] for label in natives}) == 4

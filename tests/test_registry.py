@@ -184,7 +184,10 @@ LAYERS = [
     {"losses", "metrics", "position", "testing", "_persist"},
     {"engines", "lightgbm", "xgboost"},
     {"sklearn", "datasets"},
-    {"dask", "_dask_eval", "_compare", "_io", "cli", "__main__", "__init__"},
+    {
+        *("dask", "_dask_eval", "_compare", "_io", "_progress"),
+        *("cli", "__main__", "__init__"),
+    },
 ]
 
 
