@@ -527,20 +527,24 @@ class GBRankRegressor(_GBRankModel):
     ----------
     loss : str or Loss, default None
         None means ``"pairwise_hinge"``.
-    backend, n_estimators, learning_rate, max_depth, num_leaves, \
+    engine, backend, n_estimators, learning_rate, max_depth, num_leaves, \
 min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
-random_state, n_jobs, booster_params
+random_state, n_jobs, booster_params, importance_type
         Booster settings; see the Parameters of the module's base estimator and
         the README.
     position_bias : {"learned", "ipw"}, PositionBias or None, default None
         Correction for the display positions given to ``fit(position=...)``:
         learned per-position offsets (None, ``"learned"``), inverse-propensity
         weights (``"ipw"``: ``p(k) = 1/k``) or a :mod:`gbrank.position` object.
+    **engine_params
+        The engine's own parameters by name (``min_child_samples=50``), as
+        ``LGBMRanker(**kwargs)`` takes them.
 
     Attributes
     ----------
     booster_ : lightgbm.Booster or xgboost.Booster
-        The trained booster (save it with ``booster_.save_model(path)``).
+        The trained booster (:meth:`save_model` writes it with gbrank's entries;
+        ``booster_.save_model(path)`` as the engine does).
     loss_ : Loss
         The loss used.
     n_features_in_ : int
@@ -549,10 +553,13 @@ random_state, n_jobs, booster_params
     best_iteration_ : int
         Number of boosting rounds used for prediction (the best one with early
         stopping, else ``n_estimators``).
+    best_score_ : dict
+        Eval metrics at ``best_iteration_``: ``{"valid_0": {"ndcg@10": ...}}``.
     evals_result_ : dict
         Eval metrics per round: ``{"valid_0": {"ndcg@10": [...], ...}}``.
     feature_importances_ : ndarray of shape (n_features,)
-        Normalised total split gain.
+        Normalised total gain (``importance_type="gain"``) or number of splits
+        (``"split"``) of each feature.
     position_bias_ : PositionBias or None
         The fitted position-bias object (None when ``fit`` got no positions).
     position_offsets_ : ndarray of shape (n_positions,)
@@ -777,9 +784,10 @@ class GBRankClassifier(ClassifierMixin, _GBRankModel):
         None means ``"categorical_cross_entropy"`` (any number of classes, one
         tree per class and round, reproducing the engine's native multiclass);
         ``"sigmoid_cross_entropy"`` for two classes (one tree per round).
-    backend, n_estimators, learning_rate, max_depth, num_leaves, \
+    engine, backend, n_estimators, learning_rate, max_depth, num_leaves, \
 min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
-random_state, n_jobs, booster_params, position_bias
+random_state, n_jobs, booster_params, position_bias, importance_type, \
+**engine_params
         Booster settings, as for :class:`GBRankRegressor`.
 
     Attributes
@@ -787,7 +795,8 @@ random_state, n_jobs, booster_params, position_bias
     classes_ : ndarray
         Class labels (any sortable labels: strings, non-contiguous integers).
     booster_, loss_, n_features_in_, feature_names_in_, best_iteration_, \
-evals_result_, feature_importances_, position_bias_, position_offsets_
+best_score_, evals_result_, feature_importances_, position_bias_, \
+position_offsets_
         As for :class:`GBRankRegressor`; eval sets record the loss value.
 
     Examples
