@@ -8,6 +8,7 @@ the contract checks of :mod:`gbrank.testing`.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -155,6 +156,18 @@ def test_get_loss_names_what_is_wrong():
     assert gbrank.get_loss(loss) is loss
     with pytest.raises(ValueError, match="combined with a loss instance"):
         gbrank.get_loss(loss, temperature=1.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("pairwise_hing", " (did you mean 'pairwise_hinge'?)"),
+     ("ListNet", " (did you mean 'listnet'?)"), ("zzz", "")],
+)  # fmt: skip
+def test_a_misspelt_loss_name_gets_the_closest_one(name, hint):
+    with pytest.raises(
+        ValueError, match=rf"^unknown loss '{name}'{re.escape(hint)}; available: "
+    ):
+        gbrank.get_loss(name)
 
 
 def test_set_params_and_repr():
