@@ -10,10 +10,10 @@ numbers are comparable across engines.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -119,6 +119,7 @@ class Run:
     scores: dict[str, float]
     curve: list[float] = field(default_factory=list)
     label_divisor: float | None = None
+    rounds: int = 0  # rounds of the model scored (the best one with early stopping)
 
     @property
     def best_round(self) -> int:
@@ -156,8 +157,13 @@ def fit(
     settings: Settings,
     train: RankingData,
     valid: RankingData,
+    early_stopping_rounds: int | None = None,
 ) -> tuple[Any, Run]:
     """Train a gbrank loss or a native objective (by name); score it on ``valid``.
+
+    With ``early_stopping_rounds``, training stops once validation NDCG@10 has
+    not improved for that many rounds, and the booster returned holds the
+    rounds up to the best one (``run.rounds``).
 
     Returns
     -------
@@ -178,9 +184,13 @@ def fit(
         training_set(train, labels),
         [training_set(valid)],  # NDCG per round on the original labels
         metric=backend.ranking_metric("ndcg", 10),
+        early_stopping_rounds=early_stopping_rounds,
     )
     seconds = time.perf_counter() - start
-    scores = backend.predict_raw(fitted.booster, valid.X, fitted.best_iteration)
+    booster = fitted.booster
+    if backend.n_rounds(booster) > fitted.best_iteration:
+        booster = backend.truncate(booster, fitted.best_iteration)
+    scores = backend.predict_raw(booster, valid.X, fitted.best_iteration)
     run = Run(
         engine=engine,
         objective=objective if isinstance(objective, str) else objective.name,
@@ -189,8 +199,19 @@ def fit(
         scores=evaluate(valid, scores),
         curve=list(fitted.evals_result["valid_0"][CURVE_METRIC]),
         label_divisor=divisor,
+        rounds=fitted.best_iteration,
     )
-    return fitted.booster, run
+    return booster, run
+
+
+class Progress(Protocol):
+    """What :func:`compare` reports to (``gbrank._progress.CompareProgress``)."""
+
+    def start(self, engine: str, objective: str) -> None:
+        """Report that a model starts training."""
+
+    def done(self, index: int, run: Run) -> None:
+        """Report that the ``index``-th model (1-based) is trained."""
 
 
 def compare(
@@ -199,7 +220,7 @@ def compare(
     settings: dict[str, Settings],
     train: RankingData,
     valid: RankingData,
-    report: Callable[[int, int, Run], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[Run]:
     """Train every loss and native objective on every engine; best NDCG@10 first.
 
@@ -213,26 +234,36 @@ def compare(
         :class:`Settings` of each engine, shared by its losses and baselines.
     train, valid : RankingData
         Training and validation data.
-    report : callable, optional
-        Called as ``report(index, total, run)`` after each run (progress).
+    progress : Progress, optional
+        Told when each model starts and is done.
 
     Returns
     -------
     list of Run
         Sorted by validation NDCG@10, descending.
     """
-    jobs: list[tuple[str, str | Loss]] = []
-    for engine in engines:
-        natives = get_engine(engine).native_objectives
-        jobs.extend((engine, objective) for objective in natives)
-        jobs.extend((engine, loss) for loss in losses)
     runs = []
-    for index, (engine, objective) in enumerate(jobs, start=1):
+    for index, (engine, objective) in enumerate(jobs(losses, engines), start=1):
+        if progress is not None:
+            name = objective if isinstance(objective, str) else objective.name
+            progress.start(engine, name)
         run = fit(objective, engine, settings[engine], train, valid)[1]
         runs.append(run)
-        if report is not None:
-            report(index, len(jobs), run)
+        if progress is not None:
+            progress.done(index, run)
     return sorted(runs, key=lambda run: -run.scores["ndcg@10"])
+
+
+def jobs(
+    losses: Sequence[Loss], engines: Sequence[str]
+) -> list[tuple[str, str | Loss]]:
+    """Return the models :func:`compare` trains: engine and objective, in order."""
+    found: list[tuple[str, str | Loss]] = []
+    for engine in engines:
+        natives = get_engine(engine).native_objectives
+        found.extend((engine, objective) for objective in natives)
+        found.extend((engine, loss) for loss in losses)
+    return found
 
 
 def leaderboard(runs: Sequence[Run]) -> tuple[list[str], list[list[str]], list[str]]:
@@ -259,16 +290,90 @@ def leaderboard(runs: Sequence[Run]) -> tuple[list[str], list[list[str]], list[s
     return header, rows, notes
 
 
-def plot_curves(runs: Sequence[Run], path: str | Path, title: str = "") -> None:
+# Families of the plot: a colour each, a line style per member (at most five).
+FAMILIES = {
+    "pairwise": (
+        "pairwise_hinge",
+        "pairwise_logistic",
+        "pairwise_soft_zero_one",
+        "pairwise_mse",
+        "pairwise_qr",
+    ),
+    "weighted pairs": ("lambdaloss", "yetirank"),
+    "softmax": ("softmax", "poly1_softmax", "unique_softmax", "query_softmax"),
+    "ListNet, ListMLE": ("listnet", "rank_one_listnet", "listmle"),
+    "approximate ranks": (
+        "approx_ndcg",
+        "approx_mrr",
+        "gumbel_approx_ndcg",
+        "neural_ndcg",
+    ),
+    "pointwise": ("query_rmse", "pointwise_mse", "ordinal"),
+}
+FAMILY_COLOURS = {
+    "pairwise": "tab:blue",
+    "weighted pairs": "tab:purple",
+    "softmax": "tab:orange",
+    "ListNet, ListMLE": "tab:red",
+    "approximate ranks": "tab:green",
+    "pointwise": "tab:brown",
+    "other": "tab:olive",
+    "native": "black",
+}
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
+
+
+def family(run: Run) -> str:
+    """Plot family of a run's objective (``"native"``; ``"other"``: not listed)."""
+    if run.native:
+        return "native"
+    return next((f for f, names in FAMILIES.items() if run.objective in names), "other")
+
+
+def curve_styles(
+    runs: Sequence[Run], engines: Sequence[str]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Colour (by family) and line style (within it) of every objective.
+
+    Returns ``{(family, objective): {"color": ..., "linestyle": ...}}`` in
+    legend order: families as :data:`FAMILIES` lists them (then user losses,
+    by name), natives last, engine by engine as ``engines`` lists them.
+    """
+    natives = [name for e in engines for name in get_engine(e).native_objectives]
+    named = {(family(run), run.objective) for run in runs}
+    styles = {}
+    for group in [*FAMILIES, "other", "native"]:
+        listed = natives if group == "native" else FAMILIES.get(group, ())
+        members = sorted(
+            (name for f, name in named if f == group),
+            key=lambda name: (listed.index(name) if name in listed else 99, name),
+        )
+        for index, name in enumerate(members):
+            style = LINE_STYLES[index % len(LINE_STYLES)]
+            styles[group, name] = {"color": FAMILY_COLOURS[group], "linestyle": style}
+    return styles
+
+
+def plot_curves(
+    runs: Sequence[Run],
+    path: str | Path,
+    title: str = "",
+    engines: Sequence[str] | None = None,
+) -> None:
     """Save :func:`curves_figure` of ``runs`` to ``path``."""
-    curves_figure(runs, title).savefig(path, dpi=120)
+    curves_figure(runs, title, engines).savefig(path, dpi=120)
 
 
-def curves_figure(runs: Sequence[Run], title: str = "") -> Any:
+def curves_figure(
+    runs: Sequence[Run], title: str = "", engines: Sequence[str] | None = None
+) -> Any:
     """Draw validation NDCG@10 per round, one panel per engine (a Figure).
 
-    An objective has the same colour in every panel (natives in black, dashed
-    and dotted); a dot marks each curve's best round. ``title`` names the data
+    Panels follow ``engines`` (default: the order the runs name them). An
+    objective has the same colour and line style in every panel: the colour
+    says its family (:data:`FAMILIES`; natives in black), the line style which
+    member of it; a dot marks each curve's best round. One legend, grouped by
+    family, sits right of the panels, outside them. ``title`` names the data
     and settings.
 
     Raises
@@ -277,30 +382,49 @@ def curves_figure(runs: Sequence[Run], title: str = "") -> Any:
         If matplotlib is not installed (``pip install "gbrank[plot]"``).
     """
     try:
-        from matplotlib import colormaps
         from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
     except ImportError as error:
         raise ImportError(
             "--plot needs matplotlib: pip install 'gbrank[plot]' (or matplotlib)."
         ) from error
-    engines = list(dict.fromkeys(run.engine for run in runs))
-    names = sorted({run.objective for run in runs if not run.native})
-    palette = colormaps["tab20"]
-    colours = {name: palette(i % palette.N) for i, name in enumerate(names)}
-    figure = Figure(figsize=(6.5 * len(engines), 5.0), layout="constrained")
-    axes = figure.subplots(1, len(engines), squeeze=False, sharey=True)[0]
-    for ax, engine in zip(axes, engines, strict=True):
-        for index, run in enumerate(r for r in runs if r.engine == engine):
-            label = f"{run.objective} (native)" if run.native else run.objective
-            colour = "black" if run.native else colours[run.objective]
-            style = ("--", ":")[index % 2] if run.native else "-"
+    panels = list(engines or dict.fromkeys(run.engine for run in runs))
+    styles = curve_styles(runs, panels)
+    n_entries = len(styles) + len({group for group, _ in styles})
+    height = max(5.0, 0.19 * n_entries + 1.0)
+    figure = Figure(figsize=(5.5 * len(panels) + 2.6, height), layout="constrained")
+    axes = figure.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+    for ax, engine in zip(axes, panels, strict=True):
+        for run in (r for r in runs if r.engine == engine):
+            style = styles[family(run), run.objective]
             rounds = np.arange(1, len(run.curve) + 1)
-            ax.plot(rounds, run.curve, label=label, color=colour, linestyle=style)
-            ax.plot(run.best_round, run.best_score, "o", color=colour, markersize=4)
+            ax.plot(rounds, run.curve, label=_label(run), linewidth=1.2, **style)
+            ax.plot(
+                run.best_round, run.best_score, "o", color=style["color"], markersize=3
+            )
         ax.set(title=engine, xlabel="boosting round", ylabel="validation NDCG@10")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+    handles: list[Any] = []
+    labels: list[str] = []
+    headers: list[int] = []  # where each family's name stands
+    for group in dict.fromkeys(group for group, _ in styles):
+        headers.append(len(labels))
+        handles.append(Line2D([], [], linestyle="none"))
+        labels.append(group)
+        for (member_group, name), style in styles.items():
+            if member_group == group:
+                handles.append(Line2D([], [], linewidth=1.2, **style))
+                labels.append(name)
+    legend = figure.legend(
+        handles, labels, loc="outside right upper", fontsize="small", frameon=False
+    )
+    for index in headers:  # the family names
+        legend.get_texts()[index].set_fontweight("bold")
     if title:
         figure.suptitle(title, fontsize="medium")
     return figure
+
+
+def _label(run: Run) -> str:
+    return f"{run.objective} (native)" if run.native else run.objective

@@ -308,12 +308,53 @@ def query_folds(
     ]
 
 
+class MissingQueryError(ValueError):
+    """Rows that a ranking loss or metric needs grouped into queries came without.
+
+    A ``ValueError``: gbrank never guesses a query structure (treating every row
+    as one query gives results that look plausible and are wrong).
+    """
+
+
+def missing_queries(subject: str, how: str, one_query: str) -> MissingQueryError:
+    """Return the error for ranking input without its query structure.
+
+    Parameters
+    ----------
+    subject : str
+        What came without it, e.g. ``"the training lightgbm.Dataset"``.
+    how : str
+        How to give it, in the caller's words (a sentence without final stop).
+    one_query : str
+        How to rank all rows as one query on purpose, e.g. ``"pass group=[100]"``.
+
+    Returns
+    -------
+    MissingQueryError
+    """
+    return MissingQueryError(
+        f"the query structure of {subject} is missing (which rows form each "
+        f"query; a ranking loss or metric needs it): {how}. To rank all rows as "
+        f"one query on purpose, {one_query}."
+    )
+
+
+def one_group(n_rows: int) -> Groups:
+    """All ``n_rows`` rows as one query (for callers that mean exactly that)."""
+    return Groups(np.array([0, n_rows], dtype=np.int64))
+
+
 def make_groups(
-    n_rows: int, group: ArrayLike | None = None, qid: ArrayLike | None = None
+    n_rows: int,
+    group: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    *,
+    subject: str = "y_true",
 ) -> Groups:
     """Build :class:`Groups` from exactly one of ``group`` sizes or ``qid``.
 
-    With neither, all rows form one group.
+    With neither, raise :class:`MissingQueryError` (``subject`` names the data
+    in the message); :func:`one_group` is one query on purpose.
     """
     if group is not None and qid is not None:
         raise ValueError(
@@ -323,7 +364,12 @@ def make_groups(
         return groups_from_qid(qid, n_rows)
     if group is not None:
         return groups_from_sizes(group, n_rows)
-    return Groups(np.array([0, n_rows], dtype=np.int64))
+    raise missing_queries(
+        subject,
+        "pass group= (the number of rows of each query, in row order) or qid= (a "
+        "query id per row)",
+        f"pass group=[{n_rows}]",
+    )
 
 
 def _first_nonfinite(values: NDArray) -> int:

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import secrets
-import stat
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from scipy import sparse
 
+from gbrank._files import write_file
+from gbrank._groups import MissingQueryError
 from gbrank.datasets import (
     DEFAULT_MAX_FEATURES,
+    TABLE_SUFFIXES,
     RankingData,
+    _csv_header,
     load_sample,
     load_svmlight,
+    load_table,
 )
 from gbrank.engines import get_engine
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns of a table file named on the command line (None: not given)."""
+
+    label: str | None = None
+    query: str | None = None
+    features: tuple[str, ...] | None = None
+
+    def given(self) -> bool:
+        """Whether any column was named (then the files are tables)."""
+        return self.label is not None or self.query is not None
 
 
 def load_pair(
@@ -28,8 +43,9 @@ def load_pair(
     *,
     index_base: Literal["auto", "0", "1"] = "auto",
     max_features: int | None = DEFAULT_MAX_FEATURES,
+    columns: Columns | None = None,
 ) -> tuple[RankingData, RankingData, str, str]:
-    """Load training and validation data with the same number of columns.
+    """Load training and validation data with the same columns.
 
     No paths means the bundled sample (``rank.train`` / ``rank.test``); a
     training file without a validation file is validated on itself. A
@@ -40,14 +56,19 @@ def load_pair(
     Parameters
     ----------
     train_path, valid_path : Path or None
-        svmlight files (with ``qid:`` tokens or a ``.query`` side file).
+        svmlight files (with ``qid:`` tokens or a ``.query`` side file), or
+        tables (CSV, TSV, Parquet: :func:`~gbrank.datasets.load_table`) when
+        their suffix says so or ``columns`` names columns. The validation
+        table is read with the training table's feature columns.
     index_base : {"auto", "0", "1"}
-        First feature index. ``"auto"``: 0 when feature 0 occurs in either
-        file, else 1, decided for both files together (as scikit-learn's
-        ``load_svmlight_files``), so that their columns line up.
+        First feature index of svmlight files. ``"auto"``: 0 when feature 0
+        occurs in either file, else 1, decided for both files together (as
+        scikit-learn's ``load_svmlight_files``), so that their columns line up.
     max_features : int or None
-        Most feature columns a file may have (see
+        Most feature columns an svmlight file may have (see
         :func:`~gbrank.datasets.load_svmlight`).
+    columns : Columns, optional
+        Label, query and feature columns of tables (``--label-column``, ...).
 
     Returns
     -------
@@ -55,12 +76,25 @@ def load_pair(
     train_name, valid_name : str
         Where the data came from, for messages.
     """
+    columns = columns or Columns()
     if train_path is None and valid_path is not None:
         raise ValueError(
             f"--valid {valid_path} needs --train: validating on it a model of the "
             "bundled sample would mix two data sets"
         )
+    if train_path is None and columns.given():
+        raise ValueError(
+            "--label-column and --query-column name columns of a table given with "
+            "--train"
+        )
     files = [path for path in (train_path, valid_path) if path is not None]
+    if len({_is_table(path, columns) for path in files}) > 1:
+        raise ValueError(
+            f"--train {train_path} and --valid {valid_path} are not the same kind "
+            "of file: give two svmlight files or two tables"
+        )
+    if files and _is_table(files[0], columns):
+        return _read_tables(train_path, valid_path, columns)
     if index_base == "auto":
         zero_based = any(_has_index_zero(path) for path in files)
     else:
@@ -78,6 +112,38 @@ def load_pair(
             "are both files from the same data set?"
         )
     return train, _widen(valid, n_columns), train_name, valid_name
+
+
+def _is_table(path: Path, columns: Columns) -> bool:
+    return columns.given() or path.suffix.lower() in TABLE_SUFFIXES
+
+
+def _read_tables(
+    train_path: Path | None, valid_path: Path | None, columns: Columns
+) -> tuple[RankingData, RankingData, str, str]:
+    """Training and validation tables; the validation one with the same features."""
+    assert train_path is not None  # checked by load_pair
+    if columns.label is None or columns.query is None:
+        raise ValueError(
+            f"{train_path} is a table: name its label column with --label-column "
+            f"and its query column with --query-column{_listed_columns(train_path)}"
+        )
+    named = {"label_column": columns.label, "query_column": columns.query}
+    train = load_table(train_path, **named, feature_columns=columns.features)
+    if valid_path is None:
+        name = f"{train_path} (training data: pass --valid)"
+        return train, train, str(train_path), name
+    valid = load_table(valid_path, **named, feature_columns=train.feature_names)
+    return train, valid, str(train_path), str(valid_path)
+
+
+def _listed_columns(path: Path) -> str:
+    """``"; its columns: a, b, c"`` for a text table, else ""."""
+    delimiter = TABLE_SUFFIXES.get(path.suffix.lower(), ",")
+    try:
+        return f"; its columns: {', '.join(_csv_header(path, delimiter))}"
+    except (OSError, UnicodeDecodeError, ValueError):
+        return ""
 
 
 # a "0:<value>" feature before any "#" comment on a line
@@ -100,10 +166,34 @@ def _read(
     try:
         data = load_svmlight(path, zero_based=zero_based, max_features=max_features)
         return data, str(path)
+    except MissingQueryError as error:
+        raise MissingQueryError(
+            f"{path} has no qid: tokens and there is no query file {path}.query "
+            "beside it: write qid:<id> after each label, put the group sizes (one "
+            f"per line) in {path}.query, or give a CSV/TSV table with "
+            "--query-column and --label-column"
+        ) from error
     except ValueError as error:
-        if "index 0" not in str(error):
+        if "index 0" in str(error):
+            hint = "0-based indices? pass --index-base 0"
+        elif _looks_like_table(path):
+            hint = (
+                "a CSV/TSV table? name a .csv/.tsv file, or pass --label-column and "
+                "--query-column"
+            )
+        else:
             raise
-        raise ValueError(f"{error} (0-based indices? pass --index-base 0)") from error
+        raise ValueError(f"{error} ({hint})") from error
+
+
+def _looks_like_table(path: Path) -> bool:
+    """Whether the first line reads like a table's header (separators, no ``:``)."""
+    try:
+        with path.open("rb") as stream:
+            first = stream.readline(4096)
+    except OSError:
+        return False
+    return (b"," in first or b"\t" in first) and b":" not in first
 
 
 def _widen(data: RankingData, n_columns: int) -> RankingData:
@@ -162,70 +252,3 @@ def save_booster(booster: Any, engine: str, path: Path) -> None:
     loadable with the engine's own API or ``Engine.load_model``.
     """
     write_file(path, get_engine(engine).model_bytes(booster, path))
-
-
-def write_file(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path``; atomically when ``path`` is a regular file.
-
-    A symbolic link is followed: its target is written and the link stays. A
-    regular (or new) file is replaced atomically: the bytes go to a temporary
-    file in the same folder, are flushed to disk and renamed over the target
-    (``os.replace``), so an interrupted run never leaves a truncated file and
-    an existing one stays intact until the new one is complete. The replaced
-    file's permissions (and, where allowed, owner) are kept; a new file gets
-    the usual permissions (0666 minus the umask). Anything else that exists
-    at ``path`` (a device such as ``/dev/null``, a named pipe) is written in
-    place, never replaced.
-
-    Parameters
-    ----------
-    path : Path
-        Destination.
-    payload : bytes
-        The file's content.
-    """
-    target = Path(os.path.realpath(path))
-    try:
-        status: os.stat_result | None = target.stat()
-    except FileNotFoundError:
-        status = None
-    if status is not None and not stat.S_ISREG(status.st_mode):
-        if stat.S_ISDIR(status.st_mode):
-            raise IsADirectoryError(f"{path} is a folder; give a file name.")
-        with target.open("wb") as stream:
-            stream.write(payload)
-        return
-    handle, temp = _create_temp(target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if status is not None:
-            _keep_permissions(temp, status)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def _create_temp(folder: Path) -> tuple[int, Path]:
-    """Open a new file with a short unique name in ``folder`` (0666 minus umask)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    while True:
-        temp = folder / f".gbrank-{secrets.token_hex(6)}.tmp"
-        try:
-            return os.open(temp, flags, 0o666), temp
-        except FileExistsError:  # pragma: no cover - a 48-bit name collision
-            continue
-
-
-def _keep_permissions(temp: Path, status: os.stat_result) -> None:
-    """Give ``temp`` the mode (and, where allowed, the owner) of ``status``."""
-    if hasattr(os, "geteuid") and (status.st_uid, status.st_gid) != (
-        os.geteuid(),
-        os.getegid(),
-    ):
-        with contextlib.suppress(PermissionError):  # only root may give files away
-            os.chown(temp, status.st_uid, status.st_gid)
-    os.chmod(temp, stat.S_IMODE(status.st_mode))

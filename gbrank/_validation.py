@@ -7,6 +7,7 @@ are never modified: conversions return new arrays (or read-only views).
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from collections.abc import Iterable
@@ -280,3 +281,9 @@ def check_choice(value: object, name: str, choices: Iterable[object]) -> None:
             f"{name}={value!r} is not supported; choose one of "
             f"{', '.join(repr(c) for c in options)}."
         )
+
+
+def did_you_mean(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    """Return `` (did you mean 'x'?)`` for the choice closest to ``name``, or ""."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -21,7 +21,8 @@ from typing import Any
 
 from gbrank import __version__, _compare, _io
 from gbrank._kernels.threads import num_threads
-from gbrank._validation import check_gain_labels
+from gbrank._progress import CompareProgress
+from gbrank._validation import check_gain_labels, did_you_mean
 from gbrank.datasets import DEFAULT_MAX_FEATURES, RankingData
 from gbrank.engines import Settings, available_engines, get_engine
 from gbrank.losses import LOSSES, Loss, available_losses, get_loss
@@ -118,6 +119,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _column_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected column names A,B,..., got {text!r}")
+    return names
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -134,14 +142,30 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         "--train",
         type=Path,
         metavar="FILE",
-        help="svmlight/LETOR training file with qid: tokens or a FILE.query file",
+        help="training file: svmlight/LETOR with qid: tokens or a FILE.query "
+        "file, or a table (.csv, .tsv, .parquet) with --label-column and "
+        "--query-column",
     )
     data.add_argument("--valid", type=Path, metavar="FILE", help="validation file")
+    data.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="relevance label column of a table (CSV/TSV/Parquet with a header)",
+    )
+    data.add_argument(
+        "--query-column", metavar="NAME", help="query id column of a table"
+    )
+    data.add_argument(
+        "--feature-columns",
+        type=_column_names,
+        metavar="A,B,...",
+        help="feature columns of a table (default: every other column)",
+    )
     data.add_argument(
         "--index-base",
         choices=("auto", "0", "1"),
         default="auto",
-        help="first feature index of the files (default auto: 0 if feature 0 "
+        help="first feature index of svmlight files (default auto: 0 if feature 0 "
         "occurs in either file, else 1)",
     )
     data.add_argument(
@@ -220,6 +244,21 @@ def _check_params(args: argparse.Namespace, engines: Sequence[str]) -> None:
             print(f"gbrank {args.command}: warning: {note}", file=sys.stderr)
 
 
+def _load(args: argparse.Namespace) -> tuple[RankingData, RankingData, str, str]:
+    """Load the training and validation data the options name."""
+    columns = _io.Columns(args.label_column, args.query_column, args.feature_columns)
+    try:
+        return _io.load_pair(
+            args.train,
+            args.valid,
+            index_base=args.index_base,
+            max_features=args.max_features,
+            columns=columns,
+        )
+    except ImportError as error:  # Parquet without pandas/pyarrow
+        raise UsageError(str(error)) from error
+
+
 def _check_labels(*files: tuple[RankingData, str]) -> None:
     """Refuse labels NDCG (the metric every run reports) cannot score."""
     for data, name in files:
@@ -241,21 +280,23 @@ def _make_loss(name: str, params: list[tuple[str, Any]]) -> Loss:
 def _train(args: argparse.Namespace) -> int:
     loss = _make_loss(args.loss, args.loss_param)
     _check_params(args, [args.backend])
+    if args.early_stopping_rounds is not None and args.valid is None:
+        raise UsageError(
+            "--early-stopping-rounds needs --valid FILE: training stops when the "
+            "validation NDCG@10 has not improved for that many rounds"
+        )
     if args.output is not None:
         _io.check_output_path(args.output, "--output")
-    train, valid, train_name, valid_name = _io.load_pair(
-        args.train,
-        args.valid,
-        index_base=args.index_base,
-        max_features=args.max_features,
-    )
+    train, valid, train_name, valid_name = _load(args)
     _check_labels((train, train_name), (valid, valid_name))
     settings = _settings(args, args.backend)
     print(f"{loss!r} on {args.backend}: {_compare.describe_settings(settings)}")
     print(_io.describe(train, "train " + train_name))
     print(_io.describe(valid, "valid " + valid_name))
     print(f"training ({settings.n_estimators} rounds) ...", file=sys.stderr)
-    booster, run = _compare.fit(loss, args.backend, settings, train, valid)
+    booster, run = _compare.fit(
+        loss, args.backend, settings, train, valid, args.early_stopping_rounds
+    )
     print("validation NDCG@10 by round:", file=sys.stderr)
     every = args.log_every or max(1, settings.n_estimators // 10)
     for index, value in enumerate(run.curve, start=1):
@@ -267,6 +308,8 @@ def _train(args: argparse.Namespace) -> int:
             )
     if run.label_divisor is not None:
         print(f"labels: trained on y / {run.label_divisor:g} (loss needs [0, 1])")
+    if args.early_stopping_rounds is not None:
+        print(_stopping_note(run, args.early_stopping_rounds, settings.n_estimators))
     print(f"fit: {run.fit_seconds:.2f} s\n")
     _print_table(
         ("metric", "valid"),
@@ -274,8 +317,25 @@ def _train(args: argparse.Namespace) -> int:
     )
     if args.output is not None:
         _io.save_booster(booster, args.backend, args.output)
-        print(f"\nmodel saved to {args.output}")
+        kept = " (up to the best one)" if args.early_stopping_rounds is not None else ""
+        print(f"\nmodel saved to {args.output}: {run.rounds} rounds{kept}")
     return 0
+
+
+def _stopping_note(run: _compare.Run, patience: int, n_estimators: int) -> str:
+    """Where early stopping found the best round and where training stopped."""
+    trained = len(run.curve)
+    best = run.curve[run.rounds - 1]
+    stopped = (
+        f"no improvement for {patience} rounds, stopped after round {trained}"
+        if trained < n_estimators
+        else f"all {n_estimators} rounds trained"
+    )
+    return (
+        f"early stopping: best validation NDCG@10 {best:.4f} at round "
+        f"{run.rounds} ({stopped}); the model keeps rounds 1-{run.rounds}, the "
+        "metrics below are theirs"
+    )
 
 
 # -- gbrank compare ------------------------------------------------------------
@@ -285,8 +345,9 @@ def _names(text: str, allowed: Sequence[str], what: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in allowed]
     if unknown or not names:
+        hint = did_you_mean(unknown[0], allowed) if unknown else ""
         raise UsageError(
-            f"unknown {what} {', '.join(map(repr, unknown)) or repr(text)}; "
+            f"unknown {what} {', '.join(map(repr, unknown)) or repr(text)}{hint}; "
             f"choose from {', '.join(allowed)}"
         )
     return list(dict.fromkeys(names))
@@ -305,12 +366,7 @@ def _compare_command(args: argparse.Namespace) -> int:
         _io.check_output_path(args.plot, "--plot")
         if find_spec("matplotlib") is None:
             raise UsageError("--plot needs matplotlib: pip install 'gbrank[plot]'")
-    train, valid, train_name, valid_name = _io.load_pair(
-        args.train,
-        args.valid,
-        index_base=args.index_base,
-        max_features=args.max_features,
-    )
+    train, valid, train_name, valid_name = _load(args)
     _check_labels((train, train_name), (valid, valid_name))
     settings = {engine: _settings(args, engine) for engine in engines}
     print(_io.describe(train, "train " + train_name))
@@ -318,15 +374,9 @@ def _compare_command(args: argparse.Namespace) -> int:
     for engine in engines:
         print(f"{engine}: {_compare.describe_settings(settings[engine])}")
     start = time.perf_counter()
-
-    def report(index: int, total: int, run: _compare.Run) -> None:
-        print(
-            f"[{index:>{len(str(total))}}/{total}] {run.engine} {run.objective}: "
-            f"ndcg@10 {run.scores['ndcg@10']:.4f} ({run.fit_seconds:.1f} s)",
-            file=sys.stderr,
-        )
-
-    runs = _compare.compare(losses, engines, settings, train, valid, report)
+    with CompareProgress(len(_compare.jobs(losses, engines))) as progress:
+        runs = _compare.compare(losses, engines, settings, train, valid, progress)
+        progress.summarize(runs)
     header, rows, notes = _compare.leaderboard(runs)
     total = time.perf_counter() - start
     print(
@@ -344,7 +394,7 @@ def _compare_command(args: argparse.Namespace) -> int:
                 *(f"{e}: {_compare.describe_settings(settings[e])}" for e in engines),
             ]
         )
-        _compare.plot_curves(runs, args.plot, title.replace("; ", "\n"))
+        _compare.plot_curves(runs, args.plot, title.replace("; ", "\n"), engines)
         print(f"curves saved to {args.plot}")
     return 0
 
@@ -396,6 +446,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="save the booster (LightGBM text; XGBoost JSON, or UBJSON for .ubj)",
+    )
+    train.add_argument(
+        "--early-stopping-rounds",
+        type=_positive_int,
+        metavar="N",
+        help="with --valid: stop when validation NDCG@10 has not improved for N "
+        "rounds; the model keeps the rounds up to the best one",
     )
     train.add_argument(
         "--log-every",

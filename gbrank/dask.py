@@ -62,6 +62,7 @@ Training needs a ``distributed.Client`` (here a local cluster):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -333,10 +334,7 @@ class _DaskMixin:
         self._set_fitted(X, loss, fitted)
 
     def _set_fitted(self, X: Any, loss: Loss, fitted: Fitted) -> None:
-        self.loss_ = loss
-        self.booster_ = fitted.booster
-        self.best_iteration_ = fitted.best_iteration
-        self.evals_result_ = fitted.evals_result
+        self._set_booster(loss, fitted)  # type: ignore[attr-defined]
         self.n_features_in_ = int(X.shape[1])
         if hasattr(X, "columns") and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
@@ -357,7 +355,13 @@ class _DaskMixin:
                 setattr(local, name, value)
         return local
 
-    def _map_rows(self, X: Any, method: str, trailing: tuple[int, ...]) -> Any:
+    def _map_rows(
+        self,
+        X: Any,
+        method: str,
+        trailing: tuple[int, ...],
+        num_iteration: int | None = None,
+    ) -> Any:
         """Apply the local model's ``method`` to the row blocks of ``X``.
 
         Dask input gives a Dask array (lazy); in-memory input is predicted now.
@@ -366,7 +370,9 @@ class _DaskMixin:
         import dask.array as da
         import dask.dataframe as dd
 
-        function = getattr(self.to_local(), method)
+        function = functools.partial(
+            getattr(self.to_local(), method), num_iteration=num_iteration
+        )
         if not isinstance(X, (da.Array, dd.DataFrame)):
             return function(X)
         dtype = (
@@ -517,18 +523,20 @@ random_state, n_jobs, booster_params
         )
         return self
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, num_iteration: int | None = None) -> Any:
         """Ranking scores; a lazy Dask array for Dask input.
 
         Parameters
         ----------
         X : dask.array.Array, dask.dataframe.DataFrame or array-like
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_``.
 
         Returns
         -------
         dask.array.Array or ndarray of shape (n_samples,)
         """
-        return self._map_rows(X, "predict", ())
+        return self._map_rows(X, "predict", (), num_iteration)
 
 
 class DaskGBRankClassifier(_DaskMixin, GBRankClassifier):
@@ -633,32 +641,37 @@ random_state, n_jobs, booster_params
         )
         return self
 
-    def predict_proba(self, X: Any) -> Any:
+    def predict_proba(self, X: Any, num_iteration: int | None = None) -> Any:
         """Class probabilities; a lazy Dask array for Dask input.
 
         Parameters
         ----------
         X : dask.array.Array, dask.dataframe.DataFrame or array-like
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_``.
 
         Returns
         -------
         dask.array.Array or ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self, "classes_")
-        return self._map_rows(X, "predict_proba", (len(self.classes_),))
+        trailing = (len(self.classes_),)
+        return self._map_rows(X, "predict_proba", trailing, num_iteration)
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, num_iteration: int | None = None) -> Any:
         """Most probable class; a lazy Dask array for Dask input.
 
         Parameters
         ----------
         X : dask.array.Array, dask.dataframe.DataFrame or array-like
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_``.
 
         Returns
         -------
         dask.array.Array or ndarray of shape (n_samples,)
         """
-        return self._map_rows(X, "predict", ())
+        return self._map_rows(X, "predict", (), num_iteration)
 
 
 def _encode(labels: ArrayLike, classes: NDArray[Any]) -> Array:

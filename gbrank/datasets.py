@@ -7,30 +7,35 @@ consistently: as group sizes (LightGBM's ``group=``) and as per-row query ids
 
 from __future__ import annotations
 
+import csv
+import functools
 import io
 import math
 import os
 import re
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 from scipy import sparse
 
-from gbrank._groups import groups_from_qid, groups_from_sizes
+from gbrank._groups import MissingQueryError, groups_from_qid, groups_from_sizes
 from gbrank._validation import check_choice, check_int, check_real
 
 __all__ = [
     "DEFAULT_MAX_FEATURES",
+    "TABLE_SUFFIXES",
     "Fold",
     "RankingData",
     "letor_folds",
     "load_sample",
     "load_svmlight",
+    "load_table",
     "make_ranking",
     "split_by_query",
 ]
@@ -71,12 +76,15 @@ class RankingData:
         Number of rows of each query, in row order; sums to ``n_rows``.
     qid : ndarray of int64, shape (n_rows,)
         Query id of every row, constant over each query's run of rows.
+    feature_names : tuple of str or None
+        Names of the columns of ``X`` (tables: :func:`load_table`), else None.
     """
 
     X: sparse.csr_matrix | NDArray[np.floating]
     y: NDArray[np.float64]
     group: NDArray[np.int64]
     qid: NDArray[np.int64]
+    feature_names: tuple[str, ...] | None = None
 
     def __iter__(self) -> Iterator[sparse.csr_matrix | NDArray]:
         """Iterate over ``X, y, group, qid``."""
@@ -228,12 +236,221 @@ def load_svmlight(
         group = _read_query_file(query_path, n_rows, path)
         qid = np.repeat(np.arange(group.size, dtype=np.int64), group)
     else:
-        raise ValueError(
+        raise MissingQueryError(
             f"svmlight file '{path}' has no qid: tokens and there is no query file "
             f"'{path.name}.query'; pass query_file= (one group size per line) or "
             "write qid:<id> after each label."
         )
     return RankingData(X=X, y=y.astype(np.float64, copy=False), group=group, qid=qid)
+
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".parquet": "", ".pq": ""}
+"""File suffixes :func:`load_table` knows, with their delimiter ("": Parquet)."""
+
+
+def load_table(
+    path: str | os.PathLike[str],
+    *,
+    label_column: str,
+    query_column: str,
+    feature_columns: Sequence[str] | None = None,
+    delimiter: str | None = None,
+) -> RankingData:
+    r"""Load a ranking data set from a CSV/TSV or Parquet table with a header.
+
+    One row per document: a label column, a query column (ids of any kind:
+    numbers or text) and feature columns. Rows of a query need not be
+    adjacent: they are gathered (stably) in the order in which the queries
+    first appear. CSV and TSV are read with NumPy alone; Parquet needs pandas
+    and pyarrow (``pip install pandas pyarrow``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.csv`` (comma), ``.tsv`` / ``.tab`` (tab), ``.parquet`` / ``.pq``; any
+        other name is read as CSV, or with ``delimiter``.
+    label_column, query_column : str
+        Names of the relevance label and query id columns.
+    feature_columns : sequence of str, optional
+        The feature columns, in this order; default: every other column, in
+        file order.
+    delimiter : str, optional
+        Field separator of a text table (default: by suffix, else a comma).
+
+    Returns
+    -------
+    RankingData
+        ``X`` a dense float64 array, ``qid`` query numbers 0, 1, ... in order of
+        first appearance, ``feature_names`` the feature columns.
+
+    Raises
+    ------
+    ValueError
+        If a named column is missing (the message lists the columns), a label
+        or feature is not a number (line and column named; write ``nan`` for a
+        missing feature value), a label is NaN, or a query id is empty.
+    ImportError
+        If a Parquet file is read without pandas and pyarrow.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from gbrank.datasets import load_table
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "tiny.csv"
+    ...     _ = path.write_text("query,grade,f1,f2\nq7,2,0.5,1\nq3,1,0.2,0\nq7,0,0,1\n")
+    ...     data = load_table(path, label_column="grade", query_column="query")
+    >>> data.X.tolist(), data.group.tolist(), data.feature_names
+    ([[0.5, 1.0], [0.0, 1.0], [0.2, 0.0]], [2, 1], ('f1', 'f2'))
+    """
+    path = Path(path)
+    if not _is_file(path, "table"):
+        raise FileNotFoundError(f"table not found: '{path}'.")
+    sep = (
+        TABLE_SUFFIXES.get(path.suffix.lower(), ",") if delimiter is None else delimiter
+    )
+    if sep:
+        header = _csv_header(path, sep)
+        names = _table_columns(
+            header, label_column, query_column, feature_columns, path
+        )
+        labels, queries, X = _read_csv(path, sep, header, names)
+    else:
+        labels, queries, X, names = _read_parquet(
+            path, label_column, query_column, feature_columns
+        )
+    return _table_data(path, labels, queries, X, tuple(names[2:]))
+
+
+def _csv_header(path: Path, delimiter: str) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        header = next(csv.reader(stream, delimiter=delimiter), None)
+    if not header:
+        raise ValueError(f"table '{path}' is empty: it needs a header line.")
+    return [name.strip() for name in header]
+
+
+def _table_columns(
+    header: Sequence[str],
+    label: str,
+    query: str,
+    features: Sequence[str] | None,
+    path: Path,
+) -> list[str]:
+    """``[label, query, *features]``, each a column of ``header``."""
+    if features is None:
+        features = [name for name in header if name not in (label, query)]
+    names = [label, query, *features]
+    missing = [name for name in names if name not in header]
+    if missing:
+        raise ValueError(
+            f"table '{path}' has no column {missing[0]!r}; its columns: "
+            f"{', '.join(header)}."
+        )
+    if not features:
+        raise ValueError(f"table '{path}' has no feature columns.")
+    return names
+
+
+def _read_csv(
+    path: Path, delimiter: str, header: Sequence[str], names: Sequence[str]
+) -> tuple[NDArray[np.float64], NDArray[np.str_], NDArray[np.float64]]:
+    """Labels, query ids and features of a text table (NumPy's parser)."""
+    where = {name: header.index(name) for name in names}
+    numeric = [where[names[0]], *(where[name] for name in names[2:])]
+    read: Callable[..., Any] = functools.partial(
+        np.loadtxt, path, delimiter=delimiter, skiprows=1, comments=None, quotechar='"'
+    )
+    with warnings.catch_warnings():
+        # an empty table: the caller says so
+        warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+        try:
+            values = read(dtype=np.float64, usecols=numeric, ndmin=2)
+        except ValueError as error:
+            raise ValueError(
+                f"cannot read table '{path}': {_column_named(str(error), header)} "
+                "(labels and features must be numbers; write nan for a missing "
+                "feature value)"
+            ) from error
+        queries = read(dtype=str, usecols=[where[names[1]]], ndmin=1)
+    return values[:, 0], np.char.strip(queries), values[:, 1:]
+
+
+def _column_named(message: str, header: Sequence[str]) -> str:
+    """NumPy's parse error, its 0-based row and 1-based column as the user sees them."""
+
+    def where(match: re.Match[str]) -> str:
+        row, column = int(match.group(1)), int(match.group(2))
+        name = header[column - 1] if 0 < column <= len(header) else str(column)
+        return f"in data row {row + 1} (after the header), column {name!r}"
+
+    return _NUMPY_PLACE.sub(where, message)
+
+
+_NUMPY_PLACE = re.compile(r"at row (\d+), column (\d+)")
+
+
+def _read_parquet(
+    path: Path, label: str, query: str, features: Sequence[str] | None
+) -> tuple[NDArray[np.float64], NDArray[np.str_], NDArray[np.float64], list[str]]:
+    """Labels, query ids, features and column names of a Parquet table."""
+    hint = f"reading Parquet ('{path}') needs pandas and pyarrow: pip install "
+    hint += "pandas pyarrow"
+    try:
+        import pandas as pd
+
+        frame = pd.read_parquet(path)
+    except ImportError as error:
+        raise ImportError(f"{hint} ({error})") from error
+    header = [str(name) for name in frame.columns]
+    frame.columns = header
+    names = _table_columns(header, label, query, features, path)
+    for name in [names[0], *names[2:]]:
+        if frame[name].dtype.kind not in "biuf":
+            raise ValueError(
+                f"table '{path}' column {name!r} has dtype {frame[name].dtype}; "
+                "labels and features must be numbers."
+            )
+    X = frame[names[2:]].to_numpy(dtype=np.float64)
+    labels = frame[names[0]].to_numpy(dtype=np.float64)
+    queries = frame[names[1]].astype(str).to_numpy(dtype=str)
+    return labels, queries, X, names
+
+
+def _table_data(
+    path: Path,
+    labels: NDArray[np.float64],
+    queries: NDArray[np.str_],
+    X: NDArray[np.float64],
+    feature_names: tuple[str, ...],
+) -> RankingData:
+    """Gather each query's rows (order of first appearance) into RankingData."""
+    if labels.size == 0:
+        raise ValueError(f"table '{path}' holds no rows.")
+    bad = np.flatnonzero(np.isnan(labels))
+    if bad.size:
+        raise ValueError(
+            f"table '{path}': the label of data row {bad[0] + 1} is missing (NaN)."
+        )
+    empty = np.flatnonzero(queries == "")
+    if empty.size:
+        raise MissingQueryError(
+            f"table '{path}': data row {empty[0] + 1} has an empty query id; "
+            "every row needs one."
+        )
+    _, first, inverse = np.unique(queries, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    codes = rank[inverse.ravel()]
+    rows = np.argsort(codes, kind="stable")
+    return RankingData(
+        X=X[rows],
+        y=labels[rows],
+        group=np.bincount(codes).astype(np.int64),
+        qid=codes[rows],
+        feature_names=feature_names,
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,8 @@
 r"""Grouped ranking metrics: NDCG@k, MAP@k, MRR@k and precision@k.
 
 Every metric takes flat rows with their query structure (``group`` sizes or
-per-row ``qid``; neither: one query) and returns the mean of its per-query
+per-row ``qid``; without either it raises ``ValueError``, and ``group=[n]``
+ranks all ``n`` rows as one query) and returns the mean of its per-query
 values. Rows are ranked by score, descending; ties keep row order (a stable
 sort, as LightGBM's ``std::stable_sort`` and XGBoost's stable argsort do). Rows
 with a negative label are ignored (gbrank's convention). ``k=None`` ranks the
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank._groups import Groups, make_groups
+from gbrank._groups import Groups, make_groups, missing_queries
 from gbrank._kernels import metrics as kernels
 from gbrank._kernels.threads import run_groups
 from gbrank._params import Configured
@@ -58,6 +59,15 @@ METRICS = {
     "precision": kernels.Metric.PRECISION,
 }
 """Metric names accepted by :func:`ranking_metric` and the eval factories."""
+
+ROUTING_HINT = (
+    "In cross_validate, GridSearchCV and Pipelines, turn on scikit-learn's "
+    "metadata routing (sklearn.set_config(enable_metadata_routing=True)) and ask "
+    "for qid (ranker.set_fit_request(qid=True).set_score_request(qid=True)); then "
+    "fit(X, y, qid=qid) passes each fold's query ids to fitting and scoring (with "
+    "GroupKFold: fit(X, y, qid=qid, groups=qid))"
+)
+"""How to get ``qid`` to scikit-learn's scoring (messages of the rankers)."""
 
 METRIC_ROW_NS = 40.0
 """Estimated nanoseconds of metric work per row, for cutting work into chunks."""
@@ -114,8 +124,9 @@ def ranking_metric(
         Graded relevance labels; negative labels mark ignored rows.
     y_pred : array-like of shape (n_rows,)
         Scores; higher ranks first.
-    group, qid : array-like, optional
-        Group sizes or per-row query ids (at most one); neither: one query.
+    group, qid : array-like
+        Group sizes or per-row query ids: exactly one of them (neither raises
+        ``ValueError``; ``group=[len(y_true)]`` ranks all rows as one query).
     k : int or None
         Cutoff; None ranks the whole list.
     no_relevant : float, default 1.0
@@ -131,6 +142,7 @@ def ranking_metric(
     config = _config(metric, k, no_relevant)
     labels = as_float_array(y_true, "y_true", ndim=(1,))
     scores = as_float_array(y_pred, "y_pred", ndim=(1,))
+    check_same_shape(labels, "y_true", scores, "y_pred")
     groups = make_groups(labels.size, group=group, qid=qid)
     values = _per_query(config, labels, scores, groups)
     if sample_weight is None:
@@ -176,7 +188,7 @@ def ndcg(
     Examples
     --------
     >>> from gbrank.metrics import ndcg
-    >>> round(ndcg([0, 1], [1.0, 0.0], k=None), 4)  # 1 / log2(3)
+    >>> round(ndcg([0, 1], [1.0, 0.0], group=[2], k=None), 4)  # 1 / log2(3)
     0.6309
     """
     return ranking_metric(
@@ -211,7 +223,7 @@ def mean_average_precision(
     Examples
     --------
     >>> from gbrank.metrics import mean_average_precision
-    >>> mean_average_precision([1, 0, 1], [3.0, 2.0, 1.0])  # (1 + 2/3) / 2
+    >>> mean_average_precision([1, 0, 1], [3.0, 2.0, 1.0], group=[3])  # (1 + 2/3) / 2
     0.8333333333333333
     """
     return ranking_metric(
@@ -240,7 +252,7 @@ def mrr(
     Examples
     --------
     >>> from gbrank.metrics import mrr
-    >>> mrr([0, 0, 1], [3.0, 2.0, 1.0])
+    >>> mrr([0, 0, 1], [3.0, 2.0, 1.0], qid=[7, 7, 7])
     0.3333333333333333
     """
     return ranking_metric(
@@ -270,7 +282,7 @@ def precision(
     Examples
     --------
     >>> from gbrank.metrics import precision
-    >>> precision([1, 0, 1, 0], [4.0, 3.0, 2.0, 1.0], k=2)
+    >>> precision([1, 0, 1, 0], [4.0, 3.0, 2.0, 1.0], group=[4], k=2)
     0.5
     """
     return ranking_metric(
@@ -351,6 +363,12 @@ class RankingScorer(RankingMetric):
     ) -> float:
         """Mean metric of ``estimator.predict(X)`` over the queries of ``X``."""
         labels = as_float_array(y, "y", ndim=(1,))
+        if group is None and qid is None:
+            raise missing_queries(
+                "the rows this scorer got",
+                "it got neither qid nor group. " + ROUTING_HINT,
+                f"call it with group=[{labels.size}]",
+            )
         groups = make_groups(labels.size, group=group, qid=qid)
         return self.value(labels, estimator.predict(X), groups)
 

@@ -20,7 +20,12 @@ True
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,10 +36,31 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gbrank import metrics
-from gbrank._groups import Groups, as_query_ids, make_groups
+from gbrank._files import write_file
+from gbrank._groups import (
+    MissingQueryError,
+    as_query_ids,
+    groups_from_sizes,
+    make_groups,
+    missing_queries,
+)
 from gbrank._kernels.threads import num_threads
-from gbrank._validation import as_float_array, check_int, check_nonnegative, check_real
-from gbrank.engines import Engine, Fitted, Settings, TrainingSet, get_engine
+from gbrank._persist import ESTIMATOR_TAG, OBJECTIVE_TAG, dumps, loads
+from gbrank._validation import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_real,
+)
+from gbrank.engines import (
+    Engine,
+    Fitted,
+    Settings,
+    TrainingSet,
+    available_engines,
+    get_engine,
+)
 from gbrank.losses import Loss, get_loss
 from gbrank.position import (
     LearnedPositionBias,
@@ -45,10 +71,13 @@ from gbrank.position import (
 
 Array = NDArray[np.float64]
 SPARSE_FORMATS = ["csr", "csc"]  # what both engines read without converting
+DEFAULT_ENGINE = "lightgbm"
+IMPORTANCE_TYPES = ("gain", "split")
+MODEL_FORMAT = 1  # version of the estimator entry of model files
 
 
 class _GBRankModel(BaseEstimator):
-    """Shared parameters, fitting and prediction of the gbrank estimators.
+    """Shared parameters, fitting, prediction and model files of the estimators.
 
     Parameters
     ----------
@@ -56,8 +85,11 @@ class _GBRankModel(BaseEstimator):
         A registered loss name (``gbrank.available_losses()``) or a loss instance,
         whose parameters can be searched as ``loss__<name>`` in ``GridSearchCV``.
         None uses the estimator's default loss.
+    engine : {"lightgbm", "xgboost"} or None, default None
+        The engine (the boosting library). None: ``backend``.
     backend : {"lightgbm", "xgboost"}, default "lightgbm"
-        The engine.
+        The older name of ``engine``, used when ``engine`` is None; the two may
+        not name different engines.
     n_estimators : int, default 100
         Boosting rounds.
     learning_rate : float, default 0.1
@@ -91,15 +123,29 @@ class _GBRankModel(BaseEstimator):
         ``p(k) = 1/k`` (``gbrank.position.PowerLawPropensity()``); or an object
         of :mod:`gbrank.position` (copied, never fitted in place). Not for
         ``categorical_cross_entropy``.
+    importance_type : {"gain", "split"}, default "gain"
+        What ``feature_importances_`` counts: the total gain of a feature's
+        splits, or their number.
+    **engine_params
+        The engine's own parameters by name, as ``LGBMRanker(**kwargs)`` and
+        ``XGBRanker(**kwargs)`` take them (LightGBM ``min_child_samples=50``,
+        ``max_bin=63``; XGBoost ``max_bin=63``, ``gamma=1.0``, ...): they join
+        ``booster_params`` (a parameter may not be given both ways). Checked
+        against the engine when fitting: a name it does not know raises
+        ``ValueError`` naming the closest one. They are returned by
+        ``get_params`` and set by ``set_params``, so ``clone`` and grid search
+        keep them.
     """
 
     _default_loss: ClassVar[str]
+    _kind: ClassVar[str]  # what a model file's estimator entry calls it
 
     def __init__(
         self,
         *,
         loss: str | Loss | None = None,
-        backend: str = "lightgbm",
+        engine: str | None = None,
+        backend: str = DEFAULT_ENGINE,
         n_estimators: int = 100,
         learning_rate: float = 0.1,
         max_depth: int | None = None,
@@ -113,8 +159,11 @@ class _GBRankModel(BaseEstimator):
         n_jobs: int | None = None,
         booster_params: dict[str, Any] | None = None,
         position_bias: str | PositionBias | None = None,
+        importance_type: str = "gain",
+        **engine_params: Any,
     ) -> None:
         self.loss = loss
+        self.engine = engine
         self.backend = backend
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -129,6 +178,8 @@ class _GBRankModel(BaseEstimator):
         self.n_jobs = n_jobs
         self.booster_params = booster_params
         self.position_bias = position_bias
+        self.importance_type = importance_type
+        self._engine_params = engine_params
 
     def __sklearn_tags__(self) -> Any:
         """Sparse input is accepted; NaN features are left to the engine."""
@@ -137,23 +188,73 @@ class _GBRankModel(BaseEstimator):
         tags.input_tags.allow_nan = True
         return tags
 
+    # -- parameters: the estimator's own and the engine's ------------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of the estimator, the engine keyword arguments included.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Also return the parameters of a loss instance (``loss__<name>``).
+
+        Returns
+        -------
+        dict
+        """
+        return {**super().get_params(deep=deep), **self._engine_params}
+
+    def set_params(self, **params: Any) -> Any:
+        """Set parameters; names that are not the estimator's go to the engine.
+
+        Parameters
+        ----------
+        **params
+            Estimator parameters, ``loss__<name>`` for a loss instance, or the
+            engine's own parameters (checked when fitting).
+
+        Returns
+        -------
+        self
+        """
+        own = set(self._get_param_names())
+        extra = {k: v for k, v in params.items() if k not in own and "__" not in k}
+        super().set_params(**{k: v for k, v in params.items() if k not in extra})
+        self._engine_params = {**self._engine_params, **extra}
+        return self
+
+    def _engine_name(self) -> str:
+        """Return the engine's name: ``engine``, else ``backend`` (they must agree)."""
+        if self.engine is None:
+            return self.backend
+        if self.backend not in (self.engine, DEFAULT_ENGINE):
+            raise ValueError(
+                f"engine={self.engine!r} and backend={self.backend!r} name "
+                "different engines; backend is the older name of engine: pass one "
+                "of them."
+            )
+        return self.engine
+
+    def _engine(self) -> Engine:
+        return get_engine(self._engine_name())
+
     # -- fitting ---------------------------------------------------------------------
 
     def _resolve_loss(self) -> Loss:
         return get_loss(self._default_loss if self.loss is None else self.loss)
 
-    def _start_fit(self, early_stopping_rounds: int | None) -> Loss:
+    def _start_fit(
+        self, early_stopping_rounds: int | None, verbose: bool | int = False
+    ) -> Loss:
         """Validate every parameter, before any data is touched; return the loss."""
         self._validate_params()
         check_int(early_stopping_rounds, "early_stopping_rounds", allow_none=True)
+        check_int(int(verbose), "verbose (the log period in rounds)", minimum=0)
         return self._resolve_loss()
-
-    def _engine(self) -> Engine:
-        return get_engine(self.backend)
 
     def _validate_params(self) -> None:
         """Check every booster setting before any data is touched."""
-        self._engine()
+        engine = self._engine()
         check_int(self.n_estimators, "n_estimators")
         check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
         check_int(self.max_depth, "max_depth", allow_none=True)
@@ -170,7 +271,19 @@ class _GBRankModel(BaseEstimator):
             check_int(self.n_jobs, "n_jobs (or -1 for every core)")
         if self.position_bias is not None:
             resolve_position_bias(self.position_bias)
-        for note in self._engine().check_booster_params(self.booster_params):
+        check_choice(self.importance_type, "importance_type", IMPORTANCE_TYPES)
+        both = sorted(set(self._engine_params) & set(self.booster_params or {}))
+        if both:
+            raise ValueError(
+                f"{both[0]!r} is given both as a keyword argument and in "
+                "booster_params; give it once."
+            )
+        engine.check_booster_params(
+            self._engine_params,
+            name=f"{type(self).__name__} keyword arguments",
+            strict=True,
+        )
+        for note in engine.check_booster_params(self.booster_params):
             warnings.warn(note, UserWarning, stacklevel=4)
 
     def _settings(self, n_classes: int | None) -> Settings:
@@ -187,7 +300,7 @@ class _GBRankModel(BaseEstimator):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
             n_classes=n_classes,
-            booster_params=dict(self.booster_params or {}),
+            booster_params={**(self.booster_params or {}), **self._engine_params},
         )
 
     def _kernel_threads(self) -> int | None:
@@ -201,9 +314,10 @@ class _GBRankModel(BaseEstimator):
         train: TrainingSet,
         valid: list[TrainingSet],
         metric: Any,
-        early_stopping_rounds: int | None,
+        training: dict[str, Any],
     ) -> None:
-        if early_stopping_rounds is not None and not valid:
+        """Train on the engine (``training``: early stopping, callbacks, verbose)."""
+        if training["early_stopping_rounds"] is not None and not valid:
             raise ValueError("early_stopping_rounds needs at least one eval_set.")
         settings = self._settings(n_classes)
         bias = self._resolve_position_bias(loss, train)
@@ -214,18 +328,29 @@ class _GBRankModel(BaseEstimator):
                 train,
                 valid,
                 metric=metric,
-                early_stopping_rounds=early_stopping_rounds,
+                early_stopping_rounds=training["early_stopping_rounds"],
                 position_bias=bias,
+                callbacks=list(training["callbacks"] or []),
+                verbose=int(training["verbose"]),
             )
         self.position_bias_ = bias
         if isinstance(bias, LearnedPositionBias):
             self.position_offsets_ = bias.offsets_
         elif hasattr(self, "position_offsets_"):
             del self.position_offsets_
+        self._set_booster(loss, fitted)
+
+    def _set_booster(self, loss: Loss, fitted: Fitted) -> None:
+        """Store what training gave: the loss, booster, best round and eval curves."""
         self.loss_ = loss
         self.booster_ = fitted.booster
         self.best_iteration_ = fitted.best_iteration
         self.evals_result_ = fitted.evals_result
+        best = fitted.best_iteration - 1
+        self.best_score_ = {
+            name: {metric: float(curve[best]) for metric, curve in curves.items()}
+            for name, curves in fitted.evals_result.items()
+        }
 
     def _resolve_position_bias(
         self, loss: Loss, train: TrainingSet
@@ -245,21 +370,150 @@ class _GBRankModel(BaseEstimator):
             )
         return resolve_position_bias(self.position_bias)
 
-    def _raw_scores(self, X: ArrayLike) -> Array:
+    # -- prediction ------------------------------------------------------------------
+
+    def _raw_scores(self, X: ArrayLike, num_iteration: int | None = None) -> Array:
         check_is_fitted(self, "booster_")
+        rounds = self._rounds(num_iteration)
         _check_columns(X, "X")
         X = validate_data(
             self, X, reset=False, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False
         )
-        return self._engine().predict_raw(self.booster_, X, self.best_iteration_)
+        return self._engine().predict_raw(self.booster_, X, rounds)
+
+    def _rounds(self, num_iteration: int | None) -> int:
+        """Return the rounds to predict with (``num_iteration`` or the best)."""
+        if num_iteration is None:
+            return int(self.best_iteration_)
+        check_int(num_iteration, "num_iteration", allow_none=True)
+        trained = self._engine().n_rounds(self.booster_)
+        if num_iteration > trained:
+            raise ValueError(
+                f"num_iteration={num_iteration} is more than the {trained} rounds "
+                "the model holds."
+            )
+        return int(num_iteration)
 
     @property
     def feature_importances_(self) -> Array:
-        """Total split gain of each feature, normalised to sum to 1."""
+        """Importance of each feature (``importance_type``), normalised to sum to 1."""
         check_is_fitted(self, "booster_")
-        gains = self._engine().gain_importances(self.booster_)
-        total = gains.sum()
-        return gains / total if total > 0 else gains
+        check_choice(self.importance_type, "importance_type", IMPORTANCE_TYPES)
+        values = self._engine().importances(self.booster_, self.importance_type)
+        total = values.sum()
+        return values / total if total > 0 else values
+
+    # -- model files -----------------------------------------------------------------
+
+    def save_model(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model in its engine's format, with gbrank's metadata.
+
+        LightGBM writes its text model, XGBoost JSON (UBJSON for a ``.ubj``
+        path); the engine loads the file as any of its models (gbrank's entries
+        are ``gbrank_objective`` and ``gbrank_estimator``: LightGBM header lines,
+        XGBoost ``learner.attributes``). :meth:`load_model` rebuilds the
+        estimator from it: parameters, loss, fitted attributes, predictions bit
+        for bit. ``evals_result_`` is not kept. The file is written
+        atomically (see the README).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The model file.
+        """
+        check_is_fitted(self, "booster_")
+        target = Path(path)
+        entry = dumps(self._fitted_state(), f"{type(self).__name__} parameters")
+        payload = self._engine().model_bytes(
+            self.booster_, target, {ESTIMATOR_TAG: entry}
+        )
+        write_file(target, payload)
+
+    def _fitted_state(self) -> dict[str, Any]:
+        """Parameters and fitted attributes for a model file."""
+        state: dict[str, Any] = {
+            "format": MODEL_FORMAT,
+            "estimator": type(self).__name__,
+            "kind": self._kind,
+            "params": self.get_params(deep=False),
+            "loss": self.loss_,
+            "n_features_in": int(self.n_features_in_),
+            "best_iteration": int(self.best_iteration_),
+            "best_score": getattr(self, "best_score_", {}),
+            "position_bias": getattr(self, "position_bias_", None),
+        }
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            state["feature_names_in"] = names
+        if hasattr(self, "position_offsets_"):
+            state["position_offsets"] = self.position_offsets_
+        return state
+
+    @classmethod
+    def load_model(cls, path: str | os.PathLike[str]) -> Any:
+        """Rebuild a fitted estimator from a model file.
+
+        Reads a file of :meth:`save_model` (parameters, loss, fitted state), or
+        a model that only names its gbrank objective (``gbrank train
+        --output``, or ``booster_.save_model`` with XGBoost): a ranker with
+        that loss and every round.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A LightGBM or XGBoost model file.
+
+        Returns
+        -------
+        estimator
+            Fitted, of this class.
+        """
+        target = Path(path)
+        engine = _file_engine(target)
+        booster = engine.load_model(target)
+        tags = engine.model_tags(booster)
+        if ESTIMATOR_TAG in tags:
+            state = loads(tags[ESTIMATOR_TAG])
+        elif OBJECTIVE_TAG in tags:
+            state = {
+                "kind": "ranker",
+                "estimator": f"{engine.name} booster",
+                "params": {"engine": engine.name},
+                "loss": loads(tags[OBJECTIVE_TAG]),
+                "n_features_in": engine.n_features(booster),
+                "best_iteration": engine.n_rounds(booster),
+            }
+            state["params"]["loss"] = state["loss"]
+        else:
+            raise ValueError(
+                f"{target} is a {engine.name} model without gbrank's entries (it "
+                "names no gbrank objective); write models with est.save_model(path) "
+                "or gbrank train --output."
+            )
+        if state["kind"] != cls._kind:
+            raise ValueError(
+                f"{target} holds a {state['estimator']} ({state['kind']}); load it "
+                f"with the {state['kind']}'s load_model, not {cls.__name__}'s."
+            )
+        model = cls(**state["params"])
+        model._restore(booster, state)
+        return model
+
+    def _restore(self, booster: Any, state: dict[str, Any]) -> None:
+        """Set the fitted attributes recorded by :meth:`_fitted_state`."""
+        self.booster_ = booster
+        self.loss_ = state["loss"]
+        self.n_features_in_ = int(state["n_features_in"])
+        if "feature_names_in" in state:
+            self.feature_names_in_ = state["feature_names_in"]
+        self.best_iteration_ = int(state["best_iteration"])
+        self.best_score_ = state.get("best_score", {})
+        self.evals_result_ = {}
+        self.position_bias_ = state.get("position_bias")
+        if "position_offsets" in state:
+            self.position_offsets_ = state["position_offsets"]
+            if isinstance(self.position_bias_, LearnedPositionBias):
+                self.position_bias_.offsets_ = self.position_offsets_
 
 
 class GBRankRegressor(_GBRankModel):
@@ -273,20 +527,24 @@ class GBRankRegressor(_GBRankModel):
     ----------
     loss : str or Loss, default None
         None means ``"pairwise_hinge"``.
-    backend, n_estimators, learning_rate, max_depth, num_leaves, \
+    engine, backend, n_estimators, learning_rate, max_depth, num_leaves, \
 min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
-random_state, n_jobs, booster_params
+random_state, n_jobs, booster_params, importance_type
         Booster settings; see the Parameters of the module's base estimator and
         the README.
     position_bias : {"learned", "ipw"}, PositionBias or None, default None
         Correction for the display positions given to ``fit(position=...)``:
         learned per-position offsets (None, ``"learned"``), inverse-propensity
         weights (``"ipw"``: ``p(k) = 1/k``) or a :mod:`gbrank.position` object.
+    **engine_params
+        The engine's own parameters by name (``min_child_samples=50``), as
+        ``LGBMRanker(**kwargs)`` takes them.
 
     Attributes
     ----------
     booster_ : lightgbm.Booster or xgboost.Booster
-        The trained booster (save it with ``booster_.save_model(path)``).
+        The trained booster (:meth:`save_model` writes it with gbrank's entries;
+        ``booster_.save_model(path)`` as the engine does).
     loss_ : Loss
         The loss used.
     n_features_in_ : int
@@ -295,10 +553,13 @@ random_state, n_jobs, booster_params
     best_iteration_ : int
         Number of boosting rounds used for prediction (the best one with early
         stopping, else ``n_estimators``).
+    best_score_ : dict
+        Eval metrics at ``best_iteration_``: ``{"valid_0": {"ndcg@10": ...}}``.
     evals_result_ : dict
         Eval metrics per round: ``{"valid_0": {"ndcg@10": [...], ...}}``.
     feature_importances_ : ndarray of shape (n_features,)
-        Normalised total split gain.
+        Normalised total gain (``importance_type="gain"``) or number of splits
+        (``"split"``) of each feature.
     position_bias_ : PositionBias or None
         The fitted position-bias object (None when ``fit`` got no positions).
     position_offsets_ : ndarray of shape (n_positions,)
@@ -307,10 +568,14 @@ random_state, n_jobs, booster_params
 
     Notes
     -----
-    Without ``qid`` or ``group``, all rows form one query. ``qid`` need not be
-    sorted: rows are stably sorted by query id for training (XGBoost and the
-    losses need each query's rows to be contiguous); predictions keep the
-    caller's row order. Per-row ``sample_weight`` works with both engines.
+    Ranking losses need ``qid`` or ``group`` (without either ``fit`` raises;
+    ``group=[len(y)]`` trains on all rows as one query), eval sets need
+    ``eval_qid`` or ``eval_group``, ``score`` needs ``qid`` or ``group``; losses
+    that need no groups (``pointwise_mse``, ``ordinal``) train without them.
+    ``qid`` need not be sorted: rows are stably sorted by query id for training
+    (XGBoost and the losses need each query's rows to be contiguous);
+    predictions keep the caller's row order. Per-row ``sample_weight`` works
+    with both engines.
 
     Examples
     --------
@@ -329,6 +594,7 @@ random_state, n_jobs, booster_params
     """
 
     _default_loss = "pairwise_hinge"
+    _kind = "ranker"
 
     def fit(
         self,
@@ -342,7 +608,10 @@ random_state, n_jobs, booster_params
         eval_qid: list[ArrayLike] | None = None,
         eval_group: list[ArrayLike] | None = None,
         eval_sample_weight: list[ArrayLike | None] | None = None,
+        eval_at: Sequence[int] = (10,),
         early_stopping_rounds: int | None = None,
+        callbacks: list[Any] | None = None,
+        verbose: bool | int = False,
         position: ArrayLike | None = None,
     ) -> GBRankRegressor:
         """Fit the ranker.
@@ -359,12 +628,25 @@ random_state, n_jobs, booster_params
         sample_weight : array-like of shape (n_samples,), optional
             Per-row weights.
         eval_set : list of (X, y), optional
-            Validation sets; NDCG@10 and the loss are recorded per round.
+            Validation sets; NDCG at each cutoff of ``eval_at`` is recorded per
+            round.
         eval_qid, eval_group, eval_sample_weight : list, optional
-            Query structure and weights of each eval set.
+            Query structure (one of the two, for every eval set) and weights of
+            each eval set.
+        eval_at : sequence of int, default (10,)
+            Cutoffs k of the NDCG@k recorded on the eval sets (``evals_result_``
+            keys ``"ndcg@k"``), as ``LGBMRanker.fit(eval_at=)``.
         early_stopping_rounds : int, optional
-            Stop when NDCG@10 on the first eval set has not improved for this many
-            rounds.
+            Stop when NDCG at the first cutoff of ``eval_at`` on the first eval
+            set has not improved for this many rounds; prediction then uses the
+            best round.
+        callbacks : list, optional
+            The engine's own training callbacks (``lightgbm.train`` callables,
+            ``xgboost.callback.TrainingCallback`` objects), run after gbrank's.
+        verbose : bool or int, default False
+            Print the eval results every ``verbose`` rounds (True: every round)
+            as the engine prints them (LightGBM ``log_evaluation``, XGBoost
+            ``verbose_eval``).
         position : array-like of int, shape (n_samples,), optional
             Display position (1 = top) of every row when the labels were logged
             (clicks); corrected for as ``position_bias`` says. Eval sets and
@@ -374,7 +656,8 @@ random_state, n_jobs, booster_params
         -------
         self : GBRankRegressor
         """
-        loss = self._start_fit(early_stopping_rounds)
+        loss = self._start_fit(early_stopping_rounds, verbose)
+        cutoffs = _check_eval_at(eval_at)
         if loss.is_multiclass:
             raise ValueError(
                 f"loss {loss.name!r} is a classification loss; use GBRankClassifier."
@@ -389,6 +672,14 @@ random_state, n_jobs, booster_params
             ensure_all_finite=False,
             y_numeric=True,
         )
+        if qid is None and group is None and loss.needs_groups:
+            raise missing_queries(
+                f"the training rows of the ranking loss {loss.name!r}",
+                "pass fit(X, y, qid=qid) (a query id per row) or group=group_sizes "
+                "(the number of rows of each query, in row order)",
+                f"pass group=[{labels.size}]",
+            )
+        _check_routed_search()
         train = _ranking_set(features, labels, qid, group, sample_weight, "", position)
         valid = []
         for i, (Xv, yv) in enumerate(eval_set or []):
@@ -404,26 +695,39 @@ random_state, n_jobs, booster_params
                 y_numeric=True,
             )
             qid_i, group_i = _nth(eval_qid, i), _nth(eval_group, i)
+            if qid_i is None and group_i is None:
+                raise missing_queries(
+                    f"eval_set[{i}] (NDCG@10 is recorded per query)",
+                    "pass eval_qid=[qid_0, qid_1, ...] or eval_group=[sizes_0, "
+                    "sizes_1, ...], one entry per eval set",
+                    f"give it eval_group entry [{yv.size}]",
+                )
             weight_i = _nth(eval_sample_weight, i)
             valid.append(
                 _ranking_set(Xv, yv, qid_i, group_i, weight_i, f"eval_set[{i}] ")
             )
-        metric = self._engine().ranking_metric("ndcg", 10)
-        self._fit_engine(loss, None, train, valid, metric, early_stopping_rounds)
+        engine = self._engine()
+        metric = [engine.ranking_metric("ndcg", k) for k in cutoffs]
+        training: dict[str, Any] = {"early_stopping_rounds": early_stopping_rounds}
+        training |= {"callbacks": callbacks, "verbose": verbose}
+        self._fit_engine(loss, None, train, valid, metric, training)
         return self
 
-    def predict(self, X: ArrayLike) -> Array:
+    def predict(self, X: ArrayLike, num_iteration: int | None = None) -> Array:
         """Ranking scores (raw booster output); higher ranks first.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_`` (the best round
+            after early stopping, else every round).
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
-        return self._raw_scores(X)
+        return self._raw_scores(X, num_iteration)
 
     def score(
         self,
@@ -440,8 +744,9 @@ random_state, n_jobs, booster_params
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-        qid, group : array-like, optional
-            Query structure (neither: one query); ``qid`` need not be sorted.
+        qid, group : array-like
+            Query structure, exactly one of them (``qid`` need not be sorted;
+            ``group=[len(y)]`` scores all rows as one query).
         sample_weight : array-like of shape (n_samples,), optional
             Weights the mean over queries (a query weighs its rows' mean weight).
 
@@ -452,6 +757,13 @@ random_state, n_jobs, booster_params
         scores = self.predict(X)
         _check_relevance(y, "y")
         labels = as_float_array(y, "y", ndim=(1,))
+        if qid is None and group is None:
+            raise missing_queries(
+                "the rows to score",
+                "pass score(X, y, qid=qid) or group=group_sizes. "
+                + metrics.ROUTING_HINT,
+                f"pass group=[{labels.size}]",
+            )
         weights = _check_weights(sample_weight, scores.size, "")
         if qid is not None:
             ids = as_query_ids(qid, scores.size)
@@ -472,9 +784,10 @@ class GBRankClassifier(ClassifierMixin, _GBRankModel):
         None means ``"categorical_cross_entropy"`` (any number of classes, one
         tree per class and round, reproducing the engine's native multiclass);
         ``"sigmoid_cross_entropy"`` for two classes (one tree per round).
-    backend, n_estimators, learning_rate, max_depth, num_leaves, \
+    engine, backend, n_estimators, learning_rate, max_depth, num_leaves, \
 min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
-random_state, n_jobs, booster_params, position_bias
+random_state, n_jobs, booster_params, position_bias, importance_type, \
+**engine_params
         Booster settings, as for :class:`GBRankRegressor`.
 
     Attributes
@@ -482,7 +795,8 @@ random_state, n_jobs, booster_params, position_bias
     classes_ : ndarray
         Class labels (any sortable labels: strings, non-contiguous integers).
     booster_, loss_, n_features_in_, feature_names_in_, best_iteration_, \
-evals_result_, feature_importances_, position_bias_, position_offsets_
+best_score_, evals_result_, feature_importances_, position_bias_, \
+position_offsets_
         As for :class:`GBRankRegressor`; eval sets record the loss value.
 
     Examples
@@ -496,6 +810,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
     """
 
     _default_loss = "categorical_cross_entropy"
+    _kind = "classifier"
 
     def fit(
         self,
@@ -506,6 +821,8 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         eval_set: list[tuple[ArrayLike, ArrayLike]] | None = None,
         eval_sample_weight: list[ArrayLike | None] | None = None,
         early_stopping_rounds: int | None = None,
+        callbacks: list[Any] | None = None,
+        verbose: bool | int = False,
         position: ArrayLike | None = None,
     ) -> GBRankClassifier:
         """Fit the classifier.
@@ -522,6 +839,10 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         early_stopping_rounds : int, optional
             Stop when the loss on the first eval set has not improved for this
             many rounds.
+        callbacks : list, optional
+            The engine's own training callbacks, run after gbrank's.
+        verbose : bool or int, default False
+            Print the eval results every ``verbose`` rounds, as the engine does.
         position : array-like of int, shape (n_samples,), optional
             Display position (1 = top) of every row, for ``position_bias`` with
             ``loss="sigmoid_cross_entropy"`` (clicks as the positive class).
@@ -530,7 +851,7 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
         -------
         self : GBRankClassifier
         """
-        loss = self._start_fit(early_stopping_rounds)
+        loss = self._start_fit(early_stopping_rounds, verbose)
         if loss.needs_groups:
             raise ValueError(
                 f"loss {loss.name!r} is a ranking loss; use GBRankRegressor."
@@ -569,41 +890,118 @@ evals_result_, feature_importances_, position_bias_, position_offsets_
             )
         metric = self._engine().loss_metric(loss)
         n_boosted_classes = n_classes if loss.is_multiclass else None
-        self._fit_engine(
-            loss, n_boosted_classes, train, valid, metric, early_stopping_rounds
-        )
+        training: dict[str, Any] = {"early_stopping_rounds": early_stopping_rounds}
+        training |= {"callbacks": callbacks, "verbose": verbose}
+        self._fit_engine(loss, n_boosted_classes, train, valid, metric, training)
         return self
 
-    def predict_proba(self, X: ArrayLike) -> Array:
+    def predict_proba(self, X: ArrayLike, num_iteration: int | None = None) -> Array:
         """Class probabilities, columns in the order of ``classes_``.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_``.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        raw = self._raw_scores(X)
+        raw = self._raw_scores(X, num_iteration)
         proba = self.loss_.activation(raw)
         if proba.ndim == 1:
             return np.column_stack([1.0 - proba, proba])
         return proba
 
-    def predict(self, X: ArrayLike) -> NDArray[Any]:
+    def predict(self, X: ArrayLike, num_iteration: int | None = None) -> NDArray[Any]:
         """Most probable class of each sample.
 
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_``.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X, num_iteration)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {**super()._fitted_state(), "classes": self.classes_}
+
+    def _restore(self, booster: Any, state: dict[str, Any]) -> None:
+        super()._restore(booster, state)
+        self._encoder = LabelEncoder().fit(state["classes"])
+        self.classes_ = self._encoder.classes_
+
+
+def _check_routed_search() -> None:
+    """Raise if scikit-learn's cross-validation fits a ranker it cannot score.
+
+    With metadata routing off, ``GridSearchCV``, ``cross_validate`` and friends
+    pass ``qid`` (sliced per fold) to ``fit`` but nothing to the scorer, which
+    would rank each test fold as one query (the ranker's ``score`` refuses that,
+    but scikit-learn turns scoring errors into NaN scores and warnings). Their
+    fits run inside ``sklearn.model_selection._validation._fit_and_score``: the
+    call stack shows it, and its ``scorer`` whether scoring needs queries.
+    """
+    import sklearn
+
+    if sklearn.get_config().get("enable_metadata_routing", False):
+        return
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if frame.f_code.co_name == "_fit_and_score" and module.startswith(
+            "sklearn.model_selection"
+        ):
+            if _scores_by_query(frame.f_locals.get("scorer")):
+                raise MissingQueryError(
+                    "the query structure of each test fold is missing: "
+                    "scikit-learn's cross-validation (GridSearchCV, "
+                    "cross_validate, ...) runs with metadata routing off, so the "
+                    "ranker's fit gets qid but scoring gets none and would rank "
+                    "each fold as one query. " + metrics.ROUTING_HINT + "."
+                )
+            return
+        frame = frame.f_back
+
+
+def _scores_by_query(scorer: Any) -> bool:
+    """Whether a scikit-learn scorer calls a ranker's ``score`` or ranks queries."""
+    if isinstance(scorer, metrics.RankingScorer):
+        return True
+    if type(scorer).__name__ == "_PassthroughScorer":  # the estimator's score
+        return True
+    scorers = getattr(scorer, "_scorers", None)  # _MultimetricScorer
+    return isinstance(scorers, dict) and any(map(_scores_by_query, scorers.values()))
+
+
+def _check_eval_at(eval_at: Sequence[int]) -> list[int]:
+    """Check the NDCG cutoffs of ``fit(eval_at=)``: integers >= 1, at least one."""
+    cutoffs = [eval_at] if isinstance(eval_at, int) else list(eval_at)
+    if not cutoffs:
+        raise ValueError("eval_at is empty; give at least one cutoff, e.g. (10,).")
+    for k in cutoffs:
+        check_int(k, "eval_at (each NDCG cutoff)")
+    return [int(k) for k in cutoffs]
+
+
+def _file_engine(path: Path) -> Engine:
+    """Return the engine whose model file ``path`` is (by its first bytes)."""
+    with open(path, "rb") as stream:
+        head = stream.read(64)
+    for name in available_engines():
+        engine = get_engine(name)
+        if engine.recognizes(head):
+            return engine
+    raise ValueError(
+        f"{path} is not a model file of {' or '.join(available_engines())}."
+    )
 
 
 def _nth(values: list[Any] | None, index: int) -> Any:
@@ -677,12 +1075,15 @@ def _ranking_set(
     prefix: str,
     position: ArrayLike | None = None,
 ) -> TrainingSet:
-    """Rows sorted stably by ``qid`` (if given) with groups, weights, positions."""
+    """Rows sorted stably by ``qid`` (if given) with groups, weights, positions.
+
+    Without ``qid`` and ``group`` the set has no groups (losses that need none).
+    """
     n_rows = X.shape[0]
     weights = _weights(sample_weight, n_rows, prefix)
     positions = None if position is None else check_positions(position, n_rows)
     if qid is None:
-        groups: Groups = make_groups(n_rows, group=group)
+        groups = None if group is None else groups_from_sizes(group, n_rows)
         labels = np.asarray(y, dtype=np.float64)
         return TrainingSet(X, labels, groups, weights, positions)
     if group is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import os
 import re
 import stat
@@ -18,6 +19,7 @@ from sklearn.datasets import dump_svmlight_file
 
 import gbrank
 from gbrank import _compare, _io, cli, metrics
+from gbrank._progress import CompareProgress
 from gbrank.datasets import load_sample, make_ranking
 from gbrank.engines import available_engines, get_engine
 
@@ -69,6 +71,13 @@ def files(tmp_path_factory):
         (folder / f"{name}.noqid.query").write_text("\n".join(map(str, group)))
         paths[name] = folder / f"{name}.txt"
         paths[f"{name}_query"] = folder / f"{name}.noqid"
+        header = ["label", *(f"f{i}" for i in range(X.shape[1])), "query"]
+        rows = [[repr(float(v)) for v in (y[r], *X[r])] for r in range(y.size)]
+        rows = [[*row, f"q{qid[r]}"] for r, row in enumerate(rows)]
+        for suffix, sep in (("csv", ","), ("tsv", "\t")):
+            lines = [sep.join(header), *(sep.join(row) for row in rows)]
+            (folder / f"{name}.{suffix}").write_text("\n".join(lines) + "\n")
+            paths[f"{name}_{suffix}"] = folder / f"{name}.{suffix}"
     return paths
 
 
@@ -228,6 +237,8 @@ def bad_files(tmp_path_factory):
     (folder / "wide.txt").write_text("1 qid:1 2000000000:1\n0 qid:1 2:1\n")
     (folder / "label.txt").write_text("1 qid:1 1:0.5\n1024 qid:1 2:1\n")
     (folder / "wider.txt").write_text("1 qid:1 1:0.5\n0 qid:1 5:1\n")
+    (folder / "table.txt").write_text("qid,y,f0\n1,1,0.5\n1,0,0.2\n")
+    (folder / "table.csv").write_text("qid,y,f0\n1,1,0.5\n1,0,0.2\n")
     return folder
 
 
@@ -249,6 +260,45 @@ def bad_files(tmp_path_factory):
         (["train", "--train", "{bad}/zero.txt", "--index-base", "1"], "base 0"),
         (["train", "--train", "{bad}/noquery.txt"], "no qid: tokens"),
         (["train", "--loss", "nope"], "unknown loss 'nope'; available:"),
+        (
+            ["train", "--loss", "pairwise_hing"],
+            "unknown loss 'pairwise_hing' (did you mean 'pairwise_hinge'?)",
+        ),
+        (
+            ["compare", "--losses", "softmx"],
+            "unknown loss 'softmx' (did you mean 'softmax'?)",
+        ),
+        (
+            ["train", "--train", "{bad}/noquery.txt"],
+            "write qid:<id> after each label, put the group sizes (one per line) in "
+            "{bad}/noquery.txt.query, or give a CSV/TSV table with --query-column",
+        ),
+        (["train", "--train", "{bad}/table.txt"], "a CSV/TSV table? name a .csv"),
+        (
+            ["train", "--train", "{bad}/table.csv"],
+            "{bad}/table.csv is a table: name its label column with --label-column "
+            "and its query column with --query-column; its columns: qid, y, f0",
+        ),
+        (
+            [
+                "train",
+                "--train",
+                "{bad}/table.csv",
+                "--label-column",
+                "y",
+                "--query-column",
+                "query",
+            ],
+            "has no column 'query'; its columns: qid, y, f0",
+        ),
+        (
+            ["train", "--train", "{bad}/label.txt", "--valid", "{bad}/table.csv"],
+            "are not the same kind of file",
+        ),
+        (
+            ["train", "--label-column", "y", "--query-column", "qid"],
+            "name columns of a table given with --train",
+        ),
         (["train", "--loss", "categorical_cross_entropy"], "GBRankClassifier"),
         (["train", "--loss-param", "warmth=1"], "parameters: temperature"),
         (["train", "--loss-param", "temperature=-1"], "temperature must be"),
@@ -277,6 +327,7 @@ def test_user_errors_exit_2_with_a_message(capsys, bad_files, argv, message):
     assert code == 2
     assert message.format(bad=bad_files) in err
     assert "Traceback" not in err
+    assert "query_file=" not in err  # the command line has no such option
     assert not printed_metrics(out)  # engine errors come after the header lines
 
 
@@ -303,6 +354,13 @@ def test_compare_prints_a_sorted_leaderboard_with_native_baselines(capsys):
     assert ndcg10 == sorted(ndcg10, reverse=True)
     assert "* trained on y / max(y) = y / 4" in out
     assert err.count("ndcg@10") == 8  # one progress line per run
+    best_engine, best_objective, best_values = rows[0]
+    assert err.splitlines()[-1].startswith("gbrank compare: 8 models trained in ")
+    assert err.splitlines()[-1].endswith(
+        f"; best validation NDCG@10 {best_values[3]:.4f}: {best_engine} "
+        f"{best_objective.removesuffix(' *')}"
+    )
+    assert "\r" not in err  # no bar when stderr is not a terminal
 
 
 def test_compare_defaults_cover_every_ranking_loss_on_both_engines(capsys):
@@ -452,6 +510,16 @@ def test_curves_share_colours_across_engines_and_mark_the_best_round():
         (["train", "--param", "metric=ndcg"], "metrics gbrank evaluates"),
         (["train", "--param", "num_iterations=9"], "use n_estimators= (estimators)"),
         (
+            ["train", "--param", "early_stopping_round=20"],
+            "'early_stopping_round' would change the early stopping gbrank wires up; "
+            "use fit(..., early_stopping_rounds=) (estimators) or "
+            "--early-stopping-rounds (command line)",
+        ),
+        (
+            ["train", "--early-stopping-rounds", "5"],
+            "--early-stopping-rounds needs --valid FILE",
+        ),
+        (
             ["train", "--backend", "xgboost", "--param", "eval_metric=ndcg"],
             "'eval_metric' would change the metrics gbrank evaluates",
         ),
@@ -589,3 +657,238 @@ def test_ordinal_thresholds_from_the_command_line(capsys):
     )
     assert code == 0
     assert "OrdinalLoss(thresholds=(0, 1, 2, 3))" in out
+
+
+# -- early stopping, tables ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "name"), [("lightgbm", "m.txt"), ("xgboost", "m.json")]
+)
+def test_train_early_stopping_saves_the_best_round(
+    capsys, files, tmp_path, backend, name
+):
+    path = tmp_path / name
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train"]), "--valid", str(files["valid"]),
+        "--backend", backend, "--n-estimators", "300", "--learning-rate", "0.5",
+        "--early-stopping-rounds", "5", "--log-every", "1", "--n-jobs", "1",
+        "--output", str(path),
+    )  # fmt: skip
+    assert code == 0, err
+    curve = [float(v) for v in re.findall(r"valid ndcg@10 ([\d.]+)$", err, re.M)]
+    best = int(np.argmax(curve)) + 1
+    assert len(curve) == best + 5 < 300  # stopped 5 rounds after the best
+    note = re.search(
+        r"early stopping: best validation NDCG@10 ([\d.]+) at round (\d+)", out
+    )
+    assert int(note.group(2)) == best
+    assert f"model saved to {path}: {best} rounds (up to the best one)" in out
+    engine = get_engine(backend)
+    booster = engine.load_model(path)
+    assert engine.n_rounds(booster) == best
+    if backend == "lightgbm":
+        assert path.read_text().count("\nTree=") == best
+    valid = gbrank.datasets.load_svmlight(files["valid"], n_features=6)
+    scores = engine.predict_raw(booster, valid.X, best)
+    saved = metrics.ndcg(valid.y, scores, group=valid.group, k=10)
+    assert saved == pytest.approx(printed_metrics(out)["ndcg@10"], abs=1e-4)
+    assert saved == pytest.approx(float(note.group(1)), abs=1e-4)
+    # the model loads into an estimator with its loss
+    ranker = gbrank.GBRankRegressor.load_model(path)
+    assert ranker.loss_ == gbrank.PairwiseHingeLoss()
+    np.testing.assert_array_equal(ranker.predict(valid.X), scores)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv"])
+def test_train_on_tables_equals_train_on_svmlight(capsys, files, suffix):
+    common = ["--loss", "softmax", *FAST]
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train"]), "--valid",
+        str(files["valid"]), *common,
+    )  # fmt: skip
+    assert code == 0, err
+    from_svmlight = printed_metrics(out)
+    code, out, err = run(
+        capsys, "train", "--train", str(files[f"train_{suffix}"]),
+        "--valid", str(files[f"valid_{suffix}"]), "--query-column", "query",
+        "--label-column", "label", *common,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "30 queries, 6 features" in out
+    assert printed_metrics(out) == from_svmlight
+
+
+def test_train_on_a_parquet_table_and_feature_columns(capsys, files, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    for split in ("train", "valid"):
+        frame = pd.read_csv(files[f"{split}_csv"])
+        frame[["query", "label", "f3", "f1"]].to_parquet(tmp_path / f"{split}.parquet")
+    columns = ["--query-column", "query", "--label-column", "label", *FAST]
+    code, out, err = run(
+        capsys, "train", "--train", str(tmp_path / "train.parquet"),
+        "--valid", str(tmp_path / "valid.parquet"), *columns,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "30 queries, 2 features" in out
+    from_parquet = printed_metrics(out)
+    code, out, err = run(
+        capsys, "train", "--train", str(files["train_csv"]),
+        "--valid", str(files["valid_csv"]), "--feature-columns", "f3,f1", *columns,
+    )  # fmt: skip
+    assert code == 0, err
+    assert printed_metrics(out) == from_parquet
+
+
+def test_parquet_without_pandas_says_what_to_install(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    code, _, err = run(
+        capsys, "train", "--train", str(tmp_path / "t.parquet"),
+        "--query-column", "q", "--label-column", "y", *FAST,
+    )  # fmt: skip
+    assert code == 2
+    assert "needs pandas and pyarrow: pip install pandas pyarrow" in err
+    assert "Traceback" not in err
+
+
+def test_compare_on_tables(capsys, files):
+    code, out, err = run(
+        capsys, "compare", "--train", str(files["train_csv"]),
+        "--valid", str(files["valid_csv"]), "--query-column", "query",
+        "--label-column", "label", "--losses", "softmax", "--backends", "lightgbm",
+        *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert {objective for _, objective, _ in leaderboard(out)} == {
+        "softmax", "lambdarank (native)", "rank_xendcg (native)"
+    }  # fmt: skip
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_compare_shows_a_bar_with_the_model_and_eta_on_a_terminal(capsys, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code = cli.main(["compare", "--losses", "softmax", "--backends", "xgboost", *FAST])
+    out = capsys.readouterr().out
+    assert code == 0
+    shown = terminal.getvalue()
+    frames = shown.split("\r")
+    assert len(frames) > 3  # redrawn in place
+    assert any("now: xgboost softmax" in frame for frame in frames)
+    assert any("now: xgboost rank:ndcg" in frame for frame in frames)
+    assert re.search(r"gbrank compare: +\d+%\|.*\| 1/3 models \[.* ETA ", shown)
+    assert "] xgboost softmax: ndcg@10 " in shown  # one line per model, above it
+    assert (
+        shown.rstrip()
+        .splitlines()[-1]
+        .startswith("gbrank compare: 3 models trained in ")
+    )
+    assert "xgboost" in out
+
+
+def test_compare_progress_without_a_terminal_prints_lines_only():
+    stream = io.StringIO()
+    runs = [
+        _compare.Run("lightgbm", "softmax", False, 1.5, {"ndcg@10": 0.7}),
+        _compare.Run("xgboost", "rank:ndcg", True, 0.5, {"ndcg@10": 0.75}),
+    ]
+    with CompareProgress(2, stream) as progress:
+        for index, run in enumerate(runs, start=1):
+            progress.start(run.engine, run.objective)
+            progress.done(index, run)
+        summary = progress.summarize(runs)
+    assert stream.getvalue().splitlines() == [
+        "[1/2] lightgbm softmax: ndcg@10 0.7000 (1.5 s)",
+        "[2/2] xgboost rank:ndcg: ndcg@10 0.7500 (0.5 s)",
+        summary,
+    ]
+    assert summary.endswith(
+        "; best validation NDCG@10 0.7500: xgboost rank:ndcg (native)"
+    )
+
+
+# -- the plot: panels in --backends order, legends outside, families by colour --------
+
+
+def _runs(engines=("lightgbm", "xgboost")):
+    objectives = {
+        "lightgbm": [("lambdarank", True), ("rank_xendcg", True)],
+        "xgboost": [("rank:ndcg", True), ("rank:pairwise", True)],
+    }
+    losses = ["softmax", "poly1_softmax", "pairwise_hinge", "pairwise_logistic"]
+    return [
+        _compare.Run(engine, name, native, 1.0, {}, [0.5, 0.6 + i / 100, 0.58])
+        for engine in engines
+        for i, (name, native) in enumerate(
+            [*objectives[engine], *((loss, False) for loss in losses)]
+        )
+    ]
+
+
+def test_plot_panels_follow_the_engines_order():
+    pytest.importorskip("matplotlib")
+    runs = _runs()
+    for order in (["xgboost", "lightgbm"], ["lightgbm", "xgboost"]):
+        figure = _compare.curves_figure(runs, engines=order)
+        assert [ax.get_title() for ax in figure.axes] == order
+
+
+def test_compare_plots_in_backends_order(capsys, monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr(
+        _compare, "plot_curves", lambda runs, path, title, engines: seen.append(engines)
+    )
+    code, _, err = run(
+        capsys, "compare", "--losses", "listnet", "--backends", "xgboost,lightgbm",
+        "--plot", str(tmp_path / "curves.png"), *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert seen == [["xgboost", "lightgbm"]]
+
+
+def test_plot_legend_sits_outside_the_panels():
+    pytest.importorskip("matplotlib")
+    figure = _compare.curves_figure(_runs(), "title")
+    assert all(ax.get_legend() is None for ax in figure.axes)
+    (legend,) = figure.legends
+    figure.draw_without_rendering()  # lay out
+    box = legend.get_window_extent()
+    for ax in figure.axes:
+        assert not box.overlaps(ax.get_window_extent())
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert labels == [
+        "pairwise", "pairwise_hinge", "pairwise_logistic",
+        "softmax", "softmax", "poly1_softmax",
+        "native", "lambdarank", "rank_xendcg", "rank:ndcg", "rank:pairwise",
+    ]  # fmt: skip
+    bold = [t.get_text() for t in legend.get_texts() if t.get_fontweight() == "bold"]
+    assert bold == ["pairwise", "softmax", "native"]
+
+
+def test_plot_colours_families_and_styles_members():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+
+    figure = _compare.curves_figure(_runs())
+    seen = {}
+    for ax in figure.axes:
+        for line in ax.get_lines():
+            if len(line.get_xdata()) > 1:
+                style = (to_hex(line.get_color()), line.get_linestyle())
+                assert seen.setdefault(line.get_label(), style) == style  # per panel
+    colour = {label: style[0] for label, style in seen.items()}
+    styles = {label: style[1] for label, style in seen.items()}
+    assert colour["softmax"] == colour["poly1_softmax"]
+    assert colour["pairwise_hinge"] == colour["pairwise_logistic"]
+    assert colour["softmax"] != colour["pairwise_hinge"]
+    assert styles["softmax"] != styles["poly1_softmax"]
+    assert styles["pairwise_hinge"] != styles["pairwise_logistic"]
+    natives = [label for label in seen if label.endswith("(native)")]
+    assert {colour[label] for label in natives} == {"#000000"}
+    assert len({styles[label] for label in natives}) == 4

@@ -491,6 +491,13 @@ def test_eval_sets_and_early_stopping(client, dask_ranking, eval_data, backend):
     np.testing.assert_array_equal(ranker.predict(X_eval), best)
     np.testing.assert_array_equal(local.predict(X_eval), best)
     assert not np.array_equal(best, engine.predict_raw(booster, X_eval, kept))
+    # or the rounds asked for; the best round's values are best_score_
+    every = engine.predict_raw(booster, X_eval, kept)
+    np.testing.assert_array_equal(ranker.predict(X_eval, num_iteration=kept), every)
+    assert ranker.best_score_ == {
+        name: {"ndcg@10": curves["ndcg@10"][ranker.best_iteration_ - 1]}
+        for name, curves in result.items()
+    }
 
 
 def test_eval_query_straddling_partitions_is_refused(client, dask_ranking, eval_data):

@@ -1,4 +1,5 @@
 import re
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from gbrank.datasets import (
     letor_folds,
     load_sample,
     load_svmlight,
+    load_table,
     make_ranking,
     split_by_query,
 )
@@ -508,6 +510,114 @@ def test_split_by_query_refuses_sizes_that_leave_a_part_empty(test_size, message
     data = make_ranking(n_queries=5, docs_per_query=2, n_features=2)
     with pytest.raises(ValueError, match=message):
         split_by_query(data, test_size)
+
+
+# -- tables: CSV, TSV, Parquet -------------------------------------------------------
+
+
+def write_table(path: Path, header, rows, delimiter=",") -> None:
+    lines = [delimiter.join(header), *(delimiter.join(map(str, r)) for r in rows)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+TABLE_ROWS = [
+    ("q7", 2, 0.5, 1.0, "a"),
+    ("q3", 1, 0.25, 0.0, "b"),
+    ("q7", 0, 0.0, 1.5, "c"),
+    ("q9", 3, 1.0, 2.0, "d"),
+    ("q3", 0, 0.75, 0.5, "e"),
+]
+
+
+@pytest.mark.parametrize(("name", "delimiter"), [("t.csv", ","), ("t.tsv", "\t")])
+def test_load_table_gathers_queries_in_order_of_first_appearance(
+    tmp_path, name, delimiter
+):
+    path = tmp_path / name
+    rows = [(q, y, f1, f2) for q, y, f1, f2, _ in TABLE_ROWS]
+    write_table(path, ["query", "grade", "f1", "f2"], rows, delimiter)
+    data = load_table(path, label_column="grade", query_column="query")
+    assert_consistent(data)
+    # q7 rows 0 and 2, then q3 rows 1 and 4, then q9 row 3 (each stably)
+    np.testing.assert_array_equal(data.y, [2, 0, 1, 0, 3])
+    np.testing.assert_array_equal(data.group, [2, 2, 1])
+    np.testing.assert_array_equal(data.qid, [0, 0, 1, 1, 2])
+    np.testing.assert_array_equal(data.X[:, 0], [0.5, 0.0, 0.25, 0.75, 1.0])
+    assert data.feature_names == ("f1", "f2")
+    assert data.X.dtype == np.float64
+
+
+def test_load_table_feature_columns_choose_and_order(tmp_path):
+    path = tmp_path / "t.csv"
+    write_table(path, ["f1", "query", "f2", "grade"],
+                [(f1, q, f2, y) for q, y, f1, f2, _ in TABLE_ROWS])  # fmt: skip
+    data = load_table(
+        path, label_column="grade", query_column="query", feature_columns=["f2", "f1"]
+    )
+    assert data.feature_names == ("f2", "f1")
+    np.testing.assert_array_equal(data.X[0], [1.0, 0.5])
+
+
+def test_load_table_parquet_equals_csv(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame(TABLE_ROWS, columns=["query", "grade", "f1", "f2", "note"])
+    frame.to_parquet(tmp_path / "t.parquet")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    named = {"label_column": "grade", "query_column": "query"}
+    features = ["f1", "f2"]
+    parquet = load_table(tmp_path / "t.parquet", **named, feature_columns=features)
+    text = load_table(tmp_path / "t.csv", **named, feature_columns=features)
+    for field in ("X", "y", "group", "qid", "feature_names"):
+        np.testing.assert_array_equal(getattr(parquet, field), getattr(text, field))
+    with pytest.raises(ValueError, match=r"column 'note' has dtype .*must be numbers"):
+        load_table(tmp_path / "t.parquet", **named)
+
+
+def test_load_table_parquet_without_pandas_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas fails
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    with pytest.raises(
+        ImportError, match=r"needs pandas and pyarrow: pip install pandas pyarrow"
+    ):
+        load_table(tmp_path / "t.parquet", label_column="y", query_column="q")
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "kwargs", "error", "message"),
+    [
+        (["q", "y", "f"], [("a", 1, 0.5)], {"query_column": "qid"}, ValueError,
+         r"has no column 'qid'; its columns: q, y, f\."),
+        (["q", "y", "f"], [("a", 1, 0.5), ("a", 0, "x1")], {}, ValueError,
+         r"could not convert string 'x1' to float64 in data row 2 \(after the "
+         r"header\), column 'f'.*write nan for a missing feature value"),
+        (["q", "y", "f"], [("a", "nan", 0.5)], {}, ValueError,
+         r"the label of data row 1 is missing \(NaN\)"),
+        (["q", "y", "f"], [("a", 1, 0.5), ("", 0, 1.0)], {}, ValueError,
+         r"data row 2 has an empty query id"),
+        (["q", "y"], [("a", 1)], {}, ValueError, r"has no feature columns"),
+        (["q", "y", "f"], [], {}, ValueError, r"holds no rows"),
+    ],
+)  # fmt: skip
+def test_load_table_errors_name_the_column_and_row(
+    tmp_path, header, rows, kwargs, error, message
+):
+    path = tmp_path / "t.csv"
+    write_table(path, header, rows)
+    with pytest.raises(error, match=message):
+        load_table(path, **{"label_column": "y", "query_column": "q", **kwargs})
+
+
+def test_load_table_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="table not found"):
+        load_table(tmp_path / "none.csv", label_column="y", query_column="q")
+
+
+def test_missing_feature_values_are_nan(tmp_path):
+    path = tmp_path / "t.csv"
+    write_table(path, ["q", "y", "f"], [("a", 1, "nan"), ("a", 0, 2.0)])
+    data = load_table(path, label_column="y", query_column="q")
+    assert np.isnan(data.X[0, 0])
 
 
 # --- LETOR folds -----------------------------------------------------------------

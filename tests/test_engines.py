@@ -242,3 +242,74 @@ def test_xgboost_validates_parameter_values_before_any_data():
 
     with pytest.raises(XGBoostError, match="max_depth"):
         get_engine("xgboost").check_booster_params({"max_depth": "deep"})
+
+
+# -- model files carry gbrank's entries ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["model.txt", "model.json", "model.ubj"])
+def test_gbrank_entries_travel_with_the_booster_and_its_file(
+    engine, data, tmp_path, name
+):
+    loss = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg")
+    fitted = engine.train(loss, SETTINGS, data, [], metric=None)
+    booster = fitted.booster
+    objective = engine.model_tags(booster)["gbrank_objective"]
+    assert gbrank._persist.loads(objective) == loss
+    path = tmp_path / name
+    entry = {"gbrank_estimator": 'a "value" with = and\nline breaks %3D'}
+    path.write_bytes(engine.model_bytes(booster, path, entry))
+    head = path.read_bytes()[:64]
+    assert engine.recognizes(head)
+    assert not any(
+        get_engine(other).recognizes(head)
+        for other in available_engines()
+        if other != engine.name
+    )
+    loaded = engine.load_model(path)
+    assert engine.model_tags(loaded) == {"gbrank_objective": objective, **entry}
+    assert "gbrank_estimator" not in engine.model_tags(booster)  # not set on it
+    np.testing.assert_array_equal(
+        engine.predict_raw(loaded, data.X, 5), engine.predict_raw(booster, data.X, 5)
+    )
+    cut = engine.truncate(booster, 2)
+    assert engine.model_tags(cut)["gbrank_objective"] == objective
+    assert engine.n_rounds(cut) == 2
+    assert engine.n_rounds(loaded) == 5
+    assert engine.n_features(loaded) == data.X.shape[1]
+
+
+def test_native_objectives_record_no_gbrank_objective(engine, data):
+    fitted = engine.train(engine.native_objectives[0], SETTINGS, data, [], metric=None)
+    assert engine.model_tags(fitted.booster) == {}
+
+
+def test_split_importances_count_splits(engine, data):
+    fitted = engine.train(gbrank.SoftmaxLoss(), SETTINGS, data, [], metric=None)
+    splits = engine.importances(fitted.booster, "split")
+    gains = engine.importances(fitted.booster, "gain")
+    assert splits.shape == gains.shape == (data.X.shape[1],)
+    assert np.array_equal(splits > 0, gains > 0)
+    assert np.all(splits == np.round(splits))
+
+
+def test_strict_parameter_checks_raise_naming_the_closest(engine):
+    typo = {"lightgbm": "num_leavs", "xgboost": "max_dept"}[engine.name]
+    with pytest.raises(ValueError, match=rf"^kw: {engine.name} has no parameter"):
+        engine.check_booster_params({typo: 3}, name="kw", strict=True)
+
+
+def test_a_lightgbm_alias_replaces_the_main_name_gbrank_sets():
+    params = get_engine("lightgbm").params(
+        Settings(
+            n_estimators=3,
+            learning_rate=0.1,
+            subsample=0.5,
+            booster_params={"eta": 0.3, "subsample_freq": 4},
+        )
+    )
+    assert params["eta"] == 0.3
+    assert "learning_rate" not in params
+    assert params["subsample_freq"] == 4
+    assert "bagging_freq" not in params
+    assert params["bagging_fraction"] == 0.5

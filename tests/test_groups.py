@@ -8,10 +8,12 @@ import pytest
 import gbrank
 from gbrank import metrics
 from gbrank._groups import (
+    MissingQueryError,
     as_query_ids,
     groups_from_qid,
     groups_from_sizes,
     make_groups,
+    one_group,
     query_folds,
 )
 
@@ -84,8 +86,15 @@ def test_both_group_and_qid():
         make_groups(2, group=[2], qid=[0, 0])
 
 
-def test_neither_is_one_group():
-    np.testing.assert_array_equal(make_groups(4).offsets, [0, 4])
+def test_neither_raises_and_one_group_is_explicit():
+    with pytest.raises(
+        MissingQueryError,
+        match=r"the query structure of y_true is missing .* pass group=\[4\]",
+    ):
+        make_groups(4)
+    np.testing.assert_array_equal(one_group(4).offsets, [0, 4])
+    np.testing.assert_array_equal(make_groups(4, group=[4]).offsets, [0, 4])
+    assert issubclass(MissingQueryError, ValueError)
 
 
 # -- hostile query structure -----------------------------------------------------------

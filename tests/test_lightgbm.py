@@ -129,12 +129,43 @@ def test_weights_change_training():
     assert not np.allclose(lgb.train(params, weighted, 5).predict(X), plain)
 
 
-def test_no_group_is_one_query():
+def test_no_group_raises_and_one_query_is_explicit():
+    """lgb.train(objective="lambdarank") refuses a Dataset without group too."""
     X, y, _ = small_ranking()
     loss = gbrank.get_loss("softmax")
     scores = np.linspace(-1, 1, y.size)
-    grad, _ = loss.lgb_objective(scores, lgb.Dataset(X, y).construct())
+    no_group = lgb.Dataset(X, y, free_raw_data=False).construct()
+    message = (
+        r"the query structure of the {} lightgbm\.Dataset is missing .* "
+        r"lightgbm\.Dataset\(X, y, group=group_sizes\).* pass group=\[50\]\."
+    )
+    with pytest.raises(ValueError, match=message.format("training")):
+        loss.lgb_objective(scores, no_group)
+    with pytest.raises(ValueError, match=message.format("training")):
+        lgb.train({**PARAMS, "objective": loss.lgb_objective}, no_group, 2)
+    with pytest.raises(ValueError, match=message.format("eval")):
+        loss.lgb_metric(scores, no_group)
+    one_query = lgb.Dataset(X, y, group=[y.size]).construct()
+    grad, _ = loss.lgb_objective(scores, one_query)
     np.testing.assert_array_equal(grad, loss.booster_grad_hess(y, scores)[0])
+    # a loss that needs no groups trains without them
+    pointwise = gbrank.get_loss("pointwise_mse")
+    grad, _ = pointwise.lgb_objective(scores, no_group)
+    np.testing.assert_array_equal(grad, pointwise.booster_grad_hess(y, scores)[0])
+
+
+def test_sklearn_regressor_with_a_ranking_loss_names_lgbm_ranker():
+    X, y, _ = small_ranking()
+    loss = gbrank.get_loss("pairwise_hinge")
+    regressor = lgb.LGBMRegressor(
+        objective=loss.lgb_sklearn_objective, n_estimators=2, verbose=-1
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"query structure of the rows LightGBM's scikit-learn estimator "
+        r"passed is missing .*LGBMRanker\(objective=loss\.lgb_sklearn_objective\)",
+    ):
+        regressor.fit(X, y)
 
 
 def test_sklearn_ranker_and_classifier():
@@ -300,3 +331,24 @@ def test_adapters_used_in_the_wrong_api_say_which_to_use():
         ValueError, match=r"needs 2-D scores .* set num_class .* in the engine param"
     ):
         lgb.train({**PARAMS, "objective": cce.lgb_objective}, lgb.Dataset(Xw, yw), 2)
+
+
+def test_early_stopping_runs_after_the_recording_of_each_round():
+    """lightgbm.train orders callbacks by an instance attribute ``order``."""
+    from gbrank.engines.lightgbm import FirstEvalSetStopping
+
+    X, y, group = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    data = lgb.Dataset(X, y, group=group)
+    result: dict = {}
+    stop = FirstEvalSetStopping(3)
+    booster = lgb.train(
+        {**PARAMS, "objective": loss.lgb_objective, "learning_rate": 0.5,
+         "min_data_in_leaf": 2, "metric": "None"},
+        data, 300, valid_sets=[lgb.Dataset(X, y, group=group, reference=data)],
+        feval=gbrank.metrics.lgb_eval("ndcg", 1),
+        callbacks=[stop, lgb.record_evaluation(result)],
+    )  # fmt: skip
+    curve = result["valid_0"]["ndcg@1"]
+    assert len(curve) < 300
+    assert len(curve) == booster.best_iteration + 3  # every round trained recorded

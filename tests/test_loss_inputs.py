@@ -301,7 +301,10 @@ def test_a_reduction_that_overflows_is_refused():
     ("build", "message"),
     [
         (lambda: gbrank.NDCGLambdaWeight(topn=10**20), r"topn=10{20} is too large"),
-        (lambda: gbrank.metrics.ndcg([1, 0], [0, 1], k=2**70), r"k=\d+ is too large"),
+        (
+            lambda: gbrank.metrics.ndcg([1, 0], [0, 1], group=[2], k=2**70),
+            r"k=\d+ is too large",
+        ),
     ],
     ids=["topn", "k"],
 )
@@ -318,4 +321,7 @@ def test_numpy_integers_are_accepted():
         lambda_weight=gbrank.NDCGLambdaWeight(topn=3)
     )
     np.testing.assert_array_equal(loss.grad_hess(Y, S)[0], reference.grad_hess(Y, S)[0])
-    assert gbrank.metrics.ndcg(Y, S, k=np.int64(2)) == gbrank.metrics.ndcg(Y, S, k=2)
+    one = [Y.size]
+    assert gbrank.metrics.ndcg(Y, S, group=one, k=np.int64(2)) == (
+        gbrank.metrics.ndcg(Y, S, group=one, k=2)
+    )

@@ -9,7 +9,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GroupKFold, cross_validate
 
 from gbrank import metrics
-from gbrank._groups import make_groups
+from gbrank._groups import make_groups, one_group
 
 CUTOFFS = [1, 3, 5, 10, 30]
 LGB_PARAMS = {"verbose": -1, "num_threads": 2, "seed": 0, "min_data_in_leaf": 20}
@@ -69,7 +69,7 @@ def test_all_zero_query_scores_no_relevant_like_engines():
     y = np.array([0.0, 0.0, 0.0, 2.0, 0.0, 1.0])
     s = np.array([0.3, 0.2, 0.1, 0.1, 0.5, 0.4])
     group = [3, 3]
-    second = metrics.ndcg(y[3:], s[3:], k=None)
+    second = metrics.ndcg(y[3:], s[3:], group=[3], k=None)
     assert metrics.ndcg(y, s, group=group, k=None) == pytest.approx((1 + second) / 2)
     assert metrics.ndcg(y, s, group=group, k=None, no_relevant=0.0) == pytest.approx(
         second / 2
@@ -105,13 +105,13 @@ def test_hand_computed_values():
     )
     dcg = 3 / np.log2(3) + 1 / np.log2(4)
     idcg = 3 + 1 / np.log2(3)
-    assert metrics.ndcg(y[:3], s[:3], k=3) == pytest.approx(dcg / idcg)
+    assert metrics.ndcg(y[:3], s[:3], group=[3], k=3) == pytest.approx(dcg / idcg)
 
 
 def test_ties_keep_row_order():
     # equal scores: the earlier row ranks first (stable sort, as LightGBM)
-    assert metrics.mrr([0, 1], [1.0, 1.0]) == pytest.approx(0.5)
-    assert metrics.mrr([1, 0], [1.0, 1.0]) == pytest.approx(1.0)
+    assert metrics.mrr([0, 1], [1.0, 1.0], group=[2]) == pytest.approx(0.5)
+    assert metrics.mrr([1, 0], [1.0, 1.0], group=[2]) == pytest.approx(1.0)
 
 
 def test_qid_equals_group_and_query_order_is_irrelevant():
@@ -158,21 +158,22 @@ def test_no_relevant_parameter(metric):
 
 def test_ignored_rows_are_left_out():
     y, s = [1, -1, 0], [0.1, 0.9, 0.5]
-    assert metrics.ndcg(y, s, k=None) == metrics.ndcg([1, 0], [0.1, 0.5], k=None)
-    assert metrics.mrr(y, s) == pytest.approx(0.5)
+    one = metrics.ndcg([1, 0], [0.1, 0.5], group=[2], k=None)
+    assert metrics.ndcg(y, s, group=[3], k=None) == one
+    assert metrics.mrr(y, s, group=[3]) == pytest.approx(0.5)
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="k must be None or an integer >= 1"):
-        metrics.ndcg([1, 0], [1.0, 0.0], k=0)
+        metrics.ndcg([1, 0], [1.0, 0.0], group=[2], k=0)
     with pytest.raises(ValueError, match="metric='auc' is not supported"):
-        metrics.ranking_metric("auc", [1, 0], [1.0, 0.0])
+        metrics.ranking_metric("auc", [1, 0], [1.0, 0.0], group=[2])
     with pytest.raises(
         ValueError, match=r"no_relevant must be a finite number in \[0, 1\]"
     ):
-        metrics.mrr([1, 0], [1.0, 0.0], no_relevant=2.0)
+        metrics.mrr([1, 0], [1.0, 0.0], group=[2], no_relevant=2.0)
     with pytest.raises(ValueError, match="y_true has shape"):
-        metrics.ndcg([1, 0], [1.0, 0.0, 2.0])
+        metrics.ndcg([1, 0], [1.0, 0.0, 2.0], group=[2])
     with pytest.raises(ValueError, match="group sizes sum to 3"):
         metrics.ndcg([1, 0], [1.0, 0.0], group=[3])
     with pytest.raises(ValueError, match="k must be None or an integer >= 1"):
@@ -248,14 +249,16 @@ def test_ndcg_scorer_with_metadata_routing(lambdarank_data):
 
 def test_ndcg_gain_domain():
     """2**y - 1 is computed for labels up to 961; beyond, float64 overflows."""
-    top = metrics.ndcg([961.0, 961.0, 961.0, 0.0], [1.0, 2.0, 3.0, 0.0], k=None)
+    top = metrics.ndcg(
+        [961.0, 961.0, 961.0, 0.0], [1.0, 2.0, 3.0, 0.0], group=[4], k=None
+    )
     assert top == 1.0
-    assert metrics.ndcg([961.0, 0.0], [0.0, 1.0], k=None) == pytest.approx(
-        1 / math.log2(3)
+    assert metrics.ndcg([961.0, 0.0], [0.0, 1.0], group=[2], k=None) == (
+        pytest.approx(1 / math.log2(3))
     )
     for scorer in (
-        lambda y: metrics.ndcg(y, [0.0, 1.0]),
-        lambda y: metrics.ranking_scorer("ndcg").value(y, [0.0, 1.0], make_groups(2)),
+        lambda y: metrics.ndcg(y, [0.0, 1.0], group=[2]),
+        lambda y: metrics.ranking_scorer("ndcg").value(y, [0.0, 1.0], one_group(2)),
     ):
         with pytest.raises(
             ValueError,
@@ -264,4 +267,69 @@ def test_ndcg_gain_domain():
         ):
             scorer([0.0, 1024.0])
     # the other metrics need no gain
-    assert metrics.mrr([0.0, 1e300], [0.0, 1.0]) == 1.0
+    assert metrics.mrr([0.0, 1e300], [0.0, 1.0], group=[2]) == 1.0
+
+
+# -- no query structure: an error, never one silent query ----------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda y, s: metrics.ndcg(y, s),
+        lambda y, s: metrics.mean_average_precision(y, s),
+        lambda y, s: metrics.mrr(y, s, k=3),
+        lambda y, s: metrics.precision(y, s),
+        lambda y, s: metrics.ranking_metric("ndcg", y, s, k=10),
+    ],
+    ids=["ndcg", "map", "mrr", "precision", "ranking_metric"],
+)
+def test_metrics_without_query_structure_raise(call):
+    y, s = [2.0, 0.0, 1.0, 0.0], [0.1, 0.4, 0.3, 0.2]
+    with pytest.raises(
+        ValueError,
+        match=r"the query structure of y_true is missing .* pass group= .* or qid= "
+        r".* To rank all rows as one query on purpose, pass group=\[4\]\.",
+    ):
+        call(y, s)
+    # one query on purpose, explicitly
+    assert metrics.ndcg(y, s, group=[4]) == metrics.ndcg(y, s, qid=[5, 5, 5, 5])
+
+
+def test_scorer_without_query_structure_names_metadata_routing(lambdarank_data):
+    d = lambdarank_data
+    model = Ridge().fit(d.X, d.y)
+    with pytest.raises(
+        ValueError,
+        match=r"the query structure of the rows this scorer got is missing .*: it "
+        r"got neither qid nor group\. .*enable_metadata_routing=True",
+    ):
+        metrics.ndcg_scorer()(model, d.X_test, d.y_test)
+
+
+def test_cross_validate_without_routing_cannot_score_by_query(lambdarank_data):
+    """scikit-learn turns the scorer's error into NaN scores and a warning."""
+    d = lambdarank_data
+    with pytest.warns(UserWarning, match="the query structure of the rows this"):
+        result = cross_validate(
+            Ridge(), d.X_test, d.y_test, scoring=metrics.ndcg_scorer(), cv=3
+        )
+    assert np.isnan(result["test_score"]).all()
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_engine_eval_functions_without_query_structure_raise(engine):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 3, size=40).astype(float)
+    preds = rng.normal(size=40)
+    if engine == "lightgbm":
+        data = lgb.Dataset(X, y, free_raw_data=False).construct()
+        feval, where = metrics.lgb_eval("ndcg", 10), "eval lightgbm.Dataset"
+        hint = r"lightgbm\.Dataset\(X, y, group=group_sizes\)"
+    else:
+        data = xgb.DMatrix(X, y)
+        feval, where = metrics.xgb_eval("ndcg", 10), "eval xgboost.DMatrix"
+        hint = r"xgboost\.DMatrix\(X, y, qid=qid\)"
+    message = rf"query structure of the {where} is missing .*{hint}"
+    with pytest.raises(ValueError, match=message):
+        feval(preds, data)

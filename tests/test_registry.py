@@ -8,12 +8,14 @@ the contract checks of :mod:`gbrank.testing`.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
 import gbrank
@@ -75,13 +77,35 @@ def test_a_registered_loss_trains_and_searches_with_the_estimators(registered, b
     ranker = gbrank.GBRankRegressor(loss="gain_softmax_test", backend=backend)
     ranker.set_params(n_estimators=10, n_jobs=1)
     assert ranker.fit(X, y, qid=qid).score(X, y, qid=qid) > 0.7
-    search = GridSearchCV(
-        gbrank.GBRankRegressor(loss=GainSoftmaxLoss(), backend=backend, n_estimators=5),
-        {"loss__base": [2.0, 3.0]},
-        cv=GroupKFold(n_splits=2),
+    estimator = gbrank.GBRankRegressor(
+        loss=GainSoftmaxLoss(), backend=backend, n_estimators=5
     )
-    search.fit(X, y, groups=qid)
+    with sklearn.config_context(enable_metadata_routing=True):
+        estimator.set_fit_request(qid=True).set_score_request(qid=True)
+        search = GridSearchCV(
+            estimator, {"loss__base": [2.0, 3.0]}, cv=GroupKFold(n_splits=2)
+        )
+        search.fit(X, y, qid=qid, groups=qid)
     assert search.best_params_["loss__base"] in (2.0, 3.0)
+
+
+def test_a_registered_loss_saves_and_loads_by_name(registered, tmp_path):
+    X, y, _, qid = make_ranking(n_queries=20, docs_per_query=10, random_state=0)
+    ranker = gbrank.GBRankRegressor(loss=GainSoftmaxLoss(base=3.0), n_estimators=5)
+    ranker.fit(X, y, qid=qid).save_model(tmp_path / "model.txt")
+    loaded = gbrank.GBRankRegressor.load_model(tmp_path / "model.txt")
+    assert loaded.loss_ == GainSoftmaxLoss(base=3.0)
+    np.testing.assert_array_equal(loaded.predict(X), ranker.predict(X))
+    gbrank.unregister_loss(GainSoftmaxLoss.name)
+    try:
+        with pytest.raises(
+            ValueError,
+            match=r"trained with the loss 'gain_softmax_test', which cannot be "
+            r"rebuilt here .*register it \(gbrank\.register_loss\)",
+        ):
+            gbrank.GBRankRegressor.load_model(tmp_path / "model.txt")
+    finally:
+        gbrank.register_loss(GainSoftmaxLoss)
 
 
 def test_a_registered_loss_is_listed_by_the_command_line(registered, capsys):
@@ -134,6 +158,18 @@ def test_get_loss_names_what_is_wrong():
         gbrank.get_loss(loss, temperature=1.0)
 
 
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("pairwise_hing", " (did you mean 'pairwise_hinge'?)"),
+     ("ListNet", " (did you mean 'listnet'?)"), ("zzz", "")],
+)  # fmt: skip
+def test_a_misspelt_loss_name_gets_the_closest_one(name, hint):
+    with pytest.raises(
+        ValueError, match=rf"^unknown loss '{name}'{re.escape(hint)}; available: "
+    ):
+        gbrank.get_loss(name)
+
+
 def test_set_params_and_repr():
     loss = gbrank.PairwiseHingeLoss()
     assert loss.set_params(temperature=0.5).temperature == 0.5
@@ -157,11 +193,14 @@ def test_importing_the_losses_loads_no_engine_and_no_scikit_learn():
 # layer or below. Engine adapters are looked up lazily by the losses' thin
 # properties (``loss.lgb_objective``), inside functions.
 LAYERS = [
-    {"_kernels", "_params", "_validation", "_groups"},
-    {"losses", "metrics", "position", "testing"},
+    {"_kernels", "_params", "_validation", "_groups", "_files"},
+    {"losses", "metrics", "position", "testing", "_persist"},
     {"engines", "lightgbm", "xgboost"},
     {"sklearn", "datasets"},
-    {"dask", "_dask_eval", "_compare", "_io", "cli", "__main__", "__init__"},
+    {
+        *("dask", "_dask_eval", "_compare", "_io", "_progress"),
+        *("cli", "__main__", "__init__"),
+    },
 ]
 
 

@@ -130,6 +130,26 @@ def test_per_group_weights_are_expanded_to_rows(name):
     assert np.all(expected[0][~keep] == 0)
 
 
+def test_dmatrix_without_qid_raises_and_one_query_is_explicit():
+    """XGBRanker refuses to fit without qid too."""
+    X, y, _ = small_ranking()
+    loss = gbrank.get_loss("softmax")
+    scores = np.linspace(-1, 1, y.size)
+    message = (
+        r"the query structure of the {} xgboost\.DMatrix is missing .* "
+        r"xgboost\.DMatrix\(X, y, qid=qid\).* pass qid=numpy\.zeros\(50\)\."
+    )
+    with pytest.raises(ValueError, match=message.format("training")):
+        _train(loss, xgb.DMatrix(X, y))
+    with pytest.raises(ValueError, match=message.format("eval")):
+        loss.xgb_metric(scores, xgb.DMatrix(X, y))
+    grad, _ = loss.xgb_objective(scores, xgb.DMatrix(X, y, qid=np.zeros(y.size)))
+    np.testing.assert_array_equal(grad, loss.booster_grad_hess(y, scores)[0])
+    pointwise = gbrank.get_loss("pointwise_mse")
+    grad, _ = pointwise.xgb_objective(scores, xgb.DMatrix(X, y))
+    np.testing.assert_array_equal(grad, pointwise.booster_grad_hess(y, scores)[0])
+
+
 def test_weights_change_training_and_bad_weights():
     X, y, group = small_ranking()
     loss = gbrank.get_loss("pairwise_hinge")

@@ -17,12 +17,11 @@ correction).
 from __future__ import annotations
 
 import copy
-import difflib
 import math
 import numbers
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,8 +29,10 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank._groups import Groups
+from gbrank._groups import Groups, missing_queries
 from gbrank._params import Configured
+from gbrank._persist import OBJECTIVE_TAG, dumps
+from gbrank._validation import did_you_mean
 from gbrank.losses.base import Loss
 from gbrank.position import (
     LearnedPositionBias,
@@ -62,8 +63,9 @@ class Refused:
         "GBRankClassifier counts the classes of y, ranking losses need one score"
     )
     METRICS = (
-        "change the metrics gbrank evaluates and stops early on (NDCG@10 for "
-        "rankers, the loss for classifiers); pass eval_set= to fit"
+        "change the metrics gbrank evaluates and stops early on (NDCG for "
+        "rankers, the loss for classifiers); pass eval_set= (and eval_at=) to "
+        "fit (estimators) or --valid (command line)"
     )
     ROUNDS = (
         "change the number of rounds, which gbrank sets; use n_estimators= "
@@ -71,7 +73,8 @@ class Refused:
     )
     EARLY_STOPPING = (
         "change the early stopping gbrank wires up; use fit(..., "
-        "early_stopping_rounds=)"
+        "early_stopping_rounds=) (estimators) or --early-stopping-rounds "
+        "(command line)"
     )
 
 
@@ -191,7 +194,11 @@ class Engine(ABC):
         return [key for key in params if known and key not in known]
 
     def check_booster_params(
-        self, params: Mapping[str, Any] | None, *, name: str = "booster_params"
+        self,
+        params: Mapping[str, Any] | None,
+        *,
+        name: str = "booster_params",
+        strict: bool = False,
     ) -> list[str]:
         """Check extra engine parameters before any data is touched.
 
@@ -201,6 +208,9 @@ class Engine(ABC):
             Engine parameters by name (``booster_params``, ``--param``).
         name : str, default "booster_params"
             How the caller calls them, used in messages.
+        strict : bool, default False
+            Raise ``ValueError`` for a parameter the library would ignore
+            (naming the closest known one) instead of returning a message.
 
         Returns
         -------
@@ -239,8 +249,9 @@ class Engine(ABC):
         known = sorted(self.param_names())
         notes = []
         for key in self.unused_params(dict(params)):
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(key, known, cutoff=0.75)
+            if strict:
+                raise ValueError(f"{name}: {self.name} has no parameter {key!r}{hint}.")
             notes.append(
                 f"{name}: {self.name} does not use the parameter {key!r}{hint}; "
                 "it would be ignored."
@@ -291,6 +302,8 @@ class Engine(ABC):
         metric: Any,
         early_stopping_rounds: int | None = None,
         position_bias: PositionBias | None = None,
+        callbacks: Sequence[Any] = (),
+        verbose: int = 0,
     ) -> Fitted:
         """Train a booster with a gbrank loss or a native objective (by name).
 
@@ -302,12 +315,18 @@ class Engine(ABC):
         train : TrainingSet
         valid : list of TrainingSet
             Eval sets, recorded as ``valid_0``, ``valid_1``, ...
-        metric : callable
-            Eval callable of the eval sets (:meth:`ranking_metric` or
-            :meth:`loss_metric`); the first eval set's drives early stopping.
+        metric : callable or list of callables
+            Eval callables of the eval sets (:meth:`ranking_metric` or
+            :meth:`loss_metric`); the first one on the first eval set drives
+            early stopping.
         early_stopping_rounds : int, optional
         position_bias : PositionBias, optional
             Correction of the training rows' positions (gbrank losses only).
+        callbacks : sequence, optional
+            The library's own training callbacks, run after gbrank's.
+        verbose : int, default 0
+            Print the eval results every ``verbose`` rounds, as the library
+            does (0: never).
 
         Returns
         -------
@@ -357,13 +376,68 @@ class Engine(ABC):
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""
 
+    def split_importances(self, booster: Any) -> Array:
+        """Return the number of splits on each feature."""
+        raise NotImplementedError(f"{self.name} reports no split counts.")
+
+    def importances(self, booster: Any, importance_type: str) -> Array:
+        """Per-feature importance: ``"gain"`` (total gain) or ``"split"`` (count)."""
+        if importance_type == "split":
+            return self.split_importances(booster)
+        return self.gain_importances(booster)
+
+    def n_rounds(self, booster: Any) -> int:
+        """Return the number of boosting rounds a booster holds."""
+        raise NotImplementedError(f"{self.name} does not count boosting rounds.")
+
+    def n_features(self, booster: Any) -> int:
+        """Return the number of features a booster was trained on."""
+        raise NotImplementedError(f"{self.name} does not count features.")
+
     @abstractmethod
-    def model_bytes(self, booster: Any, path: Path) -> bytes:
-        """Return the booster in the library's own file format (by ``path``)."""
+    def model_bytes(
+        self, booster: Any, path: Path, tags: Mapping[str, str] | None = None
+    ) -> bytes:
+        """Return the booster in the library's own file format (by ``path``).
+
+        The booster's gbrank entries (:meth:`model_tags`) and ``tags`` are
+        written into the file, where :meth:`load_model` finds them.
+        """
 
     @abstractmethod
     def load_model(self, path: Path) -> Any:
-        """Load a booster saved from :meth:`model_bytes`."""
+        """Load a booster saved from :meth:`model_bytes` (with its gbrank entries)."""
+
+    def recognizes(self, head: bytes) -> bool:
+        """Whether a file starting with ``head`` is a model file of this library."""
+        return False
+
+    def set_model_tags(self, booster: Any, tags: Mapping[str, str]) -> None:
+        """Record gbrank's entries (``gbrank_objective``, ...) with a booster.
+
+        They travel with the booster into its model file (:meth:`model_bytes`).
+        This default records nothing.
+        """
+        return
+
+    def model_tags(self, booster: Any) -> dict[str, str]:
+        """Return the gbrank entries recorded with a booster ({}: none)."""
+        return {}
+
+    def _record_objective(self, booster: Any, objective: Loss | str) -> None:
+        """Record a gbrank loss (name and parameters) with the booster it trained.
+
+        A loss whose parameters a model file cannot hold (a user loss with
+        objects of its own as parameters) is left out: the model is fine, its
+        file just does not name the objective.
+        """
+        if isinstance(objective, str):
+            return
+        try:
+            spec = dumps(objective, "the loss")
+        except TypeError:
+            return
+        self.set_model_tags(booster, {OBJECTIVE_TAG: spec})
 
     @abstractmethod
     def train_dask(
@@ -412,11 +486,26 @@ class LossAdapter(Configured):
             )
         self.loss = loss.for_engine(self.engine)
 
-    def _group_sizes(self, groups: Groups | None) -> NDArray[np.int64] | None:
-        """Group sizes to pass to the loss (None for losses that need no groups)."""
-        if groups is None or not self.loss.needs_groups:
+    def _group_sizes(
+        self, groups: Groups | None, n_rows: int
+    ) -> NDArray[np.int64] | None:
+        """Group sizes to pass to the loss (None for losses that need no groups).
+
+        A ranking loss without groups raises :meth:`_missing_groups`.
+        """
+        if not self.loss.needs_groups:
             return None
+        if groups is None:
+            raise self._missing_groups(n_rows)
         return groups.sizes
+
+    def _missing_groups(self, n_rows: int) -> ValueError:
+        """Return the error for data without query groups (engines name their API)."""
+        return missing_queries(
+            f"the data of the ranking loss {self.loss.name!r}",
+            f"give the {self.engine} data its query groups",
+            f"give it one group of {n_rows} rows",
+        )
 
     def _check_preds(self, preds: ArrayLike) -> None:
         """Raise if a multiclass loss gets one score per row (no ``num_class``)."""
@@ -437,8 +526,9 @@ class LossAdapter(Configured):
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Return the loss's booster gradient and hessian, shaped like ``preds``."""
         self._check_preds(preds)
+        group = self._group_sizes(groups, np.shape(preds)[0])
         return self.loss.booster_grad_hess(
-            labels, preds, group=self._group_sizes(groups), sample_weight=weights
+            labels, preds, group=group, sample_weight=weights
         )
 
     def _value(
@@ -453,7 +543,7 @@ class LossAdapter(Configured):
         value = self.loss.loss(
             labels,
             preds,
-            group=self._group_sizes(groups),
+            group=self._group_sizes(groups, np.shape(preds)[0]),
             sample_weight=weights,
             reduction="auto",
         )

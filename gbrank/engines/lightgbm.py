@@ -10,9 +10,10 @@ and the Dask estimators use (``gbrank.engines.get_engine("lightgbm")``).
 from __future__ import annotations
 
 import functools
+import urllib.parse
 import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,7 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from gbrank._groups import Groups, groups_from_sizes, make_groups, query_folds
+from gbrank._groups import Groups, groups_from_sizes, missing_queries, query_folds
+from gbrank._persist import TAGS
 from gbrank.engines.base import (
     Engine,
     Fitted,
@@ -96,6 +98,16 @@ def _fields(
     )
 
 
+def _no_group(which: str, n_rows: int) -> ValueError:
+    """Return the error for a ranking loss/metric on a Dataset without ``group``."""
+    return missing_queries(
+        f"the {which} lightgbm.Dataset",
+        "build it with lightgbm.Dataset(X, y, group=group_sizes), the number of "
+        "rows of each query in row order (LGBMRanker: fit(X, y, group=...))",
+        f"pass group=[{n_rows}]",
+    )
+
+
 def _data_positions(data: Dataset, fold: NDArray[np.int64] | None) -> Any:
     """Display positions stored in a Dataset (a fold's from its full Dataset)."""
     source = data if fold is None else data.reference
@@ -110,9 +122,9 @@ class LightGBMObjective(ObjectiveAdapter):
     """Custom objective for ``lightgbm.train({"objective": obj}, dtrain)``.
 
     Labels, group sizes, weights and display positions come from the training
-    ``Dataset``. A ranking loss on a ``Dataset`` without ``group`` treats all rows
-    as one query; losses that need no groups (``needs_groups = False``) ignore
-    them.
+    ``Dataset``. A ranking loss on a ``Dataset`` without ``group`` raises
+    ``ValueError`` (``group=[n_rows]`` is one query on purpose); losses that
+    need no groups (``needs_groups = False``) ignore them.
 
     Parameters
     ----------
@@ -202,6 +214,9 @@ class LightGBMObjective(ObjectiveAdapter):
         positions = self._training_positions(from_data, n_rows, fold)
         return self._objective(labels, preds, groups, weights, positions)
 
+    def _missing_groups(self, n_rows: int) -> ValueError:
+        return _no_group("training", n_rows)
+
 
 class LightGBMSklearnObjective(LossAdapter):
     """Custom objective for LightGBM's scikit-learn estimators.
@@ -246,6 +261,15 @@ class LightGBMSklearnObjective(LossAdapter):
         groups = None if group is None else groups_from_sizes(group, n_rows)
         return self._grad_hess(y_true, y_pred, groups, weight)
 
+    def _missing_groups(self, n_rows: int) -> ValueError:
+        return missing_queries(
+            "the rows LightGBM's scikit-learn estimator passed",
+            "train a ranking loss with lightgbm.LGBMRanker(objective="
+            "loss.lgb_sklearn_objective).fit(X, y, group=group_sizes); "
+            "LGBMRegressor and LGBMClassifier pass no groups",
+            f"pass group=[{n_rows}] to LGBMRanker.fit",
+        )
+
 
 class LightGBMMetric(LossAdapter):
     """Eval function (``feval``) reporting the loss value; lower is better.
@@ -284,6 +308,9 @@ class LightGBMMetric(LossAdapter):
         labels, groups, weights = _fields(eval_data, n_rows, self.loss.needs_groups)
         return self.loss.name, self._value(labels, preds, groups, weights), False
 
+    def _missing_groups(self, n_rows: int) -> ValueError:
+        return _no_group("eval", n_rows)
+
 
 class LightGBMEval(RankingMetric):
     """LightGBM ``feval`` computing a ranking metric on an eval set's groups.
@@ -299,7 +326,9 @@ class LightGBMEval(RankingMetric):
         """Return ``(name, value, True)``: higher is better."""
         n_rows = np.shape(preds)[0]
         labels, groups, _ = _fields(eval_data, n_rows, whole_queries=True)
-        return self.name, self.value(labels, preds, groups or make_groups(n_rows)), True
+        if groups is None:
+            raise _no_group("eval", n_rows)
+        return self.name, self.value(labels, preds, groups), True
 
 
 # LightGBM's main parameter names (as :meth:`LightGBMEngine.params` writes them)
@@ -331,6 +360,64 @@ def _aliases() -> dict[str, list[str]]:
     return dict(lgb.basic._ConfigAliases._get_all_param_aliases())
 
 
+@functools.cache
+def _main_names() -> dict[str, str]:
+    """Every LightGBM parameter name and alias -> the parameter's main name."""
+    return {alias: main for main, names in _aliases().items() for alias in names}
+
+
+def _override(params: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` updated by ``extra``, an alias replacing its parameter's value.
+
+    LightGBM keeps a parameter's main name over an alias given alongside it
+    (``learning_rate`` over ``eta``), so a user's alias must replace gbrank's
+    entry rather than sit next to it.
+    """
+    main = _main_names()
+    given = {main.get(key, key) for key in extra}
+    kept = {key: v for key, v in params.items() if main.get(key, key) not in given}
+    return {**kept, **extra}
+
+
+_TAGS_ATTRIBUTE = "_gbrank_tags"  # where a lightgbm.Booster keeps gbrank's tags
+
+
+def _escape(value: str) -> str:
+    """Escape a value for a line of LightGBM's model header (``=``, breaks)."""
+    for char in "%=\r\n":
+        value = value.replace(char, urllib.parse.quote(char))
+    return value
+
+
+def _with_tags(model: str, tags: Mapping[str, str]) -> str:
+    """LightGBM's model text with ``key=value`` header lines for gbrank's tags.
+
+    LightGBM's loader reads the header's ``key=value`` lines into a map and
+    ignores keys it does not know (checked for LightGBM 4), so the lines sit
+    after ``version=`` and the file loads anywhere.
+    """
+    if not tags:
+        return model
+    lines = model.split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("version=")), 0)
+    extra = [f"{key}={_escape(value)}" for key, value in tags.items()]
+    return "\n".join([*lines[: at + 1], *extra, *lines[at + 1 :]])
+
+
+def _read_tags(path: Path) -> dict[str, str]:
+    """Read the gbrank tags in the header of a LightGBM model file."""
+    tags = {}
+    with open(path, "rb") as stream:
+        for raw in stream:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if line.startswith("Tree=") or line == "end of trees":
+                break
+            key, sep, value = line.partition("=")
+            if sep and key in TAGS:
+                tags[key] = urllib.parse.unquote(value)
+    return tags
+
+
 class FirstEvalSetStopping:
     """Early stopping on the first metric of the first eval set only.
 
@@ -347,9 +434,11 @@ class FirstEvalSetStopping:
         Rounds without improvement before training stops.
     """
 
-    order = 30  # where lightgbm.early_stopping runs among the callbacks
-
     def __init__(self, rounds: int) -> None:
+        # where lightgbm.early_stopping runs among the callbacks, after
+        # record_evaluation (20); an instance attribute, as lightgbm.train gives
+        # every callback without one an order before all others
+        self.order = 30
         self.rounds = rounds
         self.best_iteration = -1
         self.best_score: list[Any] = []
@@ -436,7 +525,7 @@ class LightGBMEngine(Engine):
                 "feature_pre_filter": False,
             }
         )
-        return {**params, **settings.booster_params}
+        return _override(params, settings.booster_params)
 
     def train(
         self,
@@ -448,6 +537,8 @@ class LightGBMEngine(Engine):
         metric: Any,
         early_stopping_rounds: int | None = None,
         position_bias: PositionBias | None = None,
+        callbacks: Sequence[Any] = (),
+        verbose: int = 0,
     ) -> Fitted:
         """Train with ``lightgbm.train`` (positions reach the objective directly)."""
 
@@ -460,9 +551,11 @@ class LightGBMEngine(Engine):
         train_set = dataset(train)
         valid_sets = [dataset(part, train_set) for part in valid]
         evals_result: dict[str, dict[str, list[float]]] = {}
-        callbacks = [lgb.record_evaluation(evals_result)]
+        wired: list[Any] = [lgb.record_evaluation(evals_result)]
         if early_stopping_rounds is not None:
-            callbacks.append(FirstEvalSetStopping(early_stopping_rounds))
+            wired.append(FirstEvalSetStopping(early_stopping_rounds))
+        if verbose and valid:
+            wired.append(lgb.log_evaluation(int(verbose)))
         params = self.params(settings)
         if isinstance(objective, str):
             params["objective"] = objective
@@ -481,9 +574,10 @@ class LightGBMEngine(Engine):
             valid_sets=valid_sets,
             valid_names=[f"valid_{i}" for i in range(len(valid))],
             feval=metric if valid else None,
-            callbacks=callbacks,
+            callbacks=[*wired, *callbacks],
         )
         best = booster.best_iteration or booster.current_iteration()
+        self._record_objective(booster, objective)
         return Fitted(booster, best, evals_result)
 
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
@@ -519,19 +613,54 @@ class LightGBMEngine(Engine):
     def truncate(self, booster: Any, n_iterations: int) -> Any:
         """Return the first ``n_iterations`` rounds (through the model string)."""
         model = booster.model_to_string(num_iteration=n_iterations)
-        return lgb.Booster(model_str=model)
+        cut = lgb.Booster(model_str=model)
+        self.set_model_tags(cut, self.model_tags(booster))
+        return cut
 
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""
         return np.asarray(booster.feature_importance("gain"), dtype=np.float64)
 
-    def model_bytes(self, booster: Any, path: Path) -> bytes:
-        """LightGBM's text model format."""
-        return str(booster.model_to_string()).encode()
+    def split_importances(self, booster: Any) -> Array:
+        """Return the number of splits on each feature."""
+        return np.asarray(booster.feature_importance("split"), dtype=np.float64)
+
+    def n_rounds(self, booster: Any) -> int:
+        """``booster.current_iteration()``."""
+        return int(booster.current_iteration())
+
+    def n_features(self, booster: Any) -> int:
+        """``booster.num_feature()``."""
+        return int(booster.num_feature())
+
+    def model_bytes(
+        self, booster: Any, path: Path, tags: Mapping[str, str] | None = None
+    ) -> bytes:
+        """LightGBM's text model format, gbrank's tags as header lines."""
+        entries = {**self.model_tags(booster), **(tags or {})}
+        return _with_tags(str(booster.model_to_string()), entries).encode()
 
     def load_model(self, path: Path) -> Any:
-        """``lightgbm.Booster(model_file=path)``."""
-        return lgb.Booster(model_file=str(path))
+        """``lightgbm.Booster(model_file=path)`` with the file's gbrank tags."""
+        booster = lgb.Booster(model_file=str(path))
+        self.set_model_tags(booster, _read_tags(Path(path)))
+        return booster
+
+    def recognizes(self, head: bytes) -> bool:
+        """LightGBM's text models start with the line ``tree``."""
+        return head.startswith((b"tree\n", b"tree\r\n"))
+
+    def set_model_tags(self, booster: Any, tags: Mapping[str, str]) -> None:
+        """Keep ``tags`` on the booster object (written by :meth:`model_bytes`).
+
+        ``lightgbm.Booster`` has no attributes of its own to hold them; they
+        are an attribute of the Python object, which pickles with it.
+        """
+        setattr(booster, _TAGS_ATTRIBUTE, {**self.model_tags(booster), **tags})
+
+    def model_tags(self, booster: Any) -> dict[str, str]:
+        """Return the gbrank entries kept on the booster object."""
+        return dict(getattr(booster, _TAGS_ATTRIBUTE, {}))
 
     def dask_params(self, settings: Settings, loss: Loss) -> dict[str, Any]:
         """Keyword arguments of ``lightgbm.dask.DaskLGBM*`` for ``settings``.
@@ -544,8 +673,7 @@ class LightGBMEngine(Engine):
         params.pop("num_threads", None)  # Dask sets threads per worker
         kwargs = {_SKLEARN_NAMES.get(key, key): value for key, value in params.items()}
         return {
-            **kwargs,
-            **settings.booster_params,
+            **_override(kwargs, settings.booster_params),
             "objective": LightGBMSklearnObjective(loss),
             "n_estimators": settings.n_estimators,
         }
@@ -578,6 +706,7 @@ class LightGBMEngine(Engine):
             warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
             model.fit(X, y, sample_weight=sample_weight, **extra)
         booster = model.booster_
+        self._record_objective(booster, loss)
         return Fitted(booster, booster.current_iteration())
 
 

@@ -14,7 +14,7 @@ import functools
 import json
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,7 +22,8 @@ import numpy as np
 import xgboost as xgb
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank._groups import Groups, groups_from_offsets, make_groups
+from gbrank._groups import Groups, groups_from_offsets, missing_queries
+from gbrank._persist import TAGS
 from gbrank._validation import as_float_array, check_nonnegative
 from gbrank.engines.base import (
     Engine,
@@ -59,6 +60,16 @@ def dmatrix_groups(dmatrix: DMatrix, n_rows: int) -> Groups | None:
     return groups_from_offsets(ptr, n_rows) if ptr.size >= 2 else None
 
 
+def _no_qid(which: str, n_rows: int) -> ValueError:
+    """Return the error for a ranking loss/metric on a DMatrix without query ids."""
+    return missing_queries(
+        f"the {which} xgboost.DMatrix",
+        "build it with xgboost.DMatrix(X, y, qid=qid), a query id per row (or "
+        "group=group_sizes)",
+        f"pass qid=numpy.zeros({n_rows})",
+    )
+
+
 def _row_weights(dmatrix: DMatrix, groups: Groups | None, n_rows: int) -> Array | None:
     """Per-row weights of a DMatrix (None when it has none).
 
@@ -81,8 +92,9 @@ def _row_weights(dmatrix: DMatrix, groups: Groups | None, n_rows: int) -> Array 
 class XGBoostObjective(ObjectiveAdapter):
     """Custom objective for ``xgboost.train(params, dtrain, obj=...)``.
 
-    A ranking loss on a DMatrix without ``group``/``qid`` treats all rows as one
-    query; losses that need no groups ignore them.
+    A ranking loss on a DMatrix without ``group``/``qid`` raises ``ValueError``
+    (``qid=numpy.zeros(n_rows)`` is one query on purpose); losses that need no
+    groups ignore them.
 
     Parameters
     ----------
@@ -178,6 +190,9 @@ class XGBoostObjective(ObjectiveAdapter):
         positions = self._training_positions(None, n_rows)
         return self._objective(dtrain.get_label(), predt, groups, weights, positions)
 
+    def _missing_groups(self, n_rows: int) -> ValueError:
+        return _no_qid("training", n_rows)
+
 
 class XGBoostMetric(LossAdapter):
     """Custom metric (``custom_metric=``) reporting the loss value.
@@ -215,6 +230,20 @@ class XGBoostMetric(LossAdapter):
         weights = _row_weights(dmatrix, groups, n_rows)
         return self.loss.name, self._value(dmatrix.get_label(), predt, groups, weights)
 
+    def _missing_groups(self, n_rows: int) -> ValueError:
+        return _no_qid("eval", n_rows)
+
+
+class _Metrics:
+    """Several eval callables as one ``custom_metric`` (a list of name, value)."""
+
+    def __init__(self, metrics: Sequence[Any]) -> None:
+        self.metrics = list(metrics)
+
+    def __call__(self, predt: Array, dmatrix: DMatrix) -> list[tuple[str, float]]:
+        """Return ``[(name, value), ...]`` in the order of the metrics."""
+        return [metric(predt, dmatrix) for metric in self.metrics]
+
 
 class XGBoostEval(RankingMetric):
     """XGBoost ``custom_metric`` computing a ranking metric on the DMatrix groups.
@@ -229,7 +258,9 @@ class XGBoostEval(RankingMetric):
     def __call__(self, predt: ArrayLike, dmatrix: DMatrix) -> tuple[str, float]:
         """Return ``(name, value)``; set ``maximize=True`` for early stopping."""
         n_rows = np.shape(predt)[0]
-        groups = dmatrix_groups(dmatrix, n_rows) or make_groups(n_rows)
+        groups = dmatrix_groups(dmatrix, n_rows)
+        if groups is None:
+            raise _no_qid("eval", n_rows)
         return self.name, self.value(dmatrix.get_label(), predt, groups)
 
 
@@ -254,6 +285,14 @@ def _dmatrix(part: TrainingSet, native: bool) -> Any:
             )
         data.set_weight(first)
     return data
+
+
+def _scores(booster: Any, importance_type: str) -> Array:
+    """``booster.get_score(importance_type)`` for every feature (0: unused)."""
+    scores = booster.get_score(importance_type=importance_type)
+    n_features = booster.num_features()
+    names = booster.feature_names or [f"f{i}" for i in range(n_features)]
+    return np.array([scores.get(name, 0.0) for name in names], dtype=np.float64)
 
 
 # parameters gbrank sets itself (the last three xgboost.train would ignore)
@@ -379,6 +418,8 @@ class XGBoostEngine(Engine):
         metric: Any,
         early_stopping_rounds: int | None = None,
         position_bias: PositionBias | None = None,
+        callbacks: Sequence[Any] = (),
+        verbose: int = 0,
     ) -> Fitted:
         """Train with ``xgboost.train``."""
         native = isinstance(objective, str)
@@ -398,15 +439,17 @@ class XGBoostEngine(Engine):
             )
         evals = [(_dmatrix(part, native), f"valid_{i}") for i, part in enumerate(valid)]
         evals_result: dict[str, dict[str, list[float]]] = {}
-        callbacks = []
+        metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
+        wired = []
         if early_stopping_rounds is not None and valid:
             # the first eval set (xgboost.train's own rule watches the last one)
-            # and its last metric, gbrank's (after any built-in one)
-            callbacks.append(
+            # and the first gbrank metric
+            wired.append(
                 xgb.callback.EarlyStopping(
                     rounds=early_stopping_rounds,
+                    metric_name=getattr(metrics[0], "name", None),
                     data_name="valid_0",
-                    maximize=getattr(metric, "higher_is_better", False),
+                    maximize=getattr(metrics[0], "higher_is_better", False),
                 )
             )
         booster = xgb.train(
@@ -415,16 +458,19 @@ class XGBoostEngine(Engine):
             num_boost_round=settings.n_estimators,
             obj=custom,
             evals=evals,
-            custom_metric=metric if valid else None,
+            custom_metric=(metrics[0] if len(metrics) == 1 else _Metrics(metrics))
+            if valid
+            else None,
             evals_result=evals_result,
-            verbose_eval=False,
-            callbacks=callbacks,
+            verbose_eval=int(verbose) if verbose and valid else False,
+            callbacks=[*wired, *callbacks],
         )
         best = (
             booster.best_iteration + 1
             if early_stopping_rounds is not None and valid
             else booster.num_boosted_rounds()
         )
+        self._record_objective(booster, objective)
         return Fitted(booster, best, evals_result)
 
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
@@ -460,18 +506,45 @@ class XGBoostEngine(Engine):
 
     def gain_importances(self, booster: Any) -> Array:
         """Total split gain of each feature."""
-        scores = booster.get_score(importance_type="total_gain")
-        n_features = booster.num_features()
-        names = booster.feature_names or [f"f{i}" for i in range(n_features)]
-        return np.array([scores.get(name, 0.0) for name in names], dtype=np.float64)
+        return _scores(booster, "total_gain")
 
-    def model_bytes(self, booster: Any, path: Path) -> bytes:
-        """UBJSON for a ``.ubj`` path, JSON otherwise."""
+    def split_importances(self, booster: Any) -> Array:
+        """Return the number of splits on each feature (XGBoost's ``weight``)."""
+        return _scores(booster, "weight")
+
+    def n_rounds(self, booster: Any) -> int:
+        """``booster.num_boosted_rounds()``."""
+        return int(booster.num_boosted_rounds())
+
+    def n_features(self, booster: Any) -> int:
+        """``booster.num_features()``."""
+        return int(booster.num_features())
+
+    def model_bytes(
+        self, booster: Any, path: Path, tags: Mapping[str, str] | None = None
+    ) -> bytes:
+        """UBJSON for a ``.ubj`` path, JSON otherwise; tags as attributes."""
+        if tags:
+            booster = booster.copy()
+            self.set_model_tags(booster, tags)
         return bytes(booster.save_raw("ubj" if path.suffix == ".ubj" else "json"))
 
     def load_model(self, path: Path) -> Any:
         """``xgboost.Booster(model_file=path)``."""
         return xgb.Booster(model_file=str(path))
+
+    def recognizes(self, head: bytes) -> bool:
+        """XGBoost's JSON and UBJSON models are objects: they start with ``{``."""
+        return head.lstrip()[:1] == b"{"
+
+    def set_model_tags(self, booster: Any, tags: Mapping[str, str]) -> None:
+        """``booster.set_attr(**tags)``: the model file's ``learner.attributes``."""
+        booster.set_attr(**tags)
+
+    def model_tags(self, booster: Any) -> dict[str, str]:
+        """Return gbrank's entries among ``booster.attributes()``."""
+        attributes = booster.attributes()
+        return {key: attributes[key] for key in TAGS if key in attributes}
 
     def train_dask(
         self,
@@ -507,4 +580,5 @@ class XGBoostEngine(Engine):
         # predict like a locally trained model: on arrays, without column names
         booster.feature_names = None
         booster.feature_types = None
+        self._record_objective(booster, loss)
         return Fitted(booster, booster.num_boosted_rounds())

@@ -15,6 +15,7 @@ import re
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
+from gbrank._validation import did_you_mean
 from gbrank.losses.approx import (
     ApproxMRRLoss,
     ApproxNDCGLoss,
@@ -220,8 +221,9 @@ def get_loss(name: str | Loss, **params: Any) -> Loss:
             f"{type(name).__name__} {name!r}."
         )
     if name not in available_losses():
+        hint = did_you_mean(name, available_losses())
         raise ValueError(
-            f"unknown loss {name!r}; available: {', '.join(available_losses())}."
+            f"unknown loss {name!r}{hint}; available: {', '.join(available_losses())}."
         )
     cls = LOSSES[name]
     valid = cls._param_names()

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbrank._groups import Groups, make_groups
+from gbrank._groups import Groups, make_groups, one_group
 from gbrank._params import Parameters
 from gbrank._validation import (
     as_float_array,
@@ -519,9 +519,11 @@ class Loss(Parameters):
             layout = (scores.shape[0], scores.shape[1])
             n_lists, list_size = layout
             groups = Groups(np.arange(0, n_lists * list_size + 1, list_size))
-        elif group is None and qid is None and self.needs_groups:
-            layout = (1, scores.size)
-            groups = make_groups(scores.size)
+        elif group is None and qid is None:
+            # a ranking loss reads one 1-D list as keras_rs does (one unbatched
+            # list); other losses need no groups at all
+            layout = (1, scores.size) if self.needs_groups else None
+            groups = one_group(scores.size)
         else:
             groups = make_groups(scores.size, group=group, qid=qid)
         valid = labels >= 0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gbrank._groups import make_groups
+from gbrank._groups import make_groups, one_group
 from gbrank._validation import check_bool_mask, check_choice, check_positive
 from gbrank.losses.base import Array, Batch, Loss, _row_weights
 
@@ -116,7 +116,11 @@ CategoricalCrossEntropy
                 )
             classes = np.where(keep, classes, -1.0)
         weights, weight_sum = _row_weights(sample_weight, (n_samples,), None)
-        groups = make_groups(n_samples, group=group, qid=qid)
+        groups = (
+            one_group(n_samples)  # samples are not ranked: no query structure
+            if group is None and qid is None
+            else make_groups(n_samples, group=group, qid=qid)
+        )
         return Batch(classes, scores, weights, groups, None, weight_sum)
 
     def compute(
