@@ -74,6 +74,7 @@ _SUBMODULES = {
     "metrics",
     "position",
     "sklearn",
+    "significance",
     "testing",
     "xgboost",
 }

@@ -194,7 +194,7 @@ def test_importing_the_losses_loads_no_engine_and_no_scikit_learn():
 # properties (``loss.lgb_objective``), inside functions.
 LAYERS = [
     {"_kernels", "_params", "_validation", "_groups", "_files"},
-    {"losses", "metrics", "position", "testing", "_persist"},
+    {"losses", "metrics", "position", "testing", "_persist", "significance"},
     {"engines", "lightgbm", "xgboost"},
     {"sklearn", "datasets"},
     {
