@@ -23,6 +23,7 @@ from gbrank._groups import Groups
 from gbrank.datasets import RankingData
 from gbrank.engines import Settings, TrainingSet, get_engine
 from gbrank.losses import LOSSES, Loss
+from gbrank.significance import PairedTest, paired_test
 
 Array = NDArray[np.float64]
 
@@ -98,13 +99,16 @@ def training_labels(loss: Loss, y: Array) -> tuple[Array, float | None]:
     return y, None
 
 
-def evaluate(data: RankingData, scores: Array) -> dict[str, float]:
-    """NDCG@1/3/5/10 and MAP of ``scores`` on ``data``, mean over queries."""
+def evaluate(data: RankingData, scores: Array) -> dict[str, Array]:
+    """Per-query NDCG@1/3/5/10 and MAP of ``scores`` on ``data``."""
+    groups = Groups(np.concatenate(([0], np.cumsum(data.group))))
     values = {
-        f"ndcg@{k}": metrics.ndcg(data.y, scores, group=data.group, k=k)
+        f"ndcg@{k}": metrics.RankingMetric(k=k).per_query(data.y, scores, groups)
         for k in (1, 3, 5, 10)
     }
-    values["map"] = metrics.mean_average_precision(data.y, scores, group=data.group)
+    values["map"] = metrics.RankingMetric(metric="map", k=None).per_query(
+        data.y, scores, groups
+    )
     return values
 
 
@@ -116,10 +120,15 @@ class Run:
     objective: str
     native: bool
     fit_seconds: float
-    scores: dict[str, float]
+    per_query: dict[str, Array]  # metric -> its value on every validation query
     curve: list[float] = field(default_factory=list)
     label_divisor: float | None = None
     rounds: int = 0  # rounds of the model scored (the best one with early stopping)
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """Every metric's mean over the validation queries."""
+        return {name: float(values.mean()) for name, values in self.per_query.items()}
 
     @property
     def best_round(self) -> int:
@@ -196,7 +205,7 @@ def fit(
         objective=objective if isinstance(objective, str) else objective.name,
         native=isinstance(objective, str),
         fit_seconds=seconds,
-        scores=evaluate(valid, scores),
+        per_query=evaluate(valid, scores),
         curve=list(fitted.evals_result["valid_0"][CURVE_METRIC]),
         label_divisor=divisor,
         rounds=fitted.best_iteration,
@@ -266,15 +275,22 @@ def jobs(
     return found
 
 
-def leaderboard(runs: Sequence[Run]) -> tuple[list[str], list[list[str]], list[str]]:
+def leaderboard(
+    runs: Sequence[Run], *, significance: bool = False
+) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, rows and footnotes of the leaderboard table of ``runs``.
 
     The metric columns score the model after its last round; ``best ndcg@10``
-    is the best round's validation NDCG@10, with that round in brackets.
+    is the best round's validation NDCG@10, with that round in brackets. With
+    ``significance``, two more columns compare each gbrank loss with its
+    engine's best native objective (:func:`significance_tests`).
     """
     header = ["engine", "objective", *METRIC_COLUMNS, "best ndcg@10", "fit s"]
+    tests = significance_tests(runs) if significance else {}
+    if significance:
+        header += ["Δ ndcg@10 vs best native [95% CI]", "p"]
     rows, notes = [], []
-    for run in runs:
+    for index, run in enumerate(runs):
         name = f"{run.objective} (native)" if run.native else run.objective
         if run.label_divisor is not None:
             name += " *"
@@ -286,8 +302,57 @@ def leaderboard(runs: Sequence[Run]) -> tuple[list[str], list[list[str]], list[s
                 notes.append(note)
         values = [f"{run.scores[column]:.4f}" for column in METRIC_COLUMNS]
         best = f"{run.best_score:.4f} ({run.best_round})"
-        rows.append([run.engine, name, *values, best, f"{run.fit_seconds:.2f}"])
+        row = [run.engine, name, *values, best, f"{run.fit_seconds:.2f}"]
+        if significance:
+            row += _significance_cells(tests.get(index), run, runs)
+        rows.append(row)
+    if significance:
+        notes.append(
+            "Δ: mean per-query difference of NDCG@10 to the best native objective "
+            "of the same engine; p: paired randomisation test over the validation "
+            "queries (n.s.: not significant at 0.05)."
+        )
     return header, rows, notes
+
+
+def significance_tests(runs: Sequence[Run]) -> dict[int, PairedTest]:
+    """Paired tests of every gbrank run against its engine's best native run.
+
+    Returns
+    -------
+    dict
+        Index of a gbrank run in ``runs`` -> :func:`gbrank.significance.paired_test`
+        of its per-query NDCG@10 against the native objective of the same
+        engine with the highest mean NDCG@10 (engines without a native run are
+        left out).
+    """
+    tests = {}
+    for index, run in enumerate(runs):
+        reference = best_native(runs, run.engine)
+        if run.native or reference is None:
+            continue
+        tests[index] = paired_test(
+            run.per_query[CURVE_METRIC], reference.per_query[CURVE_METRIC]
+        )
+    return tests
+
+
+def best_native(runs: Sequence[Run], engine: str) -> Run | None:
+    """Return the native run of ``engine`` with the best NDCG@10 (None: none)."""
+    natives = [run for run in runs if run.native and run.engine == engine]
+    return max(natives, key=lambda run: run.scores[CURVE_METRIC], default=None)
+
+
+def _significance_cells(
+    test: PairedTest | None, run: Run, runs: Sequence[Run]
+) -> list[str]:
+    if test is None:
+        return ["best native" if run is best_native(runs, run.engine) else "", ""]
+    verdict = "" if test.significant() else " n.s."
+    return [
+        f"{test.difference:+.4f} [{test.ci_low:+.4f}, {test.ci_high:+.4f}]",
+        f"{test.p_value:.4f}{verdict}",
+    ]
 
 
 # Families of the plot: a colour each, a line style per member (at most five).

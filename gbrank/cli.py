@@ -377,7 +377,9 @@ def _compare_command(args: argparse.Namespace) -> int:
     with CompareProgress(len(_compare.jobs(losses, engines))) as progress:
         runs = _compare.compare(losses, engines, settings, train, valid, progress)
         progress.summarize(runs)
-    header, rows, notes = _compare.leaderboard(runs)
+    header, rows, notes = _compare.leaderboard(
+        runs, significance=args.valid is not None
+    )
     total = time.perf_counter() - start
     print(
         f"\nvalidation metrics after the last round, sorted by NDCG@10; 'best': "

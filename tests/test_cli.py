@@ -22,11 +22,13 @@ from gbrank import _compare, _io, cli, metrics
 from gbrank._progress import CompareProgress
 from gbrank.datasets import load_sample, make_ranking
 from gbrank.engines import available_engines, get_engine
+from gbrank.significance import paired_test
 
 FAST = ["--n-estimators", "3", "--n-jobs", "1"]
 ROW = re.compile(
     r"^(lightgbm|xgboost)\s+(\S+(?: \(native\))?(?: \*)?)\s+([\d. ]+?)"
-    r"\s+([\d.]+) \((\d+)\)\s+([\d.]+)$"
+    r"\s+([\d.]+) \((\d+)\)\s+([\d.]+)"
+    r"(?:\s+(best native|[-+][\d.]+ \[[-+][\d.]+, [-+][\d.]+\]\s+[\d.]+(?: n\.s\.)?))?$"
 )
 
 
@@ -386,6 +388,54 @@ def test_compare_one_engine_on_files(capsys, files):
     assert code == 0
     assert {engine for engine, _, _ in leaderboard(out)} == {"xgboost"}
     assert "xgboost: 3 rounds, learning rate 0.05, max_depth=4" in out
+    # with --valid: each gbrank loss against the engine's best native, per query
+    matches = [ROW.match(line) for line in out.splitlines()]
+    cells = {match.group(2): match.group(7) for match in matches if match}
+    best = max(
+        ("rank:ndcg (native)", "rank:pairwise (native)"),
+        key=lambda name: next(v for _, o, v in leaderboard(out) if o == name)[3],
+    )
+    assert cells[best] == "best native"
+    assert re.fullmatch(r"[-+][\d.]+ \[[-+][\d.]+, [-+][\d.]+\]\s+[\d.]+( n\.s\.)?",
+                        cells["listnet"])  # fmt: skip
+    assert "paired randomisation test over the validation queries" in out
+
+
+def test_compare_without_valid_prints_no_significance(capsys):
+    code, out, _ = run(capsys, "compare", "--backends", "lightgbm",
+                       "--losses", "softmax", *FAST)  # fmt: skip
+    assert code == 0
+    assert "best native" not in out
+    assert "paired randomisation" not in out
+
+
+def test_significance_tests_compare_with_the_best_native_of_the_engine():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(size=40)
+
+    def run_(engine, objective, native, values):
+        per_query = dict.fromkeys(_compare.METRIC_COLUMNS, values)
+        return _compare.Run(engine, objective, native, 1.0, per_query, [0.5])
+
+    runs = [
+        run_("lightgbm", "lambdarank", True, base),
+        run_("lightgbm", "rank_xendcg", True, base - 0.05),
+        run_("lightgbm", "softmax", False, base + rng.normal(0.03, 0.01, 40)),
+        run_("xgboost", "rank:ndcg", True, base + 0.1),
+        run_("xgboost", "softmax", False, base + 0.1 + rng.normal(0, 0.05, 40)),
+    ]
+    tests = _compare.significance_tests(runs)
+    assert set(tests) == {2, 4}
+    assert tests[2] == paired_test(runs[2].per_query["ndcg@10"], base)
+    assert tests[2].significant()
+    assert tests[4] == paired_test(runs[4].per_query["ndcg@10"], base + 0.1)
+    header, rows, _ = _compare.leaderboard(runs, significance=True)
+    assert header[-2:] == ["Δ ndcg@10 vs best native [95% CI]", "p"]
+    assert rows[0][-2:] == ["best native", ""]
+    assert rows[1][-2:] == ["", ""]
+    assert rows[2][-2].startswith(f"{tests[2].difference:+.4f} [")
+    assert rows[2][-1] == f"{tests[2].p_value:.4f}"
+    assert rows[4][-1].endswith(" n.s.") != tests[4].significant()
 
 
 def test_compare_plot(capsys, tmp_path):
@@ -795,8 +845,8 @@ def test_compare_shows_a_bar_with_the_model_and_eta_on_a_terminal(capsys, monkey
 def test_compare_progress_without_a_terminal_prints_lines_only():
     stream = io.StringIO()
     runs = [
-        _compare.Run("lightgbm", "softmax", False, 1.5, {"ndcg@10": 0.7}),
-        _compare.Run("xgboost", "rank:ndcg", True, 0.5, {"ndcg@10": 0.75}),
+        _compare.Run("lightgbm", "softmax", False, 1.5, {"ndcg@10": np.array([0.7])}),
+        _compare.Run("xgboost", "rank:ndcg", True, 0.5, {"ndcg@10": np.array([0.75])}),
     ]
     with CompareProgress(2, stream) as progress:
         for index, run in enumerate(runs, start=1):
