@@ -117,7 +117,6 @@ class LambdaLoss(_PairwiseLoss):
     name = "lambdaloss"
     default_reduction = "sum"
     _pair = PairFunction.LOGISTIC
-    _auto_step = EXACT
     _schemes: ClassVar[dict[str, tuple[LambdaKind, Gain]]] = SCHEMES
 
     def __init__(
@@ -147,6 +146,13 @@ class LambdaLoss(_PairwiseLoss):
 
     def _temperature(self) -> float:
         return 1.0
+
+    def _default_step(self) -> PairStep:
+        """Return the exact step, which trains LambdaLoss best.
+
+        Its weights already concentrate on the top of the ranking.
+        """
+        return EXACT
 
     def check_labels(self, labels: Array) -> None:
         """Check the labels as any loss does (the gains stay finite for any)."""
