@@ -30,10 +30,12 @@ the folds; for every gbrank objective, a paired randomisation test on per-query
 NDCG@10 (all test queries of all folds) against the engine's best native
 objective: the mean difference, its 95 % interval, the p-value and the
 Holm-adjusted p-value over the engine's gbrank objectives; "better" or "worse"
-only where the adjusted p-value is below 0.05. With several
-``--data``, a last table gives each objective's NDCG@10 per data set and the
-mean over data sets. The report replaces the ``letor`` section of
-``benchmarks/results.md`` (``--output`` for another file).
+only where the adjusted p-value is below 0.05. With several ``--data``, a last
+table gives each objective's NDCG@10 per data set, the mean over data sets, and
+the same paired test over the test queries of all data sets pooled (large data
+sets weigh more), Holm-adjusted over all gbrank objectives. The report replaces
+the ``letor`` section of ``benchmarks/results.md`` (``--output`` for another
+file).
 """
 
 from __future__ import annotations
@@ -472,21 +474,51 @@ def _maybe_best(results: Sequence[Result], result: Result) -> Result | None:
 
 
 def summary_table(by_data: dict[str, list[Result]]) -> list[str]:
+    """NDCG@10 per data set and their mean; for every gbrank objective, a paired
+    test over the queries of all data sets against the engine's best native
+    objective (by the mean over data sets)."""
     names = list(by_data)
-    first = by_data[names[0]]
-    rows = []
-    for index, result in enumerate(first):
-        values = [by_data[name][index].mean() for name in names]
-        rows.append((float(np.mean(values)), result.objective, values))
+    count = len(by_data[names[0]])
+    mean = {
+        i: float(np.mean([by_data[n][i].mean() for n in names])) for i in range(count)
+    }
+    pooled = {
+        i: np.concatenate([by_data[n][i].concatenated() for n in names])
+        for i in range(count)
+    }
+    objectives = [by_data[names[0]][i].objective for i in range(count)]
+    reference = {}
+    for engine in {o.engine for o in objectives if o.engine != "catboost"}:
+        natives = [
+            i for i, o in enumerate(objectives) if o.engine == engine and o.native
+        ]
+        reference[engine] = max(natives, key=lambda i: mean[i])
+    tests = {
+        i: paired_test(pooled[i], pooled[reference[o.engine]])
+        for i, o in enumerate(objectives)
+        if not o.native
+    }
+    adjusted = dict(zip(tests, holm([t.p_value for t in tests.values()]), strict=True))
     lines = [
-        "| engine | objective | " + " | ".join(names) + " | mean |",
-        "|---|---|" + "---|" * len(names) + "---|",
+        "| engine | objective | " + " | ".join(names) + " | mean | Δ vs best native,"
+        " all queries [95 % interval] | p | Holm p |",
+        "|---|---|" + "---|" * len(names) + "---|---|---|---|",
     ]
-    for mean, objective, values in sorted(rows, key=lambda row: -row[0]):
+    for i in sorted(range(count), key=lambda i: -mean[i]):
+        objective = objectives[i]
+        cells = [f"{by_data[n][i].mean():.4f}" for n in names] + [f"{mean[i]:.4f}"]
+        if i in tests:
+            test = tests[i]
+            cells += [
+                f"{test.difference:+.4f} [{test.ci_low:+.4f}, {test.ci_high:+.4f}]",
+                f"{test.p_value:.4f}",
+                f"{adjusted[i]:.4f}",
+            ]
+        else:
+            best = reference.get(objective.engine) == i
+            cells += ["best native" if best else "", "", ""]
         lines.append(
-            f"| {objective.engine} | {objective.label} | "
-            + " | ".join(f"{v:.4f}" for v in values)
-            + f" | {mean:.4f} |"
+            f"| {objective.engine} | {objective.label} | " + " | ".join(cells) + " |"
         )
     return lines
 
