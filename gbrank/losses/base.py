@@ -6,9 +6,9 @@ weights, group offsets) and returns the unreduced weighted loss, the gradient an
 the hessian of the summed loss with respect to the raw scores; its
 ``need_loss`` flag lets :meth:`Loss.grad_hess` skip the loss values.
 
-This module imports no engine and no scikit-learn: the engine adapters
-(``loss.lgb_objective``, ...) are looked up in :mod:`gbrank.engines` when asked
-for.
+This module imports no engine and no scikit-learn: the adapters live with the
+engines (``gbrank.lightgbm.objective(loss)``, ...), and the properties
+``loss.lgb_objective``, ... are aliases that name them (:mod:`gbrank._aliases`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gbrank._aliases import engine_alias
 from gbrank._groups import Groups, make_groups, one_group
 from gbrank._params import Parameters
 from gbrank._validation import (
@@ -380,32 +381,30 @@ class Loss(Parameters):
         """
         return self
 
-    # -- engine adapters: thin lookups in the engine registry ---------------------
+    # -- users' aliases of the engine adapters (SPEC section 9) ------------------------
 
-    @property
-    def lgb_objective(self) -> Any:
-        """LightGBM objective ``f(preds, train_data)`` for ``params["objective"]``."""
-        return _engine("lightgbm").objective(self)
-
-    @property
-    def lgb_sklearn_objective(self) -> Any:
-        """LightGBM scikit-learn objective ``f(y_true, y_pred, weight, group)``."""
-        return _engine("lightgbm").sklearn_objective(self)
-
-    @property
-    def lgb_metric(self) -> Any:
-        """LightGBM ``feval`` giving the loss value (lower is better)."""
-        return _engine("lightgbm").loss_metric(self)
-
-    @property
-    def xgb_objective(self) -> Any:
-        """XGBoost objective ``f(predt, dtrain)`` for ``xgboost.train(obj=...)``."""
-        return _engine("xgboost").objective(self)
-
-    @property
-    def xgb_metric(self) -> Any:
-        """XGBoost ``custom_metric`` giving the loss value (lower is better)."""
-        return _engine("xgboost").loss_metric(self)
+    lgb_objective = engine_alias(
+        "gbrank.lightgbm.objective",
+        "LightGBM objective ``f(preds, train_data)``: ``gbrank.lightgbm.objective``.",
+    )
+    lgb_sklearn_objective = engine_alias(
+        "gbrank.lightgbm.sklearn_objective",
+        "LightGBM scikit-learn objective ``f(y_true, y_pred, weight, group)``: "
+        "``gbrank.lightgbm.sklearn_objective``.",
+    )
+    lgb_metric = engine_alias(
+        "gbrank.lightgbm.loss_metric",
+        "LightGBM ``feval`` giving the loss value: ``gbrank.lightgbm.loss_metric``.",
+    )
+    xgb_objective = engine_alias(
+        "gbrank.xgboost.objective",
+        "XGBoost objective ``f(predt, dtrain)``: ``gbrank.xgboost.objective``.",
+    )
+    xgb_metric = engine_alias(
+        "gbrank.xgboost.loss_metric",
+        "XGBoost ``custom_metric`` giving the loss value: "
+        "``gbrank.xgboost.loss_metric``.",
+    )
 
     # -- the hooks a loss implements ------------------------------------------------
 
@@ -664,10 +663,3 @@ def _reduction_parts(
     else:
         divisor = float(values.shape[0])
     return total, divisor
-
-
-def _engine(name: str) -> Any:
-    """Return the engine ``name`` of the registry (imported when first asked for)."""
-    from gbrank.engines import get_engine
-
-    return get_engine(name)
