@@ -92,7 +92,7 @@ def test_losses_prints_kind_hessian_reduction_and_parameters(capsys):
     for name in gbrank.available_losses():
         cls = gbrank.LOSSES[name]
         (line,) = [row for row in out.splitlines() if row.startswith(name + " ")]
-        assert ("surrogate" if cls.approx_hessian else "exact") in line
+        assert ("surrogate" if cls().approx_hessian else "exact") in line
         assert cls.default_reduction in line
     assert "temperature=1.0" in out
     assert re.search(r"^categorical_cross_entropy\s+classification", out, re.M)

@@ -13,6 +13,7 @@ engines (``gbrank.lightgbm.objective(loss)``, ...), and the properties
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,6 +22,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from gbrank._aliases import engine_alias
 from gbrank._groups import Groups, make_groups, one_group
+from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.threads import run_groups
 from gbrank._params import Parameters
 from gbrank._validation import (
     as_float_array,
@@ -49,6 +52,9 @@ REDUCTIONS = (
 )
 
 Array = NDArray[np.float64]
+
+GroupKernel = Callable[[int, int, Rows, Terms], None]
+"""A kernel over the groups ``first <= g < stop``, writing into ``out``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +89,11 @@ class Batch:
         """Rows that take part in the loss."""
         return self.labels >= 0
 
+    @property
+    def rows(self) -> Rows:
+        """The flat inputs as the kernels take them (:mod:`gbrank._kernels`)."""
+        return Rows(self.labels, self.scores, self.weights, self.groups.offsets)
+
 
 class Loss(Parameters):
     """Base class of gbrank losses.
@@ -108,27 +119,51 @@ class Loss(Parameters):
         Whether the loss works on query groups (ranking) or on independent rows.
     default_reduction : str
         Reduction used when ``reduction="auto"``.
-    approx_hessian : bool
-        True when :meth:`grad_hess` returns a positive surrogate, not the exact
-        diagonal of the hessian.
-    hessian_bounds_exact : bool
-        For a surrogate: whether it is >= the exact diagonal (the default rule);
-        a loss whose surrogate is not (a Gauss-Newton hessian) says why.
     is_multiclass : bool
         Whether scores are 2-D ``(n_samples, n_classes)``.
-    label_bounds : tuple of float or None
-        Closed range of valid (non-ignored) labels.
+    temperature : float or None
+        The temperature dividing the scores (or their differences) inside the
+        loss, its parameter; None for a loss without one.
+    approx_hessian, hessian_bounds_exact, differentiable, label_bounds
+        Properties of an instance (they may depend on the parameters): see
+        each. A subclass sets a constant one as a class attribute, or
+        overrides the property.
+
+    The first five are facts about the class (``gbrank.LOSSES[name].per_group``).
     """
 
     name: ClassVar[str]
     per_group: ClassVar[bool] = False
     needs_groups: ClassVar[bool] = True
     default_reduction: ClassVar[str] = "sum_over_batch_size"
-    approx_hessian: ClassVar[bool] = False
-    hessian_bounds_exact: ClassVar[bool] = True
-    differentiable: ClassVar[bool] = True
     is_multiclass: ClassVar[bool] = False
-    label_bounds: ClassVar[tuple[float, float] | None] = None
+    temperature: float | None = None
+
+    @property
+    def approx_hessian(self) -> bool:
+        """Whether :meth:`grad_hess` gives a positive surrogate, not the exact one."""
+        return False
+
+    @property
+    def hessian_bounds_exact(self) -> bool:
+        """For a surrogate: whether it is >= the exact diagonal (the default rule).
+
+        A loss whose surrogate is not (a Gauss-Newton hessian) says why.
+        """
+        return True
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether :meth:`grad_hess` is the derivative of a smooth loss.
+
+        False for kinks and for weights frozen at the current ranks.
+        """
+        return True
+
+    @property
+    def label_bounds(self) -> tuple[float, float] | None:
+        """Closed range of valid (non-ignored) labels (None: any label >= 0)."""
+        return None
 
     # -- public API -----------------------------------------------------------------
 
@@ -469,6 +504,28 @@ class Loss(Parameters):
             f"{type(self).__name__} must implement compute_activation(batch)."
         )
 
+    # -- running kernels -----------------------------------------------------------
+
+    def outputs(self, batch: Batch) -> Terms:
+        """Zeroed kernel outputs: the unreduced loss, the gradient, the hessian.
+
+        The loss has one value per group when ``per_group``, else one per row.
+        """
+        n_rows = batch.scores.size
+        n_values = batch.groups.n_groups if self.per_group else n_rows
+        return Terms(np.zeros(n_values), np.zeros(n_rows), np.zeros(n_rows))
+
+    def run_groups(self, batch: Batch, kernel: GroupKernel, cost: Array) -> Terms:
+        """Run ``kernel(first, stop, rows, out)`` over every group; return ``out``.
+
+        ``out`` is :meth:`outputs`; ``cost`` estimates each group's work
+        (nanoseconds), by which the groups are dealt to the kernel threads
+        (:func:`gbrank._kernels.threads.run_groups`).
+        """
+        rows, out = batch.rows, self.outputs(batch)
+        run_groups(lambda first, stop: kernel(first, stop, rows, out), cost)
+        return out
+
     # -- input handling ---------------------------------------------------------------
 
     def _batch(
@@ -556,7 +613,7 @@ class Loss(Parameters):
         }
         largest = {key: float(v.max()) if v.size else 0.0 for key, v in sizes.items()}
         shown = ", ".join(f"{key} {value:.3g}" for key, value in largest.items())
-        temperature = getattr(self, "temperature", None)
+        temperature = self.temperature
         if isinstance(temperature, float) and temperature < 1.0:
             largest["1/temperature"] = 1.0 / temperature
             shown += f", temperature {temperature:.3g}"

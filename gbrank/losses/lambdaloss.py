@@ -134,7 +134,7 @@ class LambdaLoss(_PairwiseLoss):
         self.step = step
 
     @property
-    def differentiable(self) -> bool:  # type: ignore[override]
+    def differentiable(self) -> bool:
         """False when the weights depend on the ranks (all but ARP without topn)."""
         return self.scheme in ("arp1", "arp2") and self.topn is None
 
@@ -144,9 +144,6 @@ class LambdaLoss(_PairwiseLoss):
         check_real(self.mu, "mu", low=0.0)
         check_int(self.topn, "topn", allow_none=True)
         self.resolved_step().check()
-
-    def _temperature(self) -> float:
-        return 1.0
 
     def check_labels(self, labels: Array) -> None:
         """Check the labels as any loss does (the gains stay finite for any)."""

@@ -30,15 +30,6 @@ def _cost(batch: Batch) -> Array:
     return np.diff(batch.groups.offsets) * ROW_NS
 
 
-def _rows(batch: Batch) -> Rows:
-    return Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-
-
-def _terms(batch: Batch) -> Terms:
-    n_rows = batch.scores.size
-    return Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
-
-
 def group_softmax(batch: Batch, scores: Array) -> Array:
     """Masked softmax of ``scores`` over each group's valid rows (0 elsewhere)."""
     probabilities = np.zeros(scores.size)
@@ -92,21 +83,17 @@ class SoftmaxLoss(_ListwiseLoss):
 
     name = "softmax"
 
-    def __init__(self) -> None:
-        pass
-
     def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Softmax cross-entropy of every list."""
-        rows, out = _rows(batch), _terms(batch)
-        run_groups(
-            lambda first, stop: kernels.softmax_cross_entropy(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.softmax_cross_entropy(
                 first, stop, rows, need_loss, out
             ),
             _cost(batch),
         )
-        return out
 
 
 class RankOneListNetLoss(_ListwiseLoss):
@@ -177,7 +164,7 @@ class RankOneListNetLoss(_ListwiseLoss):
         self.hessian = hessian
 
     @property
-    def hessian_bounds_exact(self) -> bool:  # type: ignore[override]
+    def hessian_bounds_exact(self) -> bool:
         """Only the ``"softmax"`` surrogate bounds the exact diagonal."""
         return self.hessian == "softmax"
 
@@ -189,15 +176,14 @@ class RankOneListNetLoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Binary cross-entropies of every list's softmax."""
-        rows, out = _rows(batch), _terms(batch)
         hessian = self._hessians[self.hessian]
-        run_groups(
-            lambda first, stop: kernels.rank_one_listnet(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.rank_one_listnet(
                 first, stop, rows, hessian, need_loss, out
             ),
             _cost(batch),
         )
-        return out
 
 
 class ListNetLoss(_ListwiseLoss):
@@ -265,17 +251,17 @@ class ListNetLoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Softmax cross-entropy against every list's weighted target distribution."""
-        rows, out = _rows(batch), _terms(batch)
         target = self._targets[self.label_normalization]
         targets = np.empty(batch.scores.size)
-        unit = Rows(targets, batch.scores, np.ones(batch.scores.size), rows.offsets)
+        ones = np.ones(batch.scores.size)
+        offsets = batch.groups.offsets
 
-        def kernel(first: int, stop: int) -> None:
+        def kernel(first: int, stop: int, rows: Rows, out: Terms) -> None:
             kernels.listnet_targets(first, stop, rows, target, targets)
+            unit = Rows(targets, rows.scores, ones, offsets)
             kernels.softmax_cross_entropy(first, stop, unit, need_loss, out)
 
-        run_groups(kernel, _cost(batch))
-        return out
+        return self.run_groups(batch, kernel, _cost(batch))
 
 
 class ListMLELoss(_ListwiseLoss):
@@ -325,6 +311,7 @@ class ListMLELoss(_ListwiseLoss):
     """
 
     name = "listmle"
+    temperature: float
 
     def __init__(self, *, temperature: float = 1.0):
         self.temperature = temperature
@@ -341,12 +328,11 @@ class ListMLELoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Plackett-Luce likelihood of every list's label order."""
-        rows, out = _rows(batch), _terms(batch)
         inv_temperature = 1.0 / self.temperature
-        run_groups(
-            lambda first, stop: kernels.listmle(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.listmle(
                 first, stop, rows, inv_temperature, need_loss, out
             ),
             _cost(batch) * 2.0,
         )
-        return out

@@ -42,7 +42,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.pairwise import (
     Gain,
     LambdaKind,
@@ -70,12 +69,11 @@ class _PairwiseLoss(Loss):
     _pair: ClassVar[PairFunction]
     _smooth: ClassVar[bool] = True
     _auto_step: ClassVar[PairStep] = TOP30
-    temperature: float
     lambda_weight: str | LambdaWeight | None
     step: str | PairStep
 
     @property
-    def differentiable(self) -> bool:  # type: ignore[override]
+    def differentiable(self) -> bool:
         """Whether ``grad_hess`` is the gradient of a smooth loss.
 
         False for the hinge and under rank-based lambda weights (DCG, NDCG),
@@ -112,7 +110,8 @@ class _PairwiseLoss(Loss):
             weight.check_labels(labels)
 
     def _temperature(self) -> float:
-        return self.temperature
+        """Return the kernels' temperature: 1 for a loss without one."""
+        return 1.0 if self.temperature is None else self.temperature
 
     def _hessian(self) -> PairHessian:
         return PairHessian.CURVATURE
@@ -157,9 +156,7 @@ class _PairwiseLoss(Loss):
         step = self.resolved_step()
         if step == EXACT:
             return super().compute_booster(batch)
-        n_rows = batch.scores.size
-        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
+        rows, out = batch.rows, self.outputs(batch)
         config = self._config(False, step)
         mass = pair_sums(rows, config, out)
         grad, hess = out.grad, out.hess
@@ -176,9 +173,7 @@ class _PairwiseLoss(Loss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Pair sums of every group (see the class notes)."""
-        n_rows = batch.scores.size
-        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
+        rows, out = batch.rows, self.outputs(batch)
         config = self._config(need_loss)
         if config.lambda_kind == LambdaKind.NONE and self._pair == PairFunction.HINGE:
             hinge_sorted(rows, config, out)
@@ -468,9 +463,6 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
         self.lambda_weight = lambda_weight
         self.step = step
 
-    def _temperature(self) -> float:
-        return 1.0
-
 
 class PairwiseQRLoss(_PairwiseLoss):
     r"""Pairwise quantile-regression loss, as rax ``pairwise_qr_loss``.
@@ -555,7 +547,7 @@ class PairwiseQRLoss(_PairwiseLoss):
         self.step = step
 
     @property
-    def approx_hessian(self) -> bool:  # type: ignore[override]
+    def approx_hessian(self) -> bool:
         """True unless ``squared`` (the unsquared loss's hessian is 0 a.e.)."""
         return not self.squared
 
@@ -565,9 +557,6 @@ class PairwiseQRLoss(_PairwiseLoss):
         if not isinstance(self.squared, (bool, np.bool_)):
             raise ValueError(f"squared must be True or False, got {self.squared!r}.")
         super().check_params()
-
-    def _temperature(self) -> float:
-        return 1.0
 
     def _pair_options(self) -> dict[str, Any]:
         return {"tau": float(self.tau), "squared": bool(self.squared)}

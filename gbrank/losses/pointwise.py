@@ -53,9 +53,6 @@ class SigmoidCrossEntropyLoss(Loss):
     default_reduction = "mean_over_valid"
     label_bounds = (0.0, 1.0)
 
-    def __init__(self) -> None:
-        pass
-
     def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
