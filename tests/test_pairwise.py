@@ -12,12 +12,149 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank._kernels.pairfunctions import PAIR_FUNCTIONS, pair_terms
 from gbrank._kernels.pairwise import LARGE_GROUP
 from gbrank.losses import HESSIAN_FLOOR
 from gbrank.losses.steps import PairStep
 
 from . import _oracles
 from ._cases import PAIRWISE_LOSSES, make_case
+
+# -- pair functions: one definition each (gbrank._kernels.pairfunctions) ------------
+
+PAIR_LOSSES = [
+    name for name in gbrank.available_losses() if hasattr(gbrank.LOSSES[name], "pair")
+]
+# every argument the terms take: d around the kinks, label differences, both
+# need_loss, spans of score normalisation and parameter values
+PAIR_ARGS = [
+    (d, label_diff, need_loss, span, parameters)
+    for d in (-40.0, -3.0, -1.0, -0.25, 0.0, 0.5, 1.0, 1.5, 2.0, 35.0)
+    for label_diff in (0.0, 1.0, 2.5)
+    for need_loss in (True, False)
+    for span in (1.0, 0.37)
+    for parameters in ((0.5, 0.0), (0.3, 1.0), (0.9, 0.0))
+]
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_the_pair_dispatch_reaches_every_pair_function(pair):
+    """pair_terms has one branch per entry of the table, in its order."""
+    for d, label_diff, need_loss, span, parameters in PAIR_ARGS:
+        args = (d, -1.0, label_diff, need_loss, span, parameters)
+        assert pair_terms(pair.code, *args) == pair.terms(*args)
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_a_pair_function_reads_the_exponential_it_declares(pair):
+    """With ``exponentials`` the kernels hand ``exp(-|d|)`` in; the function
+    must give the same with it and without it, and read it (a wrong one
+    changes the result); without the flag it must not read it."""
+    reads = False
+    for d, label_diff, need_loss, span, parameters in PAIR_ARGS:
+        e = math.exp(-abs(d))
+        without = pair.terms(d, -1.0, label_diff, need_loss, span, parameters)
+        given = pair.terms(d, e, label_diff, need_loss, span, parameters)
+        np.testing.assert_allclose(given, without, rtol=1e-15, atol=1e-300)
+        wrong = pair.terms(d, 0.5 * e + 0.1, label_diff, need_loss, span, parameters)
+        reads = reads or wrong != given
+    assert reads is pair.exponentials
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_a_pair_functions_slope_is_the_derivative_of_its_value(pair):
+    """Central differences of f away from its kinks (d = 1, d = label_diff);
+    where f is smooth with an exact curvature (its hinge, soft zero-one and
+    unsquared quantile curvatures are documented surrogates, tested below),
+    the curvature is the derivative of the slope."""
+    h = 1e-6
+    for d, label_diff, _, _, parameters in PAIR_ARGS:
+        if min(abs(d - 1.0), abs(d - label_diff)) < 1e-3 or abs(d) > 30:
+            continue
+
+        def terms(x, label_diff=label_diff, parameters=parameters):
+            return pair.terms(x, -1.0, label_diff, True, 1.0, parameters)
+
+        _, slope, curvature = terms(d)
+        numeric = (terms(d + h)[0] - terms(d - h)[0]) / (2 * h)
+        assert slope == pytest.approx(numeric, rel=1e-6, abs=1e-8), (pair.name, d)
+        exact = pair.name in ("logistic", "squared_error") or (
+            pair.name == "quantile" and parameters[1]
+        )
+        if exact:
+            numeric = (terms(d + h)[1] - terms(d - h)[1]) / (2 * h)
+            assert curvature == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+def _sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+# each pair function by hand, independent of its definition: (d, y_i - y_j,
+# parameters) -> (f, f', curvature); curvatures of kinks are the documented
+# surrogates (hinge: 1 inside the margin; quantile: the slope of the pair's side)
+PAIR_VALUES = {
+    "hinge": [
+        ((0.25, 1.0, (0.0, 0.0)), (0.75, -1.0, 1.0)),
+        ((-2.0, 0.0, (0.0, 0.0)), (3.0, -1.0, 1.0)),
+        ((1.0, 1.0, (0.0, 0.0)), (0.0, 0.0, 0.0)),
+        ((1.5, 2.0, (0.0, 0.0)), (0.0, 0.0, 0.0)),
+    ],
+    "logistic": [
+        ((0.0, 1.0, (0.0, 0.0)), (math.log(2), -0.5, 0.25)),
+        ((2.0, 1.0, (0.0, 0.0)), (math.log1p(math.exp(-2)), -_sig(-2), 0.1049936)),
+        ((-40.0, 2.0, (0.0, 0.0)), (40.0, -1.0, _sig(40) * _sig(-40))),
+    ],
+    "soft_zero_one": [
+        ((0.0, 1.0, (0.0, 0.0)), (0.5, -0.25, 0.25)),
+        ((-1.0, 1.0, (0.0, 0.0)), (_sig(1), -_sig(1) * _sig(-1), 0.1966119)),
+    ],
+    "squared_error": [
+        ((0.5, 2.0, (0.0, 0.0)), (2.25, -3.0, 2.0)),
+        ((1.0, 0.0, (0.0, 0.0)), (1.0, 2.0, 2.0)),
+    ],
+    "quantile": [
+        ((0.5, 2.0, (0.3, 0.0)), (0.45, -0.3, 0.3)),
+        ((3.0, 2.0, (0.3, 0.0)), (0.7, 0.7, 0.7)),
+        ((2.0, 2.0, (0.3, 0.0)), (0.0, 0.0, 0.3)),
+        ((0.5, 2.0, (0.3, 1.0)), (0.675, -0.9, 0.6)),
+        ((3.0, 2.0, (0.3, 1.0)), (0.7, 1.4, 1.4)),
+        ((2.0, 2.0, (0.3, 1.0)), (0.0, 0.0, 0.0)),
+    ],
+}
+
+
+def test_every_pair_function_has_values_by_hand():
+    assert set(PAIR_VALUES) == {pair.name for pair in PAIR_FUNCTIONS}
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_pair_functions_by_hand(pair):
+    """Each definition against its math; span divides all three terms, and
+    without need_loss the slope and curvature stay."""
+    for (d, label_diff, parameters), expected in PAIR_VALUES.get(pair.name, []):
+        got = pair.terms(d, -1.0, label_diff, True, 1.0, parameters)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+        scaled = pair.terms(d, -1.0, label_diff, True, 4.0, parameters)
+        np.testing.assert_allclose(scaled, np.divide(expected, 4), rtol=1e-6)
+        no_loss = pair.terms(d, -1.0, label_diff, False, 1.0, parameters)
+        np.testing.assert_allclose(no_loss[1:], expected[1:], rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", PAIR_LOSSES)
+def test_every_pairwise_loss_names_a_listed_pair_function(name):
+    cls = gbrank.LOSSES[name]
+    assert any(cls.pair is pair for pair in PAIR_FUNCTIONS)
+    assert cls.pair.terms.__name__ == cls.pair.name
+    assert set(cls.pair.parameters) <= set(cls._param_names())
+
+
+def test_pairwise_losses_without_a_temperature_take_the_pair_function_unscaled():
+    for name in PAIR_LOSSES:
+        loss = gbrank.get_loss(name)
+        has_temperature = "temperature" in loss._param_names()
+        assert (loss.temperature is None) is not has_temperature
+        assert loss._config(True).temperature == (loss.temperature or 1.0)
 
 
 def _softplus(x):

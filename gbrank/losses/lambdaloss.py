@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from gbrank._kernels.pairwise import Gain, LambdaKind, PairFunction
+from gbrank._kernels.pairfunctions import LOGISTIC
+from gbrank._kernels.pairwise import Gain, LambdaKind
 from gbrank._validation import check_choice, check_int, check_real
 from gbrank.losses.base import Array, Loss
 from gbrank.losses.pairwise import _PairwiseLoss
@@ -116,7 +117,7 @@ class LambdaLoss(_PairwiseLoss):
 
     name = "lambdaloss"
     default_reduction = "sum"
-    _pair = PairFunction.LOGISTIC
+    pair = LOGISTIC
     _auto_step = EXACT
     _schemes: ClassVar[dict[str, tuple[LambdaKind, Gain]]] = SCHEMES
 

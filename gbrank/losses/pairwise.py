@@ -42,17 +42,24 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gbrank._kernels.pairfunctions import (
+    HINGE,
+    LOGISTIC,
+    QUANTILE,
+    SOFT_ZERO_ONE,
+    SQUARED_ERROR,
+    PairFunction,
+    PairParameters,
+)
 from gbrank._kernels.pairwise import (
     Gain,
     LambdaKind,
     PairConfig,
-    PairFunction,
     PairHessian,
     PairSelection,
     constant_hessian,
-    hinge_sorted,
+    exact_sums,
     pair_sums,
-    squared_error_sums,
 )
 from gbrank._validation import check_choice, check_real
 from gbrank.losses.base import Array, Batch, Loss, check_temperature
@@ -64,10 +71,14 @@ STEPS = {"exact": EXACT, "lambdarank": LAMBDARANK, "top30": TOP30}
 
 
 class _PairwiseLoss(Loss):
-    """Shared machinery: checks, the choice of kernel, no activation."""
+    """Shared machinery: checks, the kernels' options, no activation.
 
-    _pair: ClassVar[PairFunction]
-    _smooth: ClassVar[bool] = True
+    A pairwise loss is its class (parameters, documentation) and its pair
+    function (:mod:`gbrank._kernels.pairfunctions`), named by ``pair``: the
+    kernels, the flags and the parameters they read come from there.
+    """
+
+    pair: ClassVar[PairFunction]
     _auto_step: ClassVar[PairStep] = TOP30
     lambda_weight: str | LambdaWeight | None
     step: str | PairStep
@@ -80,7 +91,8 @@ class _PairwiseLoss(Loss):
         whose gradient is taken with the weights frozen.
         """
         weight = resolve_lambda_weight(self.lambda_weight)
-        return self._smooth and (weight is None or not weight.depends_on_scores)
+        smooth = self.pair.smooth
+        return smooth and (weight is None or not weight.depends_on_scores)
 
     def check_params(self) -> None:
         """Validate the temperature, the lambda weight and the booster step."""
@@ -123,9 +135,11 @@ class _PairwiseLoss(Loss):
             return LambdaKind.NONE, 0, Gain.LINEAR, {}
         return (*weight.kernel_args(), weight.kernel_options())
 
-    def _pair_options(self) -> dict[str, Any]:
-        """Further :class:`~gbrank._kernels.pairwise.PairConfig` fields."""
-        return {}
+    def _pair_parameters(self) -> PairParameters:
+        """Return the parameters the pair function reads, as floats, in its slots."""
+        values = [float(getattr(self, name)) for name in self.pair.parameters]
+        slots = [*values, 0.0, 0.0]
+        return slots[0], slots[1]
 
     def _config(self, need_loss: bool, step: PairStep = EXACT) -> PairConfig:
         lambda_kind, topn, gain, options = self._lambda_args()
@@ -135,7 +149,7 @@ class _PairwiseLoss(Loss):
         elif step.pairs_per_row is not None:
             selection = PairSelection.SAMPLED
         return PairConfig(
-            pair=self._pair,
+            pair=self.pair.code,
             temperature=float(self._temperature()),
             hessian=self._hessian(),
             lambda_kind=lambda_kind,
@@ -147,8 +161,8 @@ class _PairwiseLoss(Loss):
             pairs_per_row=int(step.pairs_per_row or 0),
             seed=int(step.seed),
             score_normalization=step.score_normalization,
+            parameters=self._pair_parameters(),
             **options,
-            **self._pair_options(),
         )
 
     def compute_booster(self, batch: Batch) -> tuple[Array, Array]:
@@ -175,15 +189,7 @@ class _PairwiseLoss(Loss):
         """Pair sums of every group (see the class notes)."""
         rows, out = batch.rows, self.outputs(batch)
         config = self._config(need_loss)
-        if config.lambda_kind == LambdaKind.NONE and self._pair == PairFunction.HINGE:
-            hinge_sorted(rows, config, out)
-        elif (
-            config.lambda_kind == LambdaKind.NONE
-            and self._pair == PairFunction.SQUARED_ERROR
-        ):
-            squared_error_sums(rows, need_loss, out)
-        else:
-            pair_sums(rows, config, out)
+        exact_sums(rows, config, out)
         hess = out.hess
         if config.hessian == PairHessian.CONSTANT:
             hess = constant_hessian(rows, config.temperature)
@@ -246,8 +252,7 @@ class PairwiseHingeLoss(_PairwiseLoss):
 
     name = "pairwise_hinge"
     approx_hessian = True
-    _smooth = False
-    _pair = PairFunction.HINGE
+    pair = HINGE
     _hessians: ClassVar[dict[str, PairHessian]] = {
         "active_pairs": PairHessian.CURVATURE,
         "constant": PairHessian.CONSTANT,
@@ -323,7 +328,7 @@ class PairwiseLogisticLoss(_PairwiseLoss):
     """
 
     name = "pairwise_logistic"
-    _pair = PairFunction.LOGISTIC
+    pair = LOGISTIC
 
     def __init__(
         self,
@@ -393,7 +398,7 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
 
     name = "pairwise_soft_zero_one"
     approx_hessian = True
-    _pair = PairFunction.SOFT_ZERO_ONE
+    pair = SOFT_ZERO_ONE
 
     def __init__(
         self,
@@ -452,7 +457,7 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     """
 
     name = "pairwise_mse"
-    _pair = PairFunction.SQUARED_ERROR
+    pair = SQUARED_ERROR
 
     def __init__(
         self,
@@ -530,8 +535,7 @@ class PairwiseQRLoss(_PairwiseLoss):
     """
 
     name = "pairwise_qr"
-    _smooth = False
-    _pair = PairFunction.QUANTILE
+    pair = QUANTILE
 
     def __init__(
         self,
@@ -557,6 +561,3 @@ class PairwiseQRLoss(_PairwiseLoss):
         if not isinstance(self.squared, (bool, np.bool_)):
             raise ValueError(f"squared must be True or False, got {self.squared!r}.")
         super().check_params()
-
-    def _pair_options(self) -> dict[str, Any]:
-        return {"tau": float(self.tau), "squared": bool(self.squared)}
