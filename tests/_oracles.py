@@ -16,8 +16,9 @@ import numba
 import numpy as np
 
 import gbrank
+from gbrank.losses import HESSIAN_FLOOR
 
-from . import _zoo_oracles
+from . import _oracles_listwise
 
 SWAP_METRICS = (
     gbrank.PrecisionLambdaWeight,
@@ -587,6 +588,22 @@ def apply(loss, labels, scores, weights, offsets):
     return np.concatenate(values), np.concatenate(grads), np.concatenate(hesses)
 
 
+def assert_matches_oracle(loss, case, *, oracle_loss=None, hess_atol=0.0):
+    """Values, gradient and hessian of ``loss`` on a :class:`gbrank.testing.Case`
+    equal its plain-loop oracle's (that of ``oracle_loss`` if given), the hessian
+    floored as the losses floor it: the one oracle comparison of the tests."""
+    values, grad, hess = apply(
+        oracle_loss or loss, case.y_true, case.y_pred, case.sample_weight, case.offsets
+    )
+    got_values = loss.loss(case.y_true, case.y_pred, reduction="none", **case.kwargs())
+    got_grad, got_hess = loss.grad_hess(case.y_true, case.y_pred, **case.kwargs())
+    np.testing.assert_allclose(got_values, values, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got_grad, grad, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        got_hess, np.maximum(hess, HESSIAN_FLOOR), rtol=1e-10, atol=hess_atol
+    )
+
+
 # the losses' oracles by name; a pairwise loss of the lambda-weight family needs
 # none (its pair function's definition gives it: ``pairwise``)
 ORACLES = {
@@ -598,7 +615,7 @@ ORACLES = {
     "softmax": softmax,
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
-    **_zoo_oracles.ORACLES,
+    **_oracles_listwise.ORACLES,
     "pointwise_mse": pointwise_mse,
     "ordinal": ordinal,
     "query_rmse": query_rmse,

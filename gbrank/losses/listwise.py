@@ -70,6 +70,12 @@ class SoftmaxLoss(_ListwiseLoss):
     has zero loss and gradient. Default reduction: the mean over lists
     (``"sum_over_batch_size"``), as ml4ir's.
 
+    References
+    ----------
+    .. [1] S. Bruch, X. Wang, M. Bendersky, M. Najork, "An Analysis of the Softmax
+       Cross Entropy Loss for Learning-to-Rank with Binary Relevance", ICTIR 2019.
+    .. [2] tensorflow/ranking, ``tfr.keras.losses.SoftmaxLoss``.
+
     See Also
     --------
     ml4ir SoftmaxCrossEntropy, tfr.keras.losses.SoftmaxLoss : the neural twins.
@@ -138,6 +144,13 @@ class RankOneListNetLoss(_ListwiseLoss):
     (log-softmax; :math:`\log(1 - p)` of the top row from the other rows' scores),
     with no clipping. Default reduction: the sum over rows divided by the number of
     lists (``"sum_over_batch_size"``), as ml4ir's.
+
+    References
+    ----------
+    .. [1] Z. Cao, T. Qin, T.-Y. Liu, M.-F. Tsai, H. Li, "Learning to Rank: From
+       Pairwise Approach to Listwise Approach", ICML 2007 (top-one probability).
+    .. [2] salesforce/ml4ir, ``ml4ir.applications.ranking.model.losses.\
+       listwise_losses.RankOneListNet``.
 
     See Also
     --------
@@ -221,6 +234,12 @@ class ListNetLoss(_ListwiseLoss):
     positive label has the same total weight. Default reduction: the mean over
     lists (``"sum_over_batch_size"``).
 
+    References
+    ----------
+    .. [1] Z. Cao, T. Qin, T.-Y. Liu, M.-F. Tsai, H. Li, "Learning to Rank: From
+       Pairwise Approach to Listwise Approach", ICML 2007.
+    .. [2] allegro/allRank, ``allrank.models.losses.listNet``.
+
     See Also
     --------
     allrank.models.losses.listNet : the neural twin (``"softmax"``, no epsilon).
@@ -298,6 +317,13 @@ class ListMLELoss(_ListwiseLoss):
     value per list; a list without valid rows gives 0. Default reduction: the
     mean over lists (``"sum_over_batch_size"``), as keras_rs's. The activation is
     the top-one probability :math:`\mathrm{softmax}(s / T)`.
+
+    References
+    ----------
+    .. [1] F. Xia, T.-Y. Liu, J. Wang, W. Zhang, H. Li, "Listwise Approach to
+       Learning to Rank: Theory and Algorithm", ICML 2008.
+    .. [2] keras-team/keras-rs, ``keras_rs.losses.ListMLELoss``
+       (keras_rs/src/losses/list_mle_loss.py).
 
     See Also
     --------

@@ -238,6 +238,13 @@ class PairwiseHingeLoss(_PairwiseLoss):
     ``"sum_over_batch_size"``: the sum divided by the number of rows, ignored ones
     included.
 
+    References
+    ----------
+    .. [1] R. Herbrich, T. Graepel, K. Obermayer, "Large Margin Rank Boundaries for
+       Ordinal Regression", Advances in Large Margin Classifiers, MIT Press, 2000.
+    .. [2] keras-team/keras-rs, ``keras_rs.losses.PairwiseHingeLoss``
+       (keras_rs/src/losses/pairwise_hinge_loss.py).
+
     See Also
     --------
     keras_rs.losses.PairwiseHingeLoss : the neural twin.
@@ -314,6 +321,13 @@ class PairwiseLogisticLoss(_PairwiseLoss):
     weights). Label ties and ignored rows form no pair. Default reduction:
     keras_rs's ``"sum_over_batch_size"`` (sum ÷ number of rows, ignored included).
 
+    References
+    ----------
+    .. [1] C. Burges, T. Shaked, E. Renshaw, A. Lazier, M. Deeds, N. Hamilton,
+       G. Hullender, "Learning to Rank using Gradient Descent", ICML 2005 (RankNet).
+    .. [2] keras-team/keras-rs, ``keras_rs.losses.PairwiseLogisticLoss``
+       (keras_rs/src/losses/pairwise_logistic_loss.py).
+
     See Also
     --------
     keras_rs.losses.PairwiseLogisticLoss : the neural twin.
@@ -384,6 +398,12 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
     (the logistic loss's curvature, same scale). Label ties and ignored rows form
     no pair. Default reduction: keras_rs's ``"sum_over_batch_size"``.
 
+    References
+    ----------
+    .. [1] keras-team/keras-rs, ``keras_rs.losses.PairwiseSoftZeroOneLoss``
+       (keras_rs/src/losses/pairwise_soft_zero_one_loss.py).
+    .. [2] tensorflow/ranking, ``tfr.keras.losses.PairwiseSoftZeroOneLoss``.
+
     See Also
     --------
     keras_rs.losses.PairwiseSoftZeroOneLoss : the neural twin.
@@ -443,6 +463,12 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     per-row values of ``reduction="none"``) with that row's weight. The hessian
     is exact. Ignored rows form no pair. Default reduction: keras_rs's
     ``"sum_over_batch_size"`` (sum ÷ number of rows, ignored included).
+
+    References
+    ----------
+    .. [1] keras-team/keras-rs, ``keras_rs.losses.PairwiseMeanSquaredError``
+       (keras_rs/src/losses/pairwise_mean_squared_error.py).
+    .. [2] tensorflow/ranking, ``tfr.keras.losses.PairwiseMeanSquaredError``.
 
     See Also
     --------

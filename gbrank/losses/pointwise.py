@@ -35,6 +35,12 @@ class SigmoidCrossEntropyLoss(Loss):
     divided by the number of valid rows of the whole batch (not a mean of
     per-list means). Query groups are accepted and not needed.
 
+    References
+    ----------
+    .. [1] salesforce/ml4ir, ``ml4ir.applications.ranking.model.losses.\
+       pointwise_losses.SigmoidCrossEntropy``.
+    .. [2] LightGBM, ``objective="cross_entropy"``, Parameters documentation.
+
     See Also
     --------
     ml4ir.applications.ranking.model.losses.pointwise_losses.SigmoidCrossEntropy

@@ -53,7 +53,7 @@ class YetiRankLoss(Loss):
     weight); the loss is credited to that row. In expectation over the noise,
     W is :math:`E[W]`, which has no closed form (the noise is logistic, not
     Gumbel, so this is not Plackett-Luce); P only sets the variance
-    (``tests/test_values_pairwise_zoo.py`` checks the mean gradient over seeds
+    (``tests/test_references_pairwise.py`` checks the mean gradient over seeds
     against a Monte Carlo estimate of the gradient of :math:`E[W]`).
 
     Noise: a counter-based hash of ``seed``, the permutation, the row's rank by
