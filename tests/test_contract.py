@@ -10,6 +10,8 @@ check fails on a deliberately broken loss.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,7 @@ from gbrank.testing import CHECKS, away_from_kinks
 from . import _oracles
 from ._cases import ALL_LOSSES, RANKING_LOSSES, make_case
 
+README = Path(__file__).parents[1] / "README.md"
 HYPOTHESIS = settings(
     max_examples=40,
     deadline=None,
@@ -50,6 +53,8 @@ def test_documented_exported_and_listed(loss):
     assert cls in gbrank.losses.BUILTIN_LOSSES
     for section in ("Notes", "References", "See Also", "Examples", ".. math::"):
         assert section in cls.__doc__, f"{loss.name}: no {section}"
+    # a row of the README's losses table: name, then the class with its defaults
+    assert f"| `{loss.name}` | `{cls.__name__}(" in README.read_text()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
