@@ -13,15 +13,15 @@ one :class:`PairFunction` in :data:`PAIR_FUNCTIONS` and its branch in
 :func:`pair_terms`, all here (and its values by hand in
 ``tests/test_pairwise.py``); a test fails while a piece is missing.
 
-A pair function's ``terms(d, e, label_difference, need_loss, span,
-parameters)`` returns ``(f(d), f'(d), curvature)``, each divided by ``span``:
+A pair function's ``terms(d, e, dy, need_loss, span, p)`` returns ``(f(d),
+f'(d), curvature)``, each divided by ``span``:
 
 - ``e``: ``exp(-|d|)`` when the caller has it (for the functions that declare
   ``exponentials``), else negative (compute it when needed);
-- ``label_difference``: ``y_i - y_j``;
+- ``dy``: the label difference ``y_i - y_j``;
 - ``need_loss``: when False, 0 stands in place of ``f(d)``;
 - ``span``: the score normalisation's divisor (1 without);
-- ``parameters``: the values of the loss parameters the function names
+- ``p``: the values of the loss parameters the function names
   (:attr:`PairFunction.parameters`), as floats, in two slots (0.0 when unused).
 
 The curvature is :math:`f''(d)`, or the positive surrogate that the loss
@@ -38,6 +38,8 @@ from numba import njit
 
 PairParameters = tuple[float, float]
 """The two parameter slots of a pair function."""
+PairTerms = tuple[float, float, float]
+"""What a pair function returns: ``(f, f', curvature)``, divided by the span."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +51,7 @@ class PairFunction:
     name : str
         Its name (also the name of its ``terms`` function).
     terms : numba function
-        ``terms(d, e, label_difference, need_loss, span, parameters) ->
+        ``terms(d, e, dy, need_loss, span, p) ->
         (f, slope, curvature)``, divided by ``span`` (module notes).
     every_pair : bool
         Every ordered pair of distinct valid rows counts (label ties too), not
@@ -98,13 +100,8 @@ def _sigmoids(d: float, e: float, span: float) -> tuple[float, float, float]:
 
 @njit(cache=True, nogil=True, inline="always")
 def hinge(
-    d: float,
-    e: float,
-    label_difference: float,
-    need_loss: bool,
-    span: float,
-    parameters: PairParameters,
-) -> tuple[float, float, float]:
+    d: float, e: float, dy: float, need_loss: bool, span: float, p: PairParameters
+) -> PairTerms:
     """``max(0, 1 - d)``; curvature 1 inside the margin (the active pairs)."""
     if d < 1.0:
         return ((1.0 - d) if need_loss else 0.0) / span, -1.0 / span, 1.0 / span
@@ -113,13 +110,8 @@ def hinge(
 
 @njit(cache=True, nogil=True, inline="always")
 def logistic(
-    d: float,
-    e: float,
-    label_difference: float,
-    need_loss: bool,
-    span: float,
-    parameters: PairParameters,
-) -> tuple[float, float, float]:
+    d: float, e: float, dy: float, need_loss: bool, span: float, p: PairParameters
+) -> PairTerms:
     """``log(1 + exp(-d))``, as ``max(-d, 0) + log1p(exp(-|d|))``."""
     e, sig_neg, both = _sigmoids(d, e, span)
     value = (max(-d, 0.0) + math.log1p(e)) / span if need_loss else 0.0
@@ -128,13 +120,8 @@ def logistic(
 
 @njit(cache=True, nogil=True, inline="always")
 def soft_zero_one(
-    d: float,
-    e: float,
-    label_difference: float,
-    need_loss: bool,
-    span: float,
-    parameters: PairParameters,
-) -> tuple[float, float, float]:
+    d: float, e: float, dy: float, need_loss: bool, span: float, p: PairParameters
+) -> PairTerms:
     """``sigma(-d)``; curvature ``|f'(d)| = sigma(d) sigma(-d)`` (a bound)."""
     _, sig_neg, both = _sigmoids(d, e, span)
     return sig_neg if need_loss else 0.0, -both, both
@@ -142,34 +129,24 @@ def soft_zero_one(
 
 @njit(cache=True, nogil=True, inline="always")
 def squared_error(
-    d: float,
-    e: float,
-    label_difference: float,
-    need_loss: bool,
-    span: float,
-    parameters: PairParameters,
-) -> tuple[float, float, float]:
+    d: float, e: float, dy: float, need_loss: bool, span: float, p: PairParameters
+) -> PairTerms:
     """``((y_i - y_j) - d)^2`` (over every ordered pair of distinct rows)."""
-    residual = label_difference - d
+    residual = dy - d
     return residual * residual / span, -2.0 * residual / span, 2.0 / span
 
 
 @njit(cache=True, nogil=True, inline="always")
 def quantile(
-    d: float,
-    e: float,
-    label_difference: float,
-    need_loss: bool,
-    span: float,
-    parameters: PairParameters,
-) -> tuple[float, float, float]:
+    d: float, e: float, dy: float, need_loss: bool, span: float, p: PairParameters
+) -> PairTerms:
     """``tau max(0, r) + (1 - tau) max(0, -r)``, ``r = (y_i - y_j) - d``, or squared.
 
     Parameters ``(tau, squared)``. Unsquared, the curvature is the slope of
     the side of the kink the pair is on (``tau`` up to it, ``1 - tau`` past it).
     """
-    tau, squared = parameters[0], parameters[1] != 0.0
-    residual = label_difference - d
+    tau, squared = p[0], p[1] != 0.0
+    residual = dy - d
     side = tau if residual >= 0.0 else 1.0 - tau
     if squared:
         if residual == 0.0:
@@ -216,11 +193,11 @@ def pair_terms(
     pair: int,
     d: float,
     e: float,
-    label_difference: float,
+    dy: float,
     need_loss: bool,
     span: float,
-    parameters: PairParameters,
-) -> tuple[float, float, float]:
+    p: PairParameters,
+) -> PairTerms:
     """Return the terms of the pair function at position ``pair`` of the table.
 
     One branch per entry of :data:`PAIR_FUNCTIONS`, in its order: numba cannot
@@ -229,13 +206,13 @@ def pair_terms(
     test_pairwise.py`` checks every branch against its entry.
     """
     if pair == 0:
-        return hinge(d, e, label_difference, need_loss, span, parameters)
+        return hinge(d, e, dy, need_loss, span, p)
     if pair == 1:
-        return logistic(d, e, label_difference, need_loss, span, parameters)
+        return logistic(d, e, dy, need_loss, span, p)
     if pair == 2:
-        return soft_zero_one(d, e, label_difference, need_loss, span, parameters)
+        return soft_zero_one(d, e, dy, need_loss, span, p)
     if pair == 3:
-        return squared_error(d, e, label_difference, need_loss, span, parameters)
+        return squared_error(d, e, dy, need_loss, span, p)
     if pair == 4:
-        return quantile(d, e, label_difference, need_loss, span, parameters)
+        return quantile(d, e, dy, need_loss, span, p)
     return 0.0, 0.0, 0.0
