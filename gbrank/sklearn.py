@@ -99,15 +99,25 @@ class _GBRankModel(BaseEstimator):
     num_leaves : int or None, default None
         Leaves per tree (None: LightGBM 31, XGBoost unlimited; set, XGBoost grows
         leaf-wise with ``max_leaves``).
-    min_child_weight : float or None, default None
+    min_child_weight : float or None, default 1.0
         Minimum hessian sum in a leaf (LightGBM ``min_sum_hessian_in_leaf``,
-        XGBoost ``min_child_weight``); None keeps the engine's default.
+        XGBoost ``min_child_weight``); None keeps the engine's default (LightGBM
+        1e-3, XGBoost 1). The default 1 is XGBoost's on both engines: the
+        hessians of ranking losses are small and differ by 1000x between losses
+        (a mean of ~0.005 per row for ``yetirank``, ~0.07 for LambdaMART, 1 for
+        ``query_rmse``), so this floor, with ``reg_lambda=1``, regularises the
+        leaves of small-hessian losses most. Measured on LightGBM (held-out
+        NDCG@10, mean over five real LETOR sets): ``yetirank`` 0.557 with
+        LightGBM's own defaults, 0.572 with these; ``lambdarank`` 0.561 / 0.560.
     subsample : float, default 1.0
         Row subsampling per tree.
     colsample_bytree : float, default 1.0
         Feature subsampling per tree.
-    reg_alpha, reg_lambda : float or None, default None
-        L1 / L2 regularisation of leaf values; None keeps the engine's default.
+    reg_alpha : float or None, default None
+        L1 regularisation of leaf values; None keeps the engine's default (0).
+    reg_lambda : float or None, default 1.0
+        L2 regularisation of leaf values (XGBoost's default; LightGBM's own is
+        0; see ``min_child_weight``); None keeps the engine's default.
     random_state : int or None, default None
         Seed of the engine.
     n_jobs : int or None, default None
@@ -150,11 +160,11 @@ class _GBRankModel(BaseEstimator):
         learning_rate: float = 0.1,
         max_depth: int | None = None,
         num_leaves: int | None = None,
-        min_child_weight: float | None = None,
+        min_child_weight: float | None = 1.0,
         subsample: float = 1.0,
         colsample_bytree: float = 1.0,
         reg_alpha: float | None = None,
-        reg_lambda: float | None = None,
+        reg_lambda: float | None = 1.0,
         random_state: int | None = None,
         n_jobs: int | None = None,
         booster_params: dict[str, Any] | None = None,
@@ -521,12 +531,17 @@ class GBRankRegressor(_GBRankModel):
 
     ``predict`` gives ranking scores (raw booster output); ``score`` is the mean
     NDCG@10 over queries. Parameters are those of the shared base (below); the
-    default loss is ``"pairwise_hinge"``.
+    default loss is ``"yetirank"``.
 
     Parameters
     ----------
     loss : str or Loss, default None
-        None means ``"pairwise_hinge"``.
+        None means ``"yetirank"``: of every gbrank loss and native objective
+        it ranked best on both engines over five real LETOR sets and two
+        synthetic ones at these defaults (held-out NDCG@10, mean over the sets:
+        LightGBM 0.572 vs ``lambdarank`` 0.560 on the real sets, XGBoost 0.576
+        vs ``rank:ndcg`` 0.567; ``benchmarks/letor.py``). ``"pairwise_hinge"``,
+        the default before, was 0.554 / 0.536.
     engine, backend, n_estimators, learning_rate, max_depth, num_leaves, \
 min_child_weight, subsample, colsample_bytree, reg_alpha, reg_lambda, \
 random_state, n_jobs, booster_params, importance_type
@@ -593,7 +608,7 @@ random_state, n_jobs, booster_params, importance_type
     (3,)
     """
 
-    _default_loss = "pairwise_hinge"
+    _default_loss = "yetirank"
     _kind = "ranker"
 
     def fit(

@@ -311,6 +311,32 @@ def test_steps_leave_the_loss_and_its_exact_gradient_alone():
     )
 
 
+def test_default_steps_give_tied_scores_no_extra_weight():
+    """Real features tie documents; rows with equal features get equal scores, and
+    score normalisation (``"top30"``) gives their pair 100 times the weight of
+    the others although no tree can ever order them. The default steps of RankNet
+    and the hinge leave it out; the soft zero-one loss keeps it (its bounded pair
+    function needs it on long lists)."""
+    labels = np.array([1.0, 0.0, 2.0, 0.0, 1.0])
+    scores = np.array([0.5, 0.5, 1.0, -1.0, 0.0])  # rows 0 and 1 tie
+
+    def tied_share(loss):
+        grad, hess = loss.booster_grad_hess(labels, scores)
+        assert np.all(np.isfinite(hess) & (hess > 0))
+        return np.abs(grad[:2]).sum() / np.abs(grad).sum()
+
+    for name in ("pairwise_logistic", "pairwise_hinge"):
+        default = gbrank.get_loss(name)
+        assert default.resolved_step() == PairStep(topk=30, query_normalization=True)
+        assert tied_share(default) < 0.6
+        assert tied_share(gbrank.get_loss(name, step="top30")) > 0.9
+    soft = gbrank.PairwiseSoftZeroOneLoss()
+    assert (
+        soft.resolved_step()
+        == gbrank.get_loss("pairwise_soft_zero_one", step="lambdarank").resolved_step()
+    )
+
+
 @pytest.mark.parametrize(
     ("step", "message"),
     [

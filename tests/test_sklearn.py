@@ -51,7 +51,7 @@ def test_fit_predict_score(ranking, backend):
     assert ranker.score(X, y, qid=qid) > 0.8
     assert ranker.n_features_in_ == X.shape[1]
     assert ranker.best_iteration_ == 15
-    assert ranker.loss_ == gbrank.PairwiseHingeLoss()
+    assert ranker.loss_ == gbrank.YetiRankLoss()
     importances = ranker.feature_importances_
     assert importances.shape == (X.shape[1],)
     assert importances.sum() == pytest.approx(1.0)
@@ -293,7 +293,7 @@ def test_fit_without_query_structure_raises(ranking, backend):
     with pytest.raises(
         ValueError,
         match=r"the query structure of the training rows of the ranking loss "
-        r"'pairwise_hinge' is missing .*fit\(X, y, qid=qid\) .* or "
+        r"'yetirank' is missing .*fit\(X, y, qid=qid\) .* or "
         rf"group=group_sizes .* on purpose, pass group=\[{y.size}\]\.",
     ):
         GBRankRegressor(backend=backend, **SMALL).fit(X, y)
@@ -481,7 +481,7 @@ def test_one_query_ranker_passes_one_group(ranking):
 
 
 # small leaves, so that the checks' tiny data sets grow real trees
-CHECKED = {"n_estimators": 5, "n_jobs": 1, "random_state": 0}
+CHECKED = {"n_estimators": 5, "n_jobs": 1, "random_state": 0, "min_child_weight": 1e-3}
 LGB_SMALL_LEAVES = {"booster_params": {"min_data_in_leaf": 2}}
 
 

@@ -17,11 +17,13 @@ temperature (keras_rs's code).
 
 What the boosters get is the loss's booster step (``step``,
 :mod:`gbrank.losses.steps`): by default the pairs with a row in the current top
-30 by score, each weighted by :math:`1 / (0.01 + |s_i - s_j|)`, as LightGBM's and
-XGBoost's own LambdaMART do; on 100-row lists this trains far better than the
-exact derivatives (``benchmarks/quality.py``). :meth:`~gbrank.Loss.loss` and
-:meth:`~gbrank.Loss.grad_hess` are the neural twin's value and its exact
-derivative.
+30 by score, each query's step normalised as LightGBM's ``lambdarank`` does
+(:data:`~gbrank.losses.steps.TOP30_QUERY`; ``pairwise_soft_zero_one`` also
+weights each pair by :math:`1 / (0.01 + |s_i - s_j|)`, LightGBM's full recipe).
+The defaults were chosen on five real LETOR sets and two synthetic ones
+(``benchmarks/letor.py``; the numbers are in :mod:`gbrank.losses.steps`).
+:meth:`~gbrank.Loss.loss` and :meth:`~gbrank.Loss.grad_hess` are the neural
+twin's value and its exact derivative.
 
 :class:`PairwiseQRLoss` (rax's pairwise quantile regression) regresses score
 differences on label differences with asymmetric absolute (or squared) errors.
@@ -64,9 +66,14 @@ from gbrank._kernels.pairwise import (
 from gbrank._validation import check_choice, check_real
 from gbrank.losses.base import Array, Batch, Loss, check_temperature
 from gbrank.losses.lambdaweights import LambdaWeight, resolve_lambda_weight
-from gbrank.losses.steps import EXACT, LAMBDARANK, TOP30, PairStep
+from gbrank.losses.steps import EXACT, LAMBDARANK, TOP30, TOP30_QUERY, PairStep
 
-STEPS = {"exact": EXACT, "lambdarank": LAMBDARANK, "top30": TOP30}
+STEPS = {
+    "exact": EXACT,
+    "lambdarank": LAMBDARANK,
+    "top30": TOP30,
+    "top30_query": TOP30_QUERY,
+}
 """Named booster steps (``"auto"`` is each loss's own default)."""
 
 
@@ -79,7 +86,7 @@ class _PairwiseLoss(Loss):
     """
 
     pair: ClassVar[PairFunction]
-    _auto_step: ClassVar[PairStep] = TOP30
+    _auto_step: ClassVar[PairStep] = TOP30_QUERY
     lambda_weight: str | LambdaWeight | None
     step: str | PairStep
 
@@ -215,9 +222,11 @@ class PairwiseHingeLoss(_PairwiseLoss):
         :math:`w_i / T^2` on every valid row (a plain gradient step).
     lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
-    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+    step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
+default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
+        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
+        ignore it.
 
     Notes
     -----
@@ -296,9 +305,11 @@ class PairwiseLogisticLoss(_PairwiseLoss):
         Score differences are divided by it; must be > 0.
     lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}`; ``"ndcg"`` makes this LambdaMART.
-    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+    step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
+default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
+        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
+        ignore it.
 
     Notes
     -----
@@ -365,9 +376,13 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
         Score differences are divided by it; must be > 0.
     lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
-    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+    step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
+default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
+        ``"auto"`` is ``"lambdarank"`` (the others' top-30 query-normalised step
+        plus score normalisation, which this bounded pair function needs on
+        long lists: :data:`gbrank.losses.steps.LAMBDARANK`). :meth:`loss` and
+        :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -419,6 +434,7 @@ class PairwiseSoftZeroOneLoss(_PairwiseLoss):
     name = "pairwise_soft_zero_one"
     approx_hessian = True
     pair = SOFT_ZERO_ONE
+    _auto_step = LAMBDARANK
 
     def __init__(
         self,
@@ -439,9 +455,11 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     ----------
     lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (symmetric; label ties get 0).
-    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+    step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
+default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
+        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
+        ignore it.
 
     Notes
     -----
@@ -507,9 +525,11 @@ class PairwiseQRLoss(_PairwiseLoss):
         Square both sides of the kink (a squared, asymmetric error).
     lambda_weight : str, LambdaWeight or None, default None
         Per-pair weight :math:`\lambda_{ij}` (:mod:`gbrank.losses.lambdaweights`).
-    step : {"auto", "top30", "lambdarank", "exact"} or PairStep, default "auto"
+    step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
+default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30"``. :meth:`loss` and :meth:`grad_hess` ignore it.
+        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
+        ignore it.
 
     Notes
     -----
