@@ -313,6 +313,8 @@ class Cache:
 def _key(objective: Objective, seed: int) -> list[Any]:
     """What a cached result depends on besides the data, fold and mode."""
     loss = None if objective.loss is None else repr(objective.loss)
+    if hasattr(objective.loss, "resolved_step"):  # what step="auto" means today
+        loss = f"{loss} {objective.loss.resolved_step()!r}"
     defaults = None
     if objective.engine != "catboost":
         defaults = repr(settings(objective.engine, {}, seed))

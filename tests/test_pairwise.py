@@ -315,8 +315,8 @@ def test_default_steps_give_tied_scores_no_extra_weight():
     """Real features tie documents; rows with equal features get equal scores, and
     score normalisation (``"top30"``) gives their pair 100 times the weight of
     the others although no tree can ever order them. The default steps of RankNet
-    and the hinge leave it out; the soft zero-one loss keeps it (its bounded pair
-    function needs it on long lists)."""
+    and the hinge leave it out; the soft zero-one loss and lambda-weighted losses
+    keep LightGBM's full recipe (``gbrank.losses.steps`` says why)."""
     labels = np.array([1.0, 0.0, 2.0, 0.0, 1.0])
     scores = np.array([0.5, 0.5, 1.0, -1.0, 0.0])  # rows 0 and 1 tie
 
@@ -330,11 +330,12 @@ def test_default_steps_give_tied_scores_no_extra_weight():
         assert default.resolved_step() == PairStep(topk=30, query_normalization=True)
         assert tied_share(default) < 0.6
         assert tied_share(gbrank.get_loss(name, step="top30")) > 0.9
-    soft = gbrank.PairwiseSoftZeroOneLoss()
-    assert (
-        soft.resolved_step()
-        == gbrank.get_loss("pairwise_soft_zero_one", step="lambdarank").resolved_step()
-    )
+    lambdarank = PairStep(topk=30, score_normalization=True, query_normalization=True)
+    assert gbrank.PairwiseSoftZeroOneLoss().resolved_step() == lambdarank
+    for name in ("pairwise_logistic", "pairwise_hinge", "pairwise_soft_zero_one"):
+        weighted = gbrank.get_loss(name, lambda_weight="ndcg")
+        assert weighted.resolved_step() == lambdarank  # LightGBM's LambdaMART
+    assert gbrank.LambdaLoss().resolved_step() == PairStep()
 
 
 @pytest.mark.parametrize(

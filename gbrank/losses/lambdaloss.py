@@ -118,7 +118,6 @@ class LambdaLoss(_PairwiseLoss):
     name = "lambdaloss"
     default_reduction = "sum"
     pair = LOGISTIC
-    _auto_step = EXACT
     _schemes: ClassVar[dict[str, tuple[LambdaKind, Gain]]] = SCHEMES
 
     def __init__(
@@ -145,6 +144,13 @@ class LambdaLoss(_PairwiseLoss):
         check_real(self.mu, "mu", low=0.0)
         check_int(self.topn, "topn", allow_none=True)
         self.resolved_step().check()
+
+    def _default_step(self) -> PairStep:
+        """Return the exact step, which trains LambdaLoss best.
+
+        Its weights already concentrate on the top of the ranking.
+        """
+        return EXACT
 
     def check_labels(self, labels: Array) -> None:
         """Check the labels as any loss does (the gains stay finite for any)."""

@@ -18,8 +18,9 @@ temperature (keras_rs's code).
 What the boosters get is the loss's booster step (``step``,
 :mod:`gbrank.losses.steps`): by default the pairs with a row in the current top
 30 by score, each query's step normalised as LightGBM's ``lambdarank`` does
-(:data:`~gbrank.losses.steps.TOP30_QUERY`; ``pairwise_soft_zero_one`` also
-weights each pair by :math:`1 / (0.01 + |s_i - s_j|)`, LightGBM's full recipe).
+(:data:`~gbrank.losses.steps.TOP30_QUERY`); with a lambda weight, and for
+``pairwise_soft_zero_one``, each pair is also weighted by
+:math:`1 / (0.01 + |s_i - s_j|)`: LightGBM's full ``lambdarank`` recipe.
 The defaults were chosen on five real LETOR sets and two synthetic ones
 (``benchmarks/letor.py``; the numbers are in :mod:`gbrank.losses.steps`).
 :meth:`~gbrank.Loss.loss` and :meth:`~gbrank.Loss.grad_hess` are the neural
@@ -112,7 +113,7 @@ class _PairwiseLoss(Loss):
         if isinstance(self.step, PairStep):
             return self.step
         if self.step == "auto":
-            return self._auto_step
+            return self._default_step()
         if isinstance(self.step, str) and self.step in STEPS:
             return STEPS[self.step]
         raise ValueError(
@@ -120,6 +121,17 @@ class _PairwiseLoss(Loss):
             f"{', '.join(repr(name) for name in STEPS)} or a "
             "gbrank.losses.steps.PairStep."
         )
+
+    def _default_step(self) -> PairStep:
+        """Return the step ``"auto"`` names.
+
+        LightGBM's ``lambdarank`` recipe with a lambda weight (LambdaMART then
+        gets LightGBM's own gradients), else the loss's own default
+        (:mod:`gbrank.losses.steps` has the measurements).
+        """
+        if resolve_lambda_weight(self.lambda_weight) is not None:
+            return LAMBDARANK
+        return self._auto_step
 
     def check_labels(self, labels: Array) -> None:
         """Also check the labels against the lambda weight's gain."""
@@ -225,8 +237,8 @@ class PairwiseHingeLoss(_PairwiseLoss):
     step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
 default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
-        ignore it.
+        ``"auto"`` is ``"top30_query"``, or ``"lambdarank"`` with a lambda
+        weight. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -308,8 +320,8 @@ class PairwiseLogisticLoss(_PairwiseLoss):
     step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
 default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
-        ignore it.
+        ``"auto"`` is ``"top30_query"``, or ``"lambdarank"`` with a lambda
+        weight. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -458,8 +470,8 @@ class PairwiseMeanSquaredError(_PairwiseLoss):
     step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
 default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
-        ignore it.
+        ``"auto"`` is ``"top30_query"``, or ``"lambdarank"`` with a lambda
+        weight. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
@@ -528,8 +540,8 @@ class PairwiseQRLoss(_PairwiseLoss):
     step : {"auto", "top30_query", "top30", "lambdarank", "exact"} or PairStep, \
 default "auto"
         The Newton step handed to the booster (:mod:`gbrank.losses.steps`);
-        ``"auto"`` is ``"top30_query"``. :meth:`loss` and :meth:`grad_hess`
-        ignore it.
+        ``"auto"`` is ``"top30_query"``, or ``"lambdarank"`` with a lambda
+        weight. :meth:`loss` and :meth:`grad_hess` ignore it.
 
     Notes
     -----
