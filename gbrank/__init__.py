@@ -1,7 +1,8 @@
 """gbrank: learning-to-rank losses as exact custom objectives for GBDT engines.
 
-``import gbrank`` loads the losses (NumPy and numba); the scikit-learn
-estimators, the engines and the metrics' engine adapters load when first used.
+``import gbrank`` loads the losses (NumPy and numba): every public name of
+:mod:`gbrank.losses` is one of gbrank's. The scikit-learn estimators, the
+engines and the engines' adapters load when first used.
 """
 
 from __future__ import annotations
@@ -18,47 +19,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 from typing import TYPE_CHECKING, Any
 
 from gbrank._kernels.threads import get_num_threads, set_num_threads
-from gbrank.losses import (
-    LOSSES,
-    ApproxMRRLoss,
-    ApproxNDCGLoss,
-    Batch,
-    CategoricalCrossEntropyLoss,
-    DCGLambdaWeight,
-    ERRLambdaWeight,
-    GumbelApproxNDCGLoss,
-    LabelDiffLambdaWeight,
-    LambdaLoss,
-    LambdaWeight,
-    ListMLELoss,
-    ListNetLoss,
-    Loss,
-    MAPLambdaWeight,
-    MRRLambdaWeight,
-    NDCG2LambdaWeight,
-    NDCGLambdaWeight,
-    NeuralNDCGLoss,
-    OrdinalLoss,
-    PairwiseHingeLoss,
-    PairwiseLogisticLoss,
-    PairwiseMeanSquaredError,
-    PairwiseQRLoss,
-    PairwiseSoftZeroOneLoss,
-    PointwiseMeanSquaredError,
-    Poly1SoftmaxLoss,
-    PrecisionLambdaWeight,
-    QueryRMSELoss,
-    QuerySoftmaxLoss,
-    RankOneListNetLoss,
-    SigmoidCrossEntropyLoss,
-    SoftmaxLoss,
-    UniqueSoftmaxLoss,
-    YetiRankLoss,
-    available_losses,
-    get_loss,
-    register_loss,
-    unregister_loss,
-)
+from gbrank.losses import *  # noqa: F403  (every public name of gbrank.losses)
+from gbrank.losses import __all__ as _LOSSES_ALL
 
 if TYPE_CHECKING:
     from gbrank.sklearn import GBRankClassifier, GBRankRegressor
@@ -92,48 +54,10 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "LOSSES",
-    "ApproxMRRLoss",
-    "ApproxNDCGLoss",
-    "Batch",
-    "CategoricalCrossEntropyLoss",
-    "DCGLambdaWeight",
-    "ERRLambdaWeight",
+    *_LOSSES_ALL,
     "GBRankClassifier",
     "GBRankRegressor",
-    "GumbelApproxNDCGLoss",
-    "LabelDiffLambdaWeight",
-    "LambdaLoss",
-    "LambdaWeight",
-    "ListMLELoss",
-    "ListNetLoss",
-    "Loss",
-    "MAPLambdaWeight",
-    "MRRLambdaWeight",
-    "NDCG2LambdaWeight",
-    "NDCGLambdaWeight",
-    "NeuralNDCGLoss",
-    "OrdinalLoss",
-    "PairwiseHingeLoss",
-    "PairwiseLogisticLoss",
-    "PairwiseMeanSquaredError",
-    "PairwiseQRLoss",
-    "PairwiseSoftZeroOneLoss",
-    "PointwiseMeanSquaredError",
-    "Poly1SoftmaxLoss",
-    "PrecisionLambdaWeight",
-    "QueryRMSELoss",
-    "QuerySoftmaxLoss",
-    "RankOneListNetLoss",
-    "SigmoidCrossEntropyLoss",
-    "SoftmaxLoss",
-    "UniqueSoftmaxLoss",
-    "YetiRankLoss",
     "__version__",
-    "available_losses",
-    "get_loss",
     "get_num_threads",
-    "register_loss",
     "set_num_threads",
-    "unregister_loss",
 ]

@@ -54,7 +54,8 @@ def _loss_rows() -> list[tuple[str, str, str, str, str]]:
             if cls.per_group
             else "pairwise"
         )
-        hessian = "surrogate" if cls.approx_hessian else "exact"
+        # a flag of an instance: at the loss's default parameters
+        hessian = "surrogate" if cls().approx_hessian else "exact"
         rows.append((name, kind, hessian, cls.default_reduction, params or "-"))
     return rows
 

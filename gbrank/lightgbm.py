@@ -1,5 +1,8 @@
 """LightGBM adapters of gbrank losses (public path of :mod:`gbrank.engines.lightgbm`).
 
+``objective(loss)``, ``sklearn_objective(loss)``, ``loss_metric(loss)`` and
+``ranking_metric(metric, k)`` build them; ``cv`` cross-validates by query.
+
 Examples
 --------
 >>> import lightgbm as lgb
@@ -9,7 +12,8 @@ Examples
 >>> X, y = rng.normal(size=(60, 3)), rng.integers(0, 3, size=60)
 >>> loss = gbrank.get_loss("pairwise_hinge")
 >>> dtrain = lgb.Dataset(X, y, group=[20, 20, 20])
->>> params = {"objective": loss.lgb_objective, "verbose": -1, "min_data_in_leaf": 5}
+>>> params = {"objective": gbrank.lightgbm.objective(loss), "verbose": -1,
+...           "min_data_in_leaf": 5}
 >>> booster = lgb.train(params, dtrain, num_boost_round=3)
 >>> booster.predict(X).shape
 (60,)
@@ -23,6 +27,10 @@ from gbrank.engines.lightgbm import (
     LightGBMObjective,
     LightGBMSklearnObjective,
     cv,
+    loss_metric,
+    objective,
+    ranking_metric,
+    sklearn_objective,
 )
 
 __all__ = [
@@ -32,5 +40,9 @@ __all__ = [
     "LightGBMObjective",
     "LightGBMSklearnObjective",
     "cv",
+    "loss_metric",
+    "objective",
     "query_folds",
+    "ranking_metric",
+    "sklearn_objective",
 ]

@@ -12,10 +12,10 @@ A query with no relevant row (NDCG: ideal DCG 0, i.e. all labels 0; the others:
 no label > 0) scores ``no_relevant``: 1.0 by default, as LightGBM and XGBoost
 score it; TF-Ranking uses 0.0.
 
-The metrics are also given as LightGBM ``feval`` (built by :func:`lgb_eval`),
-XGBoost ``custom_metric`` (:func:`xgb_eval`) and scikit-learn scorers
-(:class:`RankingScorer`, :func:`ndcg_scorer`); any engine's eval callable comes
-from ``gbrank.engines.get_engine(name).ranking_metric(...)``.
+The metrics are also given as scikit-learn scorers (:class:`RankingScorer`,
+:func:`ndcg_scorer`), and by the engines as LightGBM ``feval``
+(``gbrank.lightgbm.ranking_metric``; :func:`lgb_eval` is an alias) and XGBoost
+``custom_metric`` (``gbrank.xgboost.ranking_metric``; :func:`xgb_eval`).
 
 Examples
 --------
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gbrank._aliases import engine_function
 from gbrank._groups import Groups, make_groups, missing_queries
 from gbrank._kernels import metrics as kernels
 from gbrank._kernels.threads import run_groups
@@ -385,19 +386,17 @@ class RankingScorer(RankingMetric):
 def lgb_eval(
     metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
 ) -> Any:
-    """LightGBM ``feval`` for ``metric`` at ``k`` (named e.g. ``"ndcg@10"``)."""
-    from gbrank.engines import get_engine
-
-    return get_engine("lightgbm").ranking_metric(metric, k, no_relevant)
+    """Alias of ``gbrank.lightgbm.ranking_metric``: a LightGBM ``feval``."""
+    build = engine_function("gbrank.lightgbm.ranking_metric")
+    return build(metric, k, no_relevant=no_relevant)
 
 
 def xgb_eval(
     metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
 ) -> Any:
-    """XGBoost ``custom_metric`` for ``metric`` at ``k`` (e.g. ``"ndcg@10"``)."""
-    from gbrank.engines import get_engine
-
-    return get_engine("xgboost").ranking_metric(metric, k, no_relevant)
+    """Alias of ``gbrank.xgboost.ranking_metric``: an XGBoost ``custom_metric``."""
+    build = engine_function("gbrank.xgboost.ranking_metric")
+    return build(metric, k, no_relevant=no_relevant)
 
 
 def ndcg_scorer(k: int | None = 10, *, no_relevant: float = 1.0) -> RankingScorer:

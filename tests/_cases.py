@@ -8,6 +8,7 @@ multiclass), so it can train a ranker.
 from __future__ import annotations
 
 import gbrank
+from gbrank.losses.lambdaweights import SHORTCUTS
 from gbrank.testing import Case, labels_for, make_case
 
 ALL_LOSSES = gbrank.available_losses()
@@ -23,7 +24,26 @@ PAIRWISE_LOSSES = [
     if not gbrank.LOSSES[name].per_group
     and "lambda_weight" in gbrank.LOSSES[name]._param_names()
 ]
+# the pairwise losses whose pair function is smooth (no kink)
+SMOOTH_PAIRWISE_LOSSES = [
+    name for name in PAIRWISE_LOSSES if gbrank.LOSSES[name].pair.smooth
+]
 LISTWISE_LOSSES = [name for name in RANKING_LOSSES if gbrank.LOSSES[name].per_group]
+
+# every lambda weight by its shortcut name, then parameter variants of each
+LAMBDA_WEIGHTS = [
+    *SHORTCUTS,
+    gbrank.DCGLambdaWeight(gain="linear"),
+    gbrank.NDCGLambdaWeight(topn=3),
+    gbrank.NDCGLambdaWeight(topn=2, gain="linear"),
+    gbrank.NDCG2LambdaWeight(topn=3),
+    gbrank.NDCG2LambdaWeight(topn=2, gain="linear"),
+    gbrank.PrecisionLambdaWeight(topn=3),
+    gbrank.MRRLambdaWeight(topn=3),
+    gbrank.MAPLambdaWeight(topn=4),
+    gbrank.ERRLambdaWeight(topn=5),
+    gbrank.ERRLambdaWeight(max_label=4),
+]
 
 # Slack below the bundled-sample quality gates (50 test queries; NDCG@1 moves by
 # ~0.05 between settings) for losses measured at their edge, in NDCG units: each
@@ -40,11 +60,13 @@ SAMPLE_GATE_SLACK = {
 
 __all__ = [
     "ALL_LOSSES",
+    "LAMBDA_WEIGHTS",
     "LISTWISE_LOSSES",
     "PAIRWISE_LOSSES",
     "RANKING_LOSSES",
     "SAMPLE_GATE_SLACK",
     "SINGLE_SCORE_LOSSES",
+    "SMOOTH_PAIRWISE_LOSSES",
     "Case",
     "labels_for",
     "make_case",

@@ -12,11 +12,13 @@ from __future__ import annotations
 import itertools
 import math
 
+import numba
 import numpy as np
 
 import gbrank
+from gbrank.losses import HESSIAN_FLOOR
 
-from . import _zoo_oracles
+from . import _oracles_listwise
 
 SWAP_METRICS = (
     gbrank.PrecisionLambdaWeight,
@@ -229,79 +231,39 @@ def _sigmoid(x):
     return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
 
 
-def pairwise_hinge(
-    labels, scores, weights, temperature=1.0, hessian="active_pairs", lambda_weight=None
-):
-    def hinge(d, _):
-        return (1 - d, -1.0, 1.0) if d < 1 else (0.0, 0.0, 0.0)
+def pair_function(loss):
+    """``f(d, label_diff) -> (value, slope, curvature)`` of a pairwise loss: its
+    pair function's one definition (gbrank._kernels.pairfunctions), evaluated
+    in plain Python with the loss's parameters (by the names it declares)."""
+    terms, pair = loss.pair.terms.py_func, loss.pair
+    params = loss.get_params()
+    parameters = (*(float(params[name]) for name in pair.parameters), 0.0, 0.0)[:2]
+    return lambda d, label_diff: terms(d, -1.0, label_diff, True, 1.0, parameters)
 
+
+def pairwise(loss, labels, scores, weights):
+    """Every pairwise loss with lambda weights (its class plus a pair function):
+    the pair function over the pairs y_i > y_j (every ordered pair of distinct
+    rows for a pair function of ``every_pair``), hinge's constant hessian."""
+    params = loss.get_params()
+    temperature = params.get("temperature", 1.0)
     values, grad, hess = _pairwise(
-        labels, scores, weights, temperature, lambda_weight, hinge, all_pairs=False
+        labels,
+        scores,
+        weights,
+        temperature,
+        params["lambda_weight"],
+        pair_function(loss),
+        all_pairs=loss.pair.every_pair,
     )
-    if hessian == "constant":
+    if params.get("hessian") == "constant":
         hess = np.where(labels >= 0, weights / temperature**2, 0.0)
     return values, grad, hess
 
 
-def pairwise_logistic(labels, scores, weights, temperature=1.0, lambda_weight=None):
-    def logistic(d, _):
-        value = math.log1p(math.exp(-d)) if d > -30 else -d + math.log1p(math.exp(d))
-        return value, -_sigmoid(-d), _sigmoid(d) * _sigmoid(-d)
-
-    return _pairwise(
-        labels, scores, weights, temperature, lambda_weight, logistic, all_pairs=False
-    )
-
-
-def pairwise_soft_zero_one(
-    labels, scores, weights, temperature=1.0, lambda_weight=None
-):
-    """Hessian: the documented surrogate |f'(d)| = sigma(d) sigma(-d)."""
-
-    def soft(d, _):
-        slope = -_sigmoid(d) * _sigmoid(-d)
-        return _sigmoid(-d), slope, -slope
-
-    return _pairwise(
-        labels, scores, weights, temperature, lambda_weight, soft, all_pairs=False
-    )
-
-
-def pairwise_mse(labels, scores, weights, lambda_weight=None):
-    def squared(d, label_diff):
-        return (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
-
-    return _pairwise(
-        labels, scores, weights, 1.0, lambda_weight, squared, all_pairs=True
-    )
-
-
-def _quantile(tau, squared):
-    def pair(d, label_diff):
-        residual = label_diff - d
-        side = tau if residual >= 0 else 1 - tau
-        if squared:
-            if residual == 0:
-                return 0.0, 0.0, 0.0
-            return side * residual**2, -2 * side * residual, 2 * side
-        slope = 0.0 if residual == 0 else (-tau if residual > 0 else 1 - tau)
-        return side * abs(residual), slope, side  # surrogate: the side's slope
-
-    return pair
-
-
-def pairwise_qr(labels, scores, weights, tau=0.5, squared=False, lambda_weight=None):
-    """rax pairwise_qr_loss over the pairs y_i > y_j; the unsquared hessian is
-    the documented surrogate (tau up to the kink, 1 - tau past it)."""
-    return _pairwise(
-        labels,
-        scores,
-        weights,
-        1.0,
-        lambda_weight,
-        _quantile(tau, squared),
-        all_pairs=False,
-    )
+def is_pairwise(loss):
+    """Whether a loss is a pairwise loss of the lambda-weight family."""
+    return hasattr(loss, "pair") and "lambda_weight" in loss.get_params()
 
 
 LAMBDALOSS_ROW_SCHEMES = ("ndcg1", "arp1")
@@ -341,11 +303,7 @@ def lambdaloss(labels, scores, weights, scheme="ndcg2pp", mu=10.0, topn=None):
     """Sum over pairs of w_i W_ij log2(1 + exp(-(s_i - s_j))), W frozen; the
     row schemes also count the pairs (i, i), a constant w_i W_ii."""
     lam, every = lambdaloss_weights(labels, scores, scheme, mu, topn)
-
-    def logistic(d, _):
-        value = math.log1p(math.exp(-d)) if d > -30 else -d + math.log1p(math.exp(d))
-        return value, -_sigmoid(-d), _sigmoid(d) * _sigmoid(-d)
-
+    logistic = pair_function(gbrank.LambdaLoss())
     n = len(labels)
     values, grad, hess = np.zeros(n), np.zeros(n), np.zeros(n)
     for i in range(n):
@@ -356,7 +314,7 @@ def lambdaloss(labels, scores, weights, scheme="ndcg2pp", mu=10.0, topn=None):
                 continue
             if not (every or labels[i] > labels[j]):
                 continue
-            value, slope, curvature = logistic(scores[i] - scores[j], None)
+            value, slope, curvature = logistic(scores[i] - scores[j], 0.0)
             w = weights[i] * lam[i, j]
             values[i] += w * value
             grad[i] += w * slope
@@ -601,17 +559,28 @@ def query_softmax(labels, scores, weights, beta=1.0, lambda_reg=0.01):
     return value, grad, hess
 
 
-def apply(loss, labels, scores, weights, offsets):
-    """Run the oracle of ``loss`` group by group; return (values, grad, hess)."""
+def oracle_of(loss):
+    """The plain-loop oracle of ``loss``: ``f(labels, scores, weights)`` of one
+    group (of all rows for a multiclass loss) -> (values, grad, hess)."""
+    if loss.name not in ORACLES and is_pairwise(loss):
+        return lambda labels, scores, weights: pairwise(loss, labels, scores, weights)
     oracle = ORACLES[loss.name]
     if loss.is_multiclass:
-        return oracle(labels, scores, weights)
+        return oracle
     # the booster step shapes booster_grad_hess only (see booster_step)
     params = {k: v for k, v in loss.get_params().items() if k != "step"}
+    return lambda labels, scores, weights: oracle(labels, scores, weights, **params)
+
+
+def apply(loss, labels, scores, weights, offsets):
+    """Run the oracle of ``loss`` group by group; return (values, grad, hess)."""
+    oracle = oracle_of(loss)
+    if loss.is_multiclass:
+        return oracle(labels, scores, weights)
     values, grads, hesses = [], [], []
     for start, stop in itertools.pairwise(offsets):
         value, grad, hess = oracle(
-            labels[start:stop], scores[start:stop], weights[start:stop], **params
+            labels[start:stop], scores[start:stop], weights[start:stop]
         )
         values.append(np.atleast_1d(value))
         grads.append(grad)
@@ -619,12 +588,25 @@ def apply(loss, labels, scores, weights, offsets):
     return np.concatenate(values), np.concatenate(grads), np.concatenate(hesses)
 
 
+def assert_matches_oracle(loss, case, *, oracle_loss=None, hess_atol=0.0):
+    """Values, gradient and hessian of ``loss`` on a :class:`gbrank.testing.Case`
+    equal its plain-loop oracle's (that of ``oracle_loss`` if given), the hessian
+    floored as the losses floor it: the one oracle comparison of the tests."""
+    values, grad, hess = apply(
+        oracle_loss or loss, case.y_true, case.y_pred, case.sample_weight, case.offsets
+    )
+    got_values = loss.loss(case.y_true, case.y_pred, reduction="none", **case.kwargs())
+    got_grad, got_hess = loss.grad_hess(case.y_true, case.y_pred, **case.kwargs())
+    np.testing.assert_allclose(got_values, values, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got_grad, grad, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        got_hess, np.maximum(hess, HESSIAN_FLOOR), rtol=1e-10, atol=hess_atol
+    )
+
+
+# the losses' oracles by name; a pairwise loss of the lambda-weight family needs
+# none (its pair function's definition gives it: ``pairwise``)
 ORACLES = {
-    "pairwise_hinge": pairwise_hinge,
-    "pairwise_logistic": pairwise_logistic,
-    "pairwise_soft_zero_one": pairwise_soft_zero_one,
-    "pairwise_mse": pairwise_mse,
-    "pairwise_qr": pairwise_qr,
     "lambdaloss": lambdaloss,
     "yetirank": yetirank,
     "listmle": listmle,
@@ -633,7 +615,7 @@ ORACLES = {
     "softmax": softmax,
     "rank_one_listnet": rank_one_listnet,
     "categorical_cross_entropy": categorical_cross_entropy,
-    **_zoo_oracles.ORACLES,
+    **_oracles_listwise.ORACLES,
     "pointwise_mse": pointwise_mse,
     "ordinal": ordinal,
     "query_rmse": query_rmse,
@@ -645,63 +627,32 @@ def _expit(x):
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def _dense_hinge(d, label_diff):
-    active = d < 1
-    return np.where(active, 1 - d, 0.0), -1.0 * active, active
-
-
-def _dense_logistic(d, label_diff):
-    return np.logaddexp(0.0, -d), -_expit(-d), _expit(d) * _expit(-d)
-
-
-def _dense_soft_zero_one(d, label_diff):
-    slope = -_expit(d) * _expit(-d)
-    return _expit(-d), slope, -slope
-
-
-def _dense_squared(d, label_diff):
-    return (label_diff - d) ** 2, -2 * (label_diff - d), 2.0
-
-
-def _dense_qr(d, label_diff, tau=0.5, squared=False):
-    residual = label_diff - d
-    side = np.where(residual >= 0, tau, 1 - tau)
-    if squared:
-        return side * residual**2, -2 * side * residual, 2 * side * (residual != 0)
-    slope = np.where(residual > 0, -tau, np.where(residual < 0, 1 - tau, 0.0))
-    return side * np.abs(residual), slope, side
-
-
-# name -> (pair function on n x n arrays, pairs of every ordered i != j?)
-DENSE_PAIR_FUNCTIONS = {
-    "pairwise_hinge": (_dense_hinge, False),
-    "pairwise_logistic": (_dense_logistic, False),
-    "pairwise_soft_zero_one": (_dense_soft_zero_one, False),
-    "pairwise_mse": (_dense_squared, True),
-    "pairwise_qr": (_dense_qr, False),
-}
-PAIR_PARAMETERS = ("tau", "squared")  # passed on to the pair function
-
-
-def _pair_parameters(params):
-    return {k: params[k] for k in PAIR_PARAMETERS if k in params}
+@numba.njit
+def _dense_terms(terms, d, label_diff, parameters):
+    """A pair function's terms on every cell of n x n matrices."""
+    value, slope, curvature = np.empty(d.shape), np.empty(d.shape), np.empty(d.shape)
+    for i in range(d.shape[0]):
+        for j in range(d.shape[1]):
+            value[i, j], slope[i, j], curvature[i, j] = terms(
+                d[i, j], -1.0, label_diff[i, j], True, 1.0, parameters
+            )
+    return value, slope, curvature
 
 
 def pairwise_dense(loss, labels, scores, weights):
     """The pairwise sums of ``_pairwise`` with n x n numpy arrays, for one group too
-    big for Python loops; same definitions (d = (s_i - s_j) / T, hinge active iff
-    d < 1, pairs y_i > y_j, or all i != j for pairwise_mse). LambdaLoss takes
-    its weights from ``lambdaloss_weights``; YetiRank, whose pairs are few,
-    runs its loop oracle."""
+    big for Python loops; same definitions (d = (s_i - s_j) / T, pairs y_i > y_j,
+    or all i != j for a pair function of ``every_pair``). LambdaLoss takes its
+    weights from ``lambdaloss_weights``; YetiRank, whose pairs are few, runs its
+    loop oracle."""
     params = loss.get_params()
     if loss.name == "yetirank":
         return yetirank(labels, scores, weights, **params)
     if loss.name == "lambdaloss":
         del params["step"]
         lam, all_pairs = lambdaloss_weights(labels, scores, **params)
-        pair_function = _dense_logistic
     else:
-        pair_function, all_pairs = DENSE_PAIR_FUNCTIONS[loss.name]
+        all_pairs = loss.pair.every_pair
         lam = lambda_matrix(labels, scores, params.get("lambda_weight"))
     temperature = params.get("temperature", 1.0)
     valid = labels >= 0
@@ -712,7 +663,8 @@ def pairwise_dense(loss, labels, scores, weights):
         pairs = both & ~np.eye(len(labels), dtype=bool)
     else:
         pairs = both & (label_diff > 0)
-    value, slope, curv = pair_function(d, label_diff, **_pair_parameters(params))
+    parameters = (*(float(params[name]) for name in loss.pair.parameters), 0.0, 0.0)
+    value, slope, curv = _dense_terms(loss.pair.terms, d, label_diff, parameters[:2])
     w = np.where(pairs, weights[:, None] * lam, 0.0)
     g = w * slope / temperature
     h = w * curv / temperature**2
@@ -755,7 +707,7 @@ ACTIVATIONS = {
     },
     **{
         name: lambda loss, s, valid, offsets: s.copy()
-        for name in (*DENSE_PAIR_FUNCTIONS, "lambdaloss", "yetirank")
+        for name in ("lambdaloss", "yetirank")
     },
     "pointwise_mse": lambda loss, s, valid, offsets: s.copy(),
     "query_rmse": lambda loss, s, valid, offsets: s.copy(),
@@ -769,7 +721,10 @@ ACTIVATIONS = {
 
 
 def activation(loss, scores, valid, offsets):
-    """The final activation of ``loss`` from its definition (masked rows: 0)."""
+    """The final activation of ``loss`` from its definition (masked rows: 0);
+    a pairwise loss ranks by its raw scores."""
+    if loss.name not in ACTIVATIONS and is_pairwise(loss):
+        return scores.copy()
     return ACTIVATIONS[loss.name](loss, scores, valid, offsets)
 
 
@@ -786,13 +741,13 @@ def booster_step(loss, labels, scores, weights, group_index=0):
     n = len(labels)
     valid = [i for i in range(n) if labels[i] >= 0]
     pessimistic = loss.name == "lambdaloss"  # score ties: lower label first
+    terms = pair_function(loss)
     if pessimistic:
         lam, every = lambdaloss_weights(
             labels, scores, params["scheme"], params["mu"], params["topn"]
         )
-        pair_function = _dense_logistic
     else:
-        pair_function, every = DENSE_PAIR_FUNCTIONS[loss.name]
+        every = loss.pair.every_pair
         lam = lambda_matrix(labels, scores, params.get("lambda_weight"), step.topk)
     by_score = sorted(
         valid, key=lambda i: (-scores[i], labels[i] if pessimistic else 0, i)
@@ -824,10 +779,8 @@ def booster_step(loss, labels, scores, weights, group_index=0):
         weight = weights[i] * lam[i, j]
         if step.score_normalization and spread:
             weight /= 0.01 + abs(scores[i] - scores[j])
-        _, slope, curvature = pair_function(
-            (scores[i] - scores[j]) / temperature,
-            labels[i] - labels[j],
-            **_pair_parameters(params),
+        _, slope, curvature = terms(
+            (scores[i] - scores[j]) / temperature, labels[i] - labels[j]
         )
         g = weight * float(slope) / temperature
         grad[i] += g

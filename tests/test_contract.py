@@ -10,18 +10,20 @@ check fails on a deliberately broken loss.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gbrank
-from gbrank.losses import HESSIAN_FLOOR
 from gbrank.testing import CHECKS, away_from_kinks
 
 from . import _oracles
 from ._cases import ALL_LOSSES, RANKING_LOSSES, make_case
 
+README = Path(__file__).parents[1] / "README.md"
 HYPOTHESIS = settings(
     max_examples=40,
     deadline=None,
@@ -41,21 +43,23 @@ def test_contract(loss, check, seed):
     check(loss, make_case(loss, seed=seed))
 
 
-def assert_matches_oracle(loss, case, oracle_loss=None):
-    """Values, gradient and hessian equal the plain-loop oracle of the loss."""
-    values, grad, hess = _oracles.apply(
-        oracle_loss or loss, case.y_true, case.y_pred, case.sample_weight, case.offsets
-    )
-    got_values = loss.loss(case.y_true, case.y_pred, reduction="none", **case.kwargs())
-    got_grad, got_hess = loss.grad_hess(case.y_true, case.y_pred, **case.kwargs())
-    np.testing.assert_allclose(got_values, values, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got_grad, grad, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got_hess, np.maximum(hess, HESSIAN_FLOOR), rtol=1e-10)
+def test_documented_exported_and_listed(loss):
+    """Every registered loss: exported by gbrank and gbrank.losses, built in,
+    its docstring with the sections the style guide asks for."""
+    cls = type(loss)
+    assert getattr(gbrank, cls.__name__) is cls
+    assert cls.__name__ in gbrank.__all__
+    assert cls.__name__ in gbrank.losses.__all__
+    assert cls in gbrank.losses.BUILTIN_LOSSES
+    for section in ("Notes", "References", "See Also", "Examples", ".. math::"):
+        assert section in cls.__doc__, f"{loss.name}: no {section}"
+    # a row of the README's losses table: name, then the class with its defaults
+    assert f"| `{loss.name}` | `{cls.__name__}(" in README.read_text()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_kernels_match_plain_loop_oracles(loss, seed):
-    assert_matches_oracle(loss, make_case(loss, seed=seed))
+    _oracles.assert_matches_oracle(loss, make_case(loss, seed=seed))
 
 
 def test_activation_matches_the_oracle(loss):
@@ -306,4 +310,4 @@ def test_oracle_comparison_catches_a_broken_hinge_surrogate():
     _, hess = hinge.grad_hess(case.y_true, case.y_pred, **case.kwargs())
     assert np.any(hess > 1.0)  # rows in several active pairs
     with pytest.raises(AssertionError, match="Not equal to tolerance"):
-        assert_matches_oracle(_BrokenHinge(), case, oracle_loss=hinge)
+        _oracles.assert_matches_oracle(_BrokenHinge(), case, oracle_loss=hinge)

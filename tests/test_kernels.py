@@ -16,12 +16,12 @@ import pytest
 import gbrank
 from gbrank._kernels import threads
 from gbrank._kernels.common import Rows, Terms, argsort_descending
+from gbrank._kernels.pairfunctions import HINGE, SQUARED_ERROR
 from gbrank._kernels.pairwise import (
     LARGE_GROUP,
     Gain,
     LambdaKind,
     PairConfig,
-    PairFunction,
     PairHessian,
     hinge_sorted,
     pair_sums,
@@ -132,7 +132,7 @@ def test_sorted_hinge_equals_all_pairs_on_a_20k_row_query(temperature, hessian):
     loss = gbrank.PairwiseHingeLoss()
     labels, scores, weights, sizes = big_case(loss, [20_000], grid=0.01)
     rows = Rows(labels, scores, weights, np.concatenate(([0], np.cumsum(sizes))))
-    config = _config(PairFunction.HINGE, temperature, hessian)
+    config = _config(HINGE.code, temperature, hessian)
     fast, slow = _outputs(labels.size), _outputs(labels.size)
     hinge_sorted(rows, config, fast)
     pair_sums(rows, config, slow)
@@ -145,8 +145,9 @@ def test_squared_error_sums_equal_all_pairs_on_a_20k_row_query():
     labels, scores, weights, sizes = big_case(loss, [20_000, 7], grid=0.01)
     rows = Rows(labels, scores, weights, np.concatenate(([0], np.cumsum(sizes))))
     fast, slow = _outputs(labels.size), _outputs(labels.size)
-    squared_error_sums(rows, True, fast)
-    pair_sums(rows, _config(PairFunction.SQUARED_ERROR), slow)
+    config = _config(SQUARED_ERROR.code)
+    squared_error_sums(rows, config, fast)
+    pair_sums(rows, config, slow)
     for got, expected in zip(fast, slow, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-6)
 

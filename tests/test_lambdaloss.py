@@ -1,6 +1,6 @@
 """LambdaLoss: its schemes against gbrank's pairwise identities and by hand,
 pessimistic score ties, booster steps against the oracle, parameters. allRank's
-numbers are in test_values_pairwise_zoo.py."""
+numbers are in test_references_pairwise.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The lambda weights of issue 17 (NDCG-Loss2, precision, MRR, MAP, ERR) with
-every pairwise loss and booster step, against the plain-definition oracles
-(brute-force swaps of two rows); by-hand cases; parameters. The references'
-numbers are in test_values_pairwise_zoo.py."""
+"""The lambda weights (label difference, DCG, NDCG, NDCG-Loss2, precision, MRR,
+MAP, ERR) with every pairwise loss and booster step, against the
+plain-definition oracles (brute-force swaps of two rows); the gradient while
+ranks hold; by-hand cases; objects and parameters. The references' numbers are
+in test_references_pairwise.py."""
 
 from __future__ import annotations
 
@@ -14,45 +15,172 @@ import pytest
 
 import gbrank
 from gbrank.losses import HESSIAN_FLOOR
+from gbrank.losses.lambdaweights import SHORTCUTS, resolve_lambda_weight
 from gbrank.losses.steps import PairStep
 
 from . import _oracles
-from ._cases import PAIRWISE_LOSSES, make_case
-
-NEW_WEIGHTS = [
-    "ndcg2",
-    gbrank.NDCG2LambdaWeight(topn=3),
-    gbrank.NDCG2LambdaWeight(topn=2, gain="linear"),
-    "precision",
-    gbrank.PrecisionLambdaWeight(topn=3),
-    "mrr",
-    gbrank.MRRLambdaWeight(topn=3),
-    "map",
-    gbrank.MAPLambdaWeight(topn=4),
-    "err",
-    gbrank.ERRLambdaWeight(topn=5),
-    gbrank.ERRLambdaWeight(max_label=4),
-]
+from ._cases import (
+    LAMBDA_WEIGHTS,
+    PAIRWISE_LOSSES,
+    SMOOTH_PAIRWISE_LOSSES,
+    make_case,
+)
 
 
-@pytest.mark.parametrize("lambda_weight", NEW_WEIGHTS, ids=repr)
+def _softplus(x):
+    return math.log1p(math.exp(x))
+
+
+# -- with every pairwise loss ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lambda_weight", LAMBDA_WEIGHTS, ids=repr)
 @pytest.mark.parametrize("name", PAIRWISE_LOSSES)
 @pytest.mark.parametrize("seed", [0, 1])
-def test_new_weights_match_the_oracle(name, lambda_weight, seed):
-    """Kernel (O(1) per pair from prefix sums) against brute-force swaps."""
+def test_lambda_weights_match_the_oracle(name, lambda_weight, seed):
+    """The kernels (O(1) per pair from prefix sums for the swap weights)
+    against the plain definitions (brute-force swaps of two rows)."""
     loss = gbrank.get_loss(name, lambda_weight=lambda_weight)
-    case = make_case(loss, seed=seed)
-    values, grad, hess = _oracles.apply(
-        loss, case.y_true, case.y_pred, case.sample_weight, case.offsets
-    )
-    got = loss.loss(case.y_true, case.y_pred, reduction="none", **case.kwargs())
-    got_grad, got_hess = loss.grad_hess(case.y_true, case.y_pred, **case.kwargs())
-    np.testing.assert_allclose(got, values, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got_grad, grad, rtol=1e-10, atol=1e-12)
     # tiny ERR weights deep in a list: the brute force's differences of two
     # ERRs near 0.5 keep about 1e-16 absolute precision
+    err = isinstance(resolve_lambda_weight(lambda_weight), gbrank.ERRLambdaWeight)
+    _oracles.assert_matches_oracle(
+        loss, make_case(loss, seed=seed), hess_atol=1e-14 if err else 0.0
+    )
+
+
+@pytest.mark.parametrize("lambda_weight", LAMBDA_WEIGHTS, ids=repr)
+@pytest.mark.parametrize("name", SMOOTH_PAIRWISE_LOSSES)
+def test_lambda_weighted_gradient_is_exact_while_ranks_hold(name, lambda_weight):
+    """Distinct, well-separated scores: no rank changes within the step, so the
+    frozen-weight gradient is the derivative of the loss (and of the gradient)."""
+    loss = gbrank.get_loss(name, lambda_weight=lambda_weight)
+    rng = np.random.default_rng(7)
+    sizes = np.array([6, 9, 1, 7])
+    labels = rng.integers(0, 4, sizes.sum()).astype(float)
+    labels[rng.random(labels.size) < 0.15] = -1.0
+    scores = rng.permutation(sizes.sum()) * 0.37 - 4.0
+    weights = rng.uniform(0.5, 2.0, labels.size)
+    kwargs = {"group": sizes, "sample_weight": weights}
+    grad, hess = loss.grad_hess(labels, scores, **kwargs)
+    h = 1e-5
+    numeric_grad, numeric_hess = np.zeros(labels.size), np.zeros(labels.size)
+    for k in range(labels.size):
+        up, down = scores.copy(), scores.copy()
+        up[k] += h
+        down[k] -= h
+        numeric_grad[k] = (
+            loss.loss(labels, up, reduction="sum", **kwargs)
+            - loss.loss(labels, down, reduction="sum", **kwargs)
+        ) / (2 * h)
+        numeric_hess[k] = (
+            loss.grad_hess(labels, up, **kwargs)[0][k]
+            - loss.grad_hess(labels, down, **kwargs)[0][k]
+        ) / (2 * h)
+    np.testing.assert_allclose(grad, numeric_grad, rtol=1e-6, atol=1e-9)
+    if not loss.approx_hessian:
+        np.testing.assert_allclose(
+            hess, np.maximum(numeric_hess, HESSIAN_FLOOR), rtol=1e-5, atol=1e-8
+        )
+
+
+def test_ndcg_lambda_weights_by_hand():
+    labels, scores = np.array([2.0, 0.0, 1.0]), np.array([0.0, 1.0, 2.0])
+    # ranks by score: row 2 first, row 1 second, row 0 third; exp2 gains 3, 0, 1
+    disc = {0: 1 / math.log2(4), 1: 1 / math.log2(3), 2: 1.0}
+    ideal = 3 * 1.0 + 1 / math.log2(3)
+    lam = {
+        (0, 1): 3 * abs(disc[0] - disc[1]) / ideal,
+        (0, 2): 2 * abs(disc[0] - disc[2]) / ideal,
+        (2, 1): 1 * abs(disc[2] - disc[1]) / ideal,
+    }
+    expected = [
+        lam[0, 1] * _softplus(1.0) + lam[0, 2] * _softplus(2.0),
+        0.0,
+        lam[2, 1] * _softplus(-1.0),
+    ]
+    loss = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg")
     np.testing.assert_allclose(
-        got_hess, np.maximum(hess, HESSIAN_FLOOR), rtol=1e-10, atol=1e-14
+        loss.loss(labels, scores, reduction="none")[0], expected, rtol=1e-12
+    )
+    dcg = gbrank.PairwiseLogisticLoss(lambda_weight="dcg")
+    np.testing.assert_allclose(
+        dcg.loss(labels, scores, reduction="none")[0],
+        np.array(expected) * ideal,
+        rtol=1e-12,
+    )
+    # topn=1: only the top row keeps a discount; the ideal DCG@1 is 3
+    top1 = gbrank.PairwiseLogisticLoss(lambda_weight=gbrank.NDCGLambdaWeight(topn=1))
+    np.testing.assert_allclose(
+        top1.loss(labels, scores, reduction="none")[0],
+        [2 / 3 * _softplus(2.0), 0.0, 1 / 3 * _softplus(-1.0)],
+        rtol=1e-12,
+    )
+
+
+def test_lambda_weight_ranks_break_score_ties_by_row_order():
+    loss = gbrank.PairwiseLogisticLoss(lambda_weight="dcg")
+    # equal scores: row 0 is ranked first, row 1 second
+    value = loss.loss([0.0, 1.0], [0.0, 0.0], reduction="sum")
+    assert value == pytest.approx(1 * (1 - 1 / math.log2(3)) * math.log(2), rel=1e-12)
+
+
+def test_lambda_weights_are_zero_without_gain():
+    loss = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg")
+    grad, hess = loss.grad_hess(
+        [0.0, 0.0, 0.0, 1.0], [1.0, 2.0, 3.0, 0.0], group=[3, 1]
+    )
+    np.testing.assert_array_equal(grad, 0.0)
+    assert np.all(hess == HESSIAN_FLOOR)
+
+
+def test_label_diff_weights_scale_pairs_by_label_gap():
+    plain = gbrank.PairwiseLogisticLoss()
+    weighted = gbrank.PairwiseLogisticLoss(lambda_weight="label_diff")
+    labels, scores = [3.0, 1.0], [0.2, 0.7]
+    assert weighted.loss(labels, scores, reduction="sum") == pytest.approx(
+        2 * plain.loss(labels, scores, reduction="sum"), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("lambda_weight", "differentiable"),
+    [
+        (None, True),
+        ("label_diff", True),
+        ("dcg", False),
+        (gbrank.NDCGLambdaWeight(topn=5), False),
+    ],
+)
+def test_differentiable_flag(lambda_weight, differentiable):
+    assert (
+        gbrank.PairwiseLogisticLoss(lambda_weight=lambda_weight).differentiable
+        is differentiable
+    )
+    assert gbrank.PairwiseHingeLoss(lambda_weight=lambda_weight).differentiable is False
+
+
+def test_lambda_weighted_losses_pickle_compare_and_repr():
+    loss = gbrank.get_loss(
+        "pairwise_logistic", lambda_weight=gbrank.NDCGLambdaWeight(topn=10)
+    )
+    clone = pickle.loads(pickle.dumps(loss))
+    assert clone == loss
+    assert hash(clone) == hash(loss)
+    assert repr(loss) == (
+        "PairwiseLogisticLoss(lambda_weight=NDCGLambdaWeight(topn=10))"
+    )
+    assert loss != gbrank.PairwiseLogisticLoss(lambda_weight=gbrank.NDCGLambdaWeight())
+    assert gbrank.NDCGLambdaWeight() != gbrank.DCGLambdaWeight()
+    assert gbrank.DCGLambdaWeight(topn=3) == pickle.loads(
+        pickle.dumps(gbrank.DCGLambdaWeight(topn=3))
+    )
+    assert repr(gbrank.LabelDiffLambdaWeight()) == "LabelDiffLambdaWeight()"
+    ndcg = gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")
+    assert ndcg.loss([1.0, 0.0], [0.0, 0.0], reduction="sum") == pytest.approx(
+        gbrank.PairwiseLogisticLoss(lambda_weight=gbrank.NDCGLambdaWeight()).loss(
+            [1.0, 0.0], [0.0, 0.0], reduction="sum"
+        )
     )
 
 
@@ -65,7 +193,7 @@ def test_weights_on_long_lists_with_ties_match_the_oracle():
     scores = rng.integers(-20, 20, labels.size) * 0.25
     weights = rng.uniform(0.5, 2.0, labels.size)
     offsets = np.concatenate(([0], np.cumsum(sizes)))
-    for weight in NEW_WEIGHTS:
+    for weight in LAMBDA_WEIGHTS:
         loss = gbrank.PairwiseLogisticLoss(lambda_weight=weight)
         _, grad, hess = _oracles.apply(loss, labels, scores, weights, offsets)
         got_grad, got_hess = loss.grad_hess(
@@ -85,11 +213,9 @@ STEPS = [
 
 
 @pytest.mark.parametrize("step", STEPS, ids=repr)
-@pytest.mark.parametrize(
-    "lambda_weight", ["ndcg2", "precision", "mrr", "map", "err"], ids=repr
-)
+@pytest.mark.parametrize("lambda_weight", list(SHORTCUTS), ids=repr)
 @pytest.mark.parametrize("name", PAIRWISE_LOSSES)
-def test_new_weights_with_booster_steps_match_the_oracle(name, lambda_weight, step):
+def test_weights_with_booster_steps_match_the_oracle(name, lambda_weight, step):
     loss = gbrank.get_loss(name, lambda_weight=lambda_weight, step=step)
     case = make_case(loss, seed=5)
     grad, hess = loss.booster_grad_hess(case.y_true, case.y_pred, **case.kwargs())
@@ -103,30 +229,6 @@ def test_new_weights_with_booster_steps_match_the_oracle(name, lambda_weight, st
         np.testing.assert_allclose(
             hess[part], np.maximum(expected[1], HESSIAN_FLOOR), rtol=1e-10, atol=1e-14
         )
-
-
-@pytest.mark.parametrize("lambda_weight", NEW_WEIGHTS, ids=repr)
-def test_frozen_weights_give_the_exact_gradient_while_ranks_hold(lambda_weight):
-    loss = gbrank.PairwiseLogisticLoss(lambda_weight=lambda_weight)
-    rng = np.random.default_rng(7)
-    sizes = np.array([6, 9, 1, 7])
-    labels = rng.integers(0, 4, sizes.sum()).astype(float)
-    labels[rng.random(labels.size) < 0.15] = -1.0
-    scores = rng.permutation(sizes.sum()) * 0.37 - 4.0
-    kwargs = {"group": sizes, "sample_weight": rng.uniform(0.5, 2.0, labels.size)}
-    grad, hess = loss.grad_hess(labels, scores, **kwargs)
-    numeric = gbrank.testing.central_difference(
-        lambda s: np.asarray(loss.loss(labels, s, reduction="sum", **kwargs)),
-        scores,
-        1e-5,
-    )
-    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
-    numeric_hess = gbrank.testing.central_difference(
-        lambda s: loss.grad_hess(labels, s, **kwargs)[0], scores, 1e-5
-    )
-    np.testing.assert_allclose(
-        hess, np.maximum(numeric_hess, HESSIAN_FLOOR), rtol=1e-5, atol=1e-8
-    )
 
 
 # -- by hand --------------------------------------------------------------------------

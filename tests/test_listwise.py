@@ -1,14 +1,37 @@
 """Listwise losses: ListMLE's ties, weights and epsilon, ListNet's targets,
-rank-one ListNet's semantics and surrogate."""
+rank-one ListNet's semantics and surrogate; the softmax variants (poly1, unique)
+and the relaxed-rank losses (approximate NDCG and MRR, Gumbel, NeuralNDCG):
+parameters, documented semantics, both numeric paths of each kernel,
+surrogates, booster steps and the Gumbel noise.
+
+Reference numbers are in test_references_listwise.py; the contract (finite
+differences, invariances, oracles, docstrings and exports) runs on every
+registered loss in test_contract.py.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 
 import gbrank
+from gbrank._kernels import softmax_variants
+from gbrank._kernels.approx import gumbel, row_key
+from gbrank._kernels.common import Rows, Terms
+from gbrank.losses import approx
+from gbrank.losses.approx import STEP_SCALE
+from gbrank.testing import Case, central_difference
+
+from . import _oracles, _oracles_listwise
+from ._cases import ALL_LOSSES
+
+# the losses of approximate ranks (gbrank.losses.approx)
+APPROX_LOSSES = [
+    name for name in ALL_LOSSES if gbrank.LOSSES[name].__module__ == approx.__name__
+]
 
 
 def _plackett_luce(t):
@@ -124,3 +147,390 @@ def test_rank_one_listnet_exact_hessian_is_often_negative():
     negative_share = np.mean(exact < 0)
     assert 0.15 < negative_share < 0.6
     assert np.all(loss.grad_hess(labels, scores, group=sizes)[1] > 0)
+
+
+# -- the softmax variants and the relaxed ranks: shared inputs --------------------
+
+
+def _case(n_groups=6, size=12, seed=0, scale=1.5):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=n_groups * size).astype(float)
+    labels[rng.random(labels.size) < 0.1] = -1.0
+    scores = rng.normal(scale=scale, size=labels.size)
+    weights = rng.uniform(0.5, 2.0, size=labels.size)
+    return labels, scores, weights, np.full(n_groups, size)
+
+
+# -- parameters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("poly1_softmax", {"epsilon": -1.5}, r"epsilon must be a finite number >= -1"),
+        ("poly1_softmax", {"epsilon": np.nan}, r"epsilon must be a finite number"),
+        (
+            "approx_ndcg",
+            {"temperature": 0.0},
+            r"temperature must be a finite number > 0",
+        ),
+        ("approx_ndcg", {"temperature": 1e-200}, r"too small: .* >= 1e-150"),
+        ("approx_ndcg", {"topn": 0}, r"topn must be None or an integer >= 1"),
+        ("approx_ndcg", {"topn": 2.5}, r"topn must be None or an integer >= 1"),
+        ("approx_ndcg", {"topn": True}, r"topn must be None or an integer >= 1"),
+        ("approx_ndcg", {"step": "fast"}, r"step"),
+        ("approx_mrr", {"temperature": -1.0}, r"temperature must be"),
+        ("gumbel_approx_ndcg", {"samples": 0}, r"samples must be an integer >= 1"),
+        ("gumbel_approx_ndcg", {"beta": -0.1}, r"beta must be a finite number >= 0"),
+        ("gumbel_approx_ndcg", {"seed": -1}, r"seed must be an integer"),
+        ("neural_ndcg", {"temperature": 0.0}, r"temperature must be"),
+        ("neural_ndcg", {"topn": -3}, r"topn must be None or an integer >= 1"),
+        ("neural_ndcg", {"max_iter": 0}, r"max_iter must be an integer >= 1"),
+        ("neural_ndcg", {"tol": 0.0}, r"tol must be a finite number > 0"),
+    ],
+)
+def test_bad_parameters_raise_naming_the_parameter_and_range(name, params, message):
+    loss = gbrank.get_loss(name, **params)  # __init__ only stores them
+    for call in (loss.loss, loss.grad_hess):
+        with pytest.raises(ValueError, match=message):
+            call([1.0, 0.0], [0.5, 0.0])
+
+
+# -- poly1_softmax ---------------------------------------------------------------------
+
+
+def test_poly1_softmax_with_epsilon_zero_is_the_softmax_loss():
+    labels, scores, weights, group = _case()
+    kwargs = {"group": group, "sample_weight": weights}
+    poly = gbrank.Poly1SoftmaxLoss(epsilon=0.0)
+    softmax = gbrank.SoftmaxLoss()
+    np.testing.assert_allclose(
+        poly.loss(labels, scores, reduction="none", **kwargs),
+        softmax.loss(labels, scores, reduction="none", **kwargs),
+        rtol=1e-12,
+    )
+    for got, expected in zip(
+        poly.grad_hess(labels, scores, **kwargs),
+        softmax.grad_hess(labels, scores, **kwargs),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_poly1_softmax_exact_hessian_is_indefinite_and_the_surrogate_bounds_it():
+    loss = gbrank.Poly1SoftmaxLoss(epsilon=4.0)
+    labels = np.array([1.0, 0.0, 0.0, 0.0])
+    scores = np.array([-1.0, 3.0, -1.0, 0.5])  # a non-target row dominates
+
+    def gradient(s):
+        return loss.grad_hess(labels, s)[0]
+
+    exact = central_difference(gradient, scores, 1e-4)
+    surrogate = loss.grad_hess(labels, scores)[1]
+    assert exact.min() < 0  # 1 - pt is not convex
+    assert np.all(surrogate >= exact - 1e-9)
+    assert np.all(surrogate > 0)
+
+
+def test_poly1_softmax_list_without_targets_costs_epsilon_and_pulls_nothing():
+    loss = gbrank.Poly1SoftmaxLoss(epsilon=2.0)
+    labels, scores = np.array([0.0, 0.0, 0.0, 1.0]), np.array([0.3, -1.0, 2.0, 0.0])
+    values = loss.loss(labels, scores, group=[3, 1], reduction="none")
+    assert values[0] == pytest.approx(2.0 * (1 - 1 / 3), rel=1e-12)  # uniform target
+    assert values[1] == 0.0  # one row: p = pt = 1
+    grad, _ = loss.grad_hess(labels, scores, group=[3, 1])
+    np.testing.assert_allclose(grad, 0.0, atol=1e-15)
+    mean = loss.loss(labels, scores, group=[3, 1])  # counts in the mean
+    assert mean == pytest.approx(values.sum() / 2)
+
+
+# -- unique_softmax ------------------------------------------------------------------
+
+
+def test_unique_softmax_rows_of_equal_labels_do_not_compete():
+    loss = gbrank.UniqueSoftmaxLoss()
+    # two rows of label 1, nothing below: each is alone in its softmax
+    assert loss.loss([1.0, 1.0], [0.0, 5.0], reduction="sum") == 0.0
+    # add a label-0 row: each label-1 row competes with it only
+    value = loss.loss([1.0, 1.0, 0.0], [0.0, 5.0, 1.0], reduction="sum")
+    expected = math.log1p(math.exp(1.0)) + math.log1p(math.exp(-4.0))
+    assert value == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0, 2000.0])
+def test_unique_softmax_linear_and_log_domains_equal_the_oracle(scale):
+    """Lists spreading more than 300 take the log domain; forcing either path on
+    the same lists gives the oracle's values (the linear one while it can)."""
+    labels, scores, weights, group = _case(scale=scale, seed=3)
+    offsets = np.concatenate(([0], np.cumsum(group))).astype(np.int64)
+    rows = Rows(labels, scores, weights, offsets)
+    values, grad, hess = _oracles.apply(
+        gbrank.UniqueSoftmaxLoss(), labels, scores, weights, offsets
+    )
+    spreads = [-1.0] if scale > 100 else [-1.0, np.inf]  # -1: log, inf: linear
+    for spread in spreads:
+        out = Terms(np.zeros(group.size), np.zeros(labels.size), np.zeros(labels.size))
+        softmax_variants.unique_softmax(0, group.size, rows, spread, True, out)
+        np.testing.assert_allclose(out.loss, values, rtol=1e-10)
+        np.testing.assert_allclose(out.grad, grad, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(out.hess, hess, rtol=1e-9, atol=1e-12)
+
+
+# -- approximate ranks -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in APPROX_LOSSES if "seed" not in gbrank.LOSSES[n]._param_names()]
+)
+def test_approx_losses_far_apart_scores_take_one_exp_per_pair(name):
+    """Tempered spreads past 600 leave the per-row exponentials for one
+    exp(-|d|) per pair: same values as the oracle."""
+    loss = gbrank.get_loss(name, temperature=0.01)
+    labels, scores, weights, group = _case(scale=4.0, seed=5)  # spreads ~1500
+    _oracles.assert_matches_oracle(loss, Case(labels, scores, group, weights))
+
+
+def _untied_case(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=40).astype(float)
+    scores = np.round(rng.normal(scale=0.4, size=40), 3)
+    scores += np.arange(40) * 1e-4  # no ties, so the top-n cutoff is smooth
+    return labels, scores, np.array([15, 25])
+
+
+@pytest.mark.parametrize("topn", [1, 3, 10])
+def test_approx_ndcg_topn_grad_hess_is_the_exact_derivative(topn):
+    """With topn, grad_hess differentiates the moving cutoff point too (rax holds
+    it fixed): finite differences of the loss and the oracle agree."""
+    loss = gbrank.ApproxNDCGLoss(temperature=0.3, topn=topn)
+    labels, scores, group = _untied_case(topn)
+
+    def total(s):
+        return loss.loss(labels, s, group=group, reduction="sum")
+
+    grad, hess = loss.grad_hess(labels, scores, group=group)
+    np.testing.assert_allclose(
+        grad, central_difference(total, scores, 1e-5), rtol=1e-5, atol=1e-8
+    )
+    weights = np.ones(labels.size)
+    offsets = np.concatenate(([0], np.cumsum(group)))
+    _, oracle_grad, oracle_hess = _oracles.apply(loss, labels, scores, weights, offsets)
+    np.testing.assert_allclose(grad, oracle_grad, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hess, np.maximum(oracle_hess, 1e-16), rtol=1e-9)
+    assert not loss.hessian_bounds_exact
+    assert gbrank.ApproxNDCGLoss().hessian_bounds_exact
+
+
+def test_approx_ndcg_topn_surrogate_bounds_the_frozen_cutoff_diagonal():
+    """The surrogate bounds the curvature of the terms and of the approximate
+    ranks: the exact diagonal with the cutoff point held fixed."""
+    loss = gbrank.ApproxNDCGLoss(temperature=0.3, topn=3)
+    labels, scores, _ = _untied_case(7)
+    labels, scores = labels[:15], scores[:15]
+    weights = np.ones(15)
+    ranks = 1 + np.array(
+        [
+            sum(1 / (1 + math.exp((s - t) / 0.3)) for t in scores if t != s)
+            for s in scores
+        ]
+    )
+    third, fourth = np.sort(ranks)[2:4]
+    cut = (third + fourth) / 2
+
+    def frozen_gradient(s):
+        oracle = _oracles_listwise.approx_ndcg
+        return oracle(labels, s, weights, 0.3, topn=3, cut=cut)[1]
+
+    exact = central_difference(frozen_gradient, scores, 1e-5)
+    surrogate = loss.grad_hess(labels, scores)[1]
+    assert exact.min() < 0  # indefinite
+    assert np.all(surrogate >= exact - 1e-7)
+
+
+def test_approx_ndcg_list_without_positive_label_and_one_row_lists():
+    loss = gbrank.ApproxNDCGLoss()
+    labels = np.array([0.0, 0.0, 0.0, 2.0])
+    scores = np.array([0.5, -0.2, 1.0, 3.0])
+    values = loss.loss(labels, scores, group=[3, 1], reduction="none")
+    np.testing.assert_array_equal(values, [0.0, -1.0])
+    grad, hess = loss.grad_hess(labels, scores, group=[3, 1])
+    np.testing.assert_array_equal(grad, 0.0)
+    np.testing.assert_array_equal(hess, 1e-16)
+    assert loss.loss(labels, scores, group=[3, 1]) == -0.5  # counts in the mean
+
+
+def test_approx_mrr_uses_graded_labels_as_weights():
+    loss = gbrank.ApproxMRRLoss(temperature=1e-3)  # ranks ~ exact
+    value = loss.loss([2.0, 1.0, 0.0], [3.0, 2.0, 1.0], reduction="sum")
+    assert value == pytest.approx(-(2.0 / 1 + 1.0 / 2) / 3.0, rel=1e-9)
+
+
+# -- booster steps ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", APPROX_LOSSES)
+def test_auto_step_normalises_each_list_and_allows_larger_steps(name):
+    labels, scores, weights, group = _case(seed=4)
+    kwargs = {"group": group, "sample_weight": weights}
+    loss = gbrank.get_loss(name)
+    grad, hess = loss.grad_hess(labels, scores, **kwargs)
+    b_grad, b_hess = loss.booster_grad_hess(labels, scores, **kwargs)
+    smoothing = math.hypot(loss.temperature, getattr(loss, "beta", 0.0))
+    scale = STEP_SCALE * loss.temperature / smoothing
+    offsets = np.concatenate(([0], np.cumsum(group)))
+    for start, stop in itertools.pairwise(offsets):
+        part, valid = slice(start, stop), labels[start:stop] >= 0
+        if not np.any(hess[part] > 1e-16):
+            continue
+        mean = hess[part][valid].sum() / valid.sum()
+        np.testing.assert_allclose(b_hess[part][valid].mean(), scale, rtol=1e-10)
+        np.testing.assert_allclose(b_grad[part], grad[part] / mean, rtol=1e-10)
+    exact = gbrank.get_loss(name, step="exact")
+    for got, expected in zip(
+        exact.booster_grad_hess(labels, scores, **kwargs),
+        exact.grad_hess(labels, scores, **kwargs),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_auto_step_is_equivariant_in_the_temperature():
+    """loss_T(s) = loss_1(s / T): the normalised step at T is T times the step at
+    1, so training does not depend on the scale of the temperature."""
+    labels, scores, weights, group = _case(seed=6)
+    kwargs = {"group": group, "sample_weight": weights}
+    one = gbrank.ApproxNDCGLoss(temperature=1.0).booster_grad_hess(
+        labels, scores, **kwargs
+    )
+    tenth = gbrank.ApproxNDCGLoss(temperature=0.1).booster_grad_hess(
+        labels, scores * 0.1, **kwargs
+    )
+    np.testing.assert_allclose(tenth[0], 0.1 * one[0], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(tenth[1], one[1], rtol=1e-9)
+
+
+def test_auto_step_handles_lists_whose_hessians_underflow():
+    loss = gbrank.ApproxNDCGLoss(temperature=1e-3)
+    labels, scores = np.array([1.0, 0.0, 2.0]), np.array([0.0, 5.0, 10.0])
+    grad, hess = loss.booster_grad_hess(labels, scores)
+    assert np.all(np.isfinite(grad))
+    assert np.all(np.isfinite(hess) & (hess > 0))
+
+
+# -- gumbel_approx_ndcg ------------------------------------------------------------
+
+
+def test_gumbel_is_deterministic_per_seed_and_beta_zero_is_approx_ndcg():
+    labels, scores, weights, group = _case(seed=8)
+    kwargs = {"group": group, "sample_weight": weights}
+    loss = gbrank.GumbelApproxNDCGLoss(seed=4)
+    first = loss.grad_hess(labels, scores, **kwargs)
+    again = gbrank.GumbelApproxNDCGLoss(seed=4).grad_hess(labels, scores, **kwargs)
+    other = gbrank.GumbelApproxNDCGLoss(seed=5).grad_hess(labels, scores, **kwargs)
+    np.testing.assert_array_equal(first[0], again[0])
+    assert not np.allclose(first[0], other[0])
+    plain = gbrank.ApproxNDCGLoss()
+    silent = gbrank.GumbelApproxNDCGLoss(beta=0.0, samples=3)
+    np.testing.assert_allclose(
+        silent.loss(labels, scores, reduction="none", **kwargs),
+        plain.loss(labels, scores, reduction="none", **kwargs),
+        rtol=1e-12,
+    )
+    for got, expected in zip(
+        silent.grad_hess(labels, scores, **kwargs),
+        plain.grad_hess(labels, scores, **kwargs),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_gumbel_noise_is_standard_gumbel_and_follows_the_documented_hash():
+    keys = [
+        row_key(7, np.uint64(3), np.uint64(0x3FF0000000000000), k) for k in range(40)
+    ]
+    draws = np.array([gumbel(np.uint64(k), m, 2500) for k in keys for m in range(2500)])
+    assert abs(draws.mean() - 0.5772156649) < 4 * math.sqrt(1.645 / draws.size)
+    assert abs(draws.var() - math.pi**2 / 6) < 0.05
+    labels = np.array([1.0, 0.0, 1.0, -1.0, 2.0])
+    noise = _oracles_listwise.gumbel_noise(labels, 11, 3)  # plain Python integers
+    loss = gbrank.GumbelApproxNDCGLoss(seed=11, samples=3, beta=1.0)
+    scores = np.zeros(5)
+    weights = np.ones(5)
+    value = loss.loss(labels, scores, reduction="sum")
+    expected = np.mean(
+        [
+            _oracles_listwise.approx_ndcg(labels, scores + noise[m], weights)[0]
+            for m in range(3)
+        ]
+    )
+    assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_gumbel_noise_follows_rows_of_equal_label_and_ignores_other_lists():
+    loss = gbrank.GumbelApproxNDCGLoss(seed=2)
+    labels = np.array([2.0, 0.0, 1.0, 0.0])
+    scores = np.array([0.1, 0.4, -0.3, 0.2])
+    alone = loss.grad_hess(labels, scores)[0]
+    # rows of different labels trade places: results trade places
+    order = np.array([2, 1, 0, 3])
+    np.testing.assert_allclose(
+        loss.grad_hess(labels[order], scores[order])[0], alone[order], rtol=1e-12
+    )
+    # another list and an ignored row change nothing
+    both = loss.grad_hess(
+        np.concatenate((labels, [1.0, -1.0])),
+        np.concatenate((scores, [0.0, 9.0])),
+        group=[4, 2],
+    )[0]
+    np.testing.assert_allclose(both[:4], alone, rtol=1e-12)
+
+
+# -- neural_ndcg ---------------------------------------------------------------------
+
+
+def test_neural_ndcg_refuses_lists_past_its_memory_limit():
+    loss = gbrank.NeuralNDCGLoss()
+    n = loss.max_list_size + 1
+    labels = np.zeros(n + 3)
+    labels[0] = 1.0
+    with pytest.raises(ValueError, match=r"list 1 has 2049 valid rows, more than 2048"):
+        loss.grad_hess(labels, np.zeros(n + 3), group=[3, n])
+    labels[3:4] = -1.0  # one ignored row: at the limit, accepted
+    loss.grad_hess(labels[: n + 3], np.zeros(n + 3), group=[3, n])
+
+
+def test_neural_ndcg_surrogate_is_abs_gradient_over_temperature():
+    labels, scores, weights, group = _case(seed=9)
+    loss = gbrank.NeuralNDCGLoss(temperature=0.5)
+    grad, hess = loss.grad_hess(labels, scores, group=group, sample_weight=weights)
+    np.testing.assert_allclose(hess, np.maximum(np.abs(grad) / 0.5, 1e-16))
+    assert loss.approx_hessian
+    assert not loss.hessian_bounds_exact
+    assert not loss.differentiable
+
+
+def test_neural_ndcg_tied_scores_and_sinkhorn_settings():
+    loss = gbrank.NeuralNDCGLoss()
+    # tied scores: uniform NeuralSort rows, already doubly stochastic
+    value = loss.loss([1.0, 0.0], [0.0, 0.0], reduction="sum")
+    assert value == pytest.approx(-(1 + 1 / math.log2(3)) / 2, rel=1e-12)
+    labels, scores, _, group = _case(seed=10)
+    short = gbrank.NeuralNDCGLoss(max_iter=1).loss(labels, scores, group=group)
+    full = loss.loss(labels, scores, group=group)
+    loose = gbrank.NeuralNDCGLoss(tol=1e-2).loss(labels, scores, group=group)
+    assert short != full
+    assert loose == pytest.approx(full, abs=1e-2)
+
+
+def test_neural_ndcg_gradient_through_more_iterations_still_matches_the_oracle():
+    labels, scores, weights, group = _case(seed=11, size=20)
+    loss = gbrank.NeuralNDCGLoss(temperature=0.3, tol=1e-12, max_iter=200)
+    offsets = np.concatenate(([0], np.cumsum(group)))
+    values, grad, _ = _oracles.apply(loss, labels, scores, weights, offsets)
+    kwargs = {"group": group, "sample_weight": weights}
+    np.testing.assert_allclose(
+        loss.loss(labels, scores, reduction="none", **kwargs), values, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        loss.grad_hess(labels, scores, **kwargs)[0], grad, rtol=1e-8, atol=1e-12
+    )

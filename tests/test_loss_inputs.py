@@ -87,7 +87,7 @@ def test_bad_dict_keys():
 
 
 @pytest.mark.parametrize(
-    "name", ["pairwise_hinge", "pairwise_logistic", "pairwise_soft_zero_one", "listmle"]
+    "name", [n for n in ALL_LOSSES if "temperature" in gbrank.LOSSES[n]._param_names()]
 )
 @pytest.mark.parametrize("temperature", [0.0, -1.0, np.nan, "1"])
 def test_bad_temperature(name, temperature):
@@ -96,14 +96,18 @@ def test_bad_temperature(name, temperature):
         loss.loss(Y, S)
 
 
-@pytest.mark.parametrize("name", ["pairwise_hinge", "rank_one_listnet"])
+@pytest.mark.parametrize(
+    "name", [n for n in ALL_LOSSES if "hessian" in gbrank.LOSSES[n]._param_names()]
+)
 def test_unknown_hessian_mode(name):
     loss = gbrank.get_loss(name, hessian="newton")
     with pytest.raises(ValueError, match="hessian='newton' is not supported; choose"):
         loss.grad_hess(np.array([1.0, 0.0]), np.zeros(2))
 
 
-@pytest.mark.parametrize("name", ["sigmoid_cross_entropy", "rank_one_listnet"])
+@pytest.mark.parametrize(
+    "name", [n for n in ALL_LOSSES if gbrank.get_loss(n).label_bounds == (0.0, 1.0)]
+)
 def test_clicks_outside_unit_interval(name):
     with pytest.raises(
         ValueError, match=r"needs labels in \[0.0, 1.0\].*y_true\[2\] = 2.0"

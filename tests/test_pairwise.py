@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import pickle
 
 import numpy as np
 import pytest
 
 import gbrank
+from gbrank._kernels.pairfunctions import PAIR_FUNCTIONS, pair_terms
 from gbrank._kernels.pairwise import LARGE_GROUP
 from gbrank.losses import HESSIAN_FLOOR
 from gbrank.losses.steps import PairStep
@@ -19,13 +19,141 @@ from gbrank.losses.steps import PairStep
 from . import _oracles
 from ._cases import PAIRWISE_LOSSES, make_case
 
+# -- pair functions: one definition each (gbrank._kernels.pairfunctions) ------------
 
-def _softplus(x):
-    return math.log1p(math.exp(x))
+PAIR_LOSSES = [
+    name for name in gbrank.available_losses() if hasattr(gbrank.LOSSES[name], "pair")
+]
+# every argument the terms take: d around the kinks, label differences, both
+# need_loss, spans of score normalisation and parameter values
+PAIR_ARGS = [
+    (d, label_diff, need_loss, span, parameters)
+    for d in (-40.0, -3.0, -1.0, -0.25, 0.0, 0.5, 1.0, 1.5, 2.0, 35.0)
+    for label_diff in (0.0, 1.0, 2.5)
+    for need_loss in (True, False)
+    for span in (1.0, 0.37)
+    for parameters in ((0.5, 0.0), (0.3, 1.0), (0.9, 0.0))
+]
 
 
-def _sigmoid(x):
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_the_pair_dispatch_reaches_every_pair_function(pair):
+    """pair_terms has one branch per entry of the table, in its order."""
+    for d, label_diff, need_loss, span, parameters in PAIR_ARGS:
+        args = (d, -1.0, label_diff, need_loss, span, parameters)
+        assert pair_terms(pair.code, *args) == pair.terms(*args)
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_a_pair_function_reads_the_exponential_it_declares(pair):
+    """With ``exponentials`` the kernels hand ``exp(-|d|)`` in; the function
+    must give the same with it and without it, and read it (a wrong one
+    changes the result); without the flag it must not read it."""
+    reads = False
+    for d, label_diff, need_loss, span, parameters in PAIR_ARGS:
+        e = math.exp(-abs(d))
+        without = pair.terms(d, -1.0, label_diff, need_loss, span, parameters)
+        given = pair.terms(d, e, label_diff, need_loss, span, parameters)
+        np.testing.assert_allclose(given, without, rtol=1e-15, atol=1e-300)
+        wrong = pair.terms(d, 0.5 * e + 0.1, label_diff, need_loss, span, parameters)
+        reads = reads or wrong != given
+    assert reads is pair.exponentials
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_a_pair_functions_slope_is_the_derivative_of_its_value(pair):
+    """Central differences of f away from its kinks (d = 1, d = label_diff);
+    where f is smooth with an exact curvature (its hinge, soft zero-one and
+    unsquared quantile curvatures are documented surrogates, tested below),
+    the curvature is the derivative of the slope."""
+    h = 1e-6
+    for d, label_diff, _, _, parameters in PAIR_ARGS:
+        if min(abs(d - 1.0), abs(d - label_diff)) < 1e-3 or abs(d) > 30:
+            continue
+
+        def terms(x, label_diff=label_diff, parameters=parameters):
+            return pair.terms(x, -1.0, label_diff, True, 1.0, parameters)
+
+        _, slope, curvature = terms(d)
+        numeric = (terms(d + h)[0] - terms(d - h)[0]) / (2 * h)
+        assert slope == pytest.approx(numeric, rel=1e-6, abs=1e-8), (pair.name, d)
+        exact = pair.name in ("logistic", "squared_error") or (
+            pair.name == "quantile" and parameters[1]
+        )
+        if exact:
+            numeric = (terms(d + h)[1] - terms(d - h)[1]) / (2 * h)
+            assert curvature == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+def _sig(x):
     return 1 / (1 + math.exp(-x))
+
+
+# each pair function by hand, independent of its definition: (d, y_i - y_j,
+# parameters) -> (f, f', curvature); curvatures of kinks are the documented
+# surrogates (hinge: 1 inside the margin; quantile: the slope of the pair's side)
+PAIR_VALUES = {
+    "hinge": [
+        ((0.25, 1.0, (0.0, 0.0)), (0.75, -1.0, 1.0)),
+        ((-2.0, 0.0, (0.0, 0.0)), (3.0, -1.0, 1.0)),
+        ((1.0, 1.0, (0.0, 0.0)), (0.0, 0.0, 0.0)),
+        ((1.5, 2.0, (0.0, 0.0)), (0.0, 0.0, 0.0)),
+    ],
+    "logistic": [
+        ((0.0, 1.0, (0.0, 0.0)), (math.log(2), -0.5, 0.25)),
+        ((2.0, 1.0, (0.0, 0.0)), (math.log1p(math.exp(-2)), -_sig(-2), 0.1049936)),
+        ((-40.0, 2.0, (0.0, 0.0)), (40.0, -1.0, _sig(40) * _sig(-40))),
+    ],
+    "soft_zero_one": [
+        ((0.0, 1.0, (0.0, 0.0)), (0.5, -0.25, 0.25)),
+        ((-1.0, 1.0, (0.0, 0.0)), (_sig(1), -_sig(1) * _sig(-1), 0.1966119)),
+    ],
+    "squared_error": [
+        ((0.5, 2.0, (0.0, 0.0)), (2.25, -3.0, 2.0)),
+        ((1.0, 0.0, (0.0, 0.0)), (1.0, 2.0, 2.0)),
+    ],
+    "quantile": [
+        ((0.5, 2.0, (0.3, 0.0)), (0.45, -0.3, 0.3)),
+        ((3.0, 2.0, (0.3, 0.0)), (0.7, 0.7, 0.7)),
+        ((2.0, 2.0, (0.3, 0.0)), (0.0, 0.0, 0.3)),
+        ((0.5, 2.0, (0.3, 1.0)), (0.675, -0.9, 0.6)),
+        ((3.0, 2.0, (0.3, 1.0)), (0.7, 1.4, 1.4)),
+        ((2.0, 2.0, (0.3, 1.0)), (0.0, 0.0, 0.0)),
+    ],
+}
+
+
+def test_every_pair_function_has_values_by_hand():
+    assert set(PAIR_VALUES) == {pair.name for pair in PAIR_FUNCTIONS}
+
+
+@pytest.mark.parametrize("pair", PAIR_FUNCTIONS, ids=lambda pair: pair.name)
+def test_pair_functions_by_hand(pair):
+    """Each definition against its math; span divides all three terms, and
+    without need_loss the slope and curvature stay."""
+    for (d, label_diff, parameters), expected in PAIR_VALUES.get(pair.name, []):
+        got = pair.terms(d, -1.0, label_diff, True, 1.0, parameters)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+        scaled = pair.terms(d, -1.0, label_diff, True, 4.0, parameters)
+        np.testing.assert_allclose(scaled, np.divide(expected, 4), rtol=1e-6)
+        no_loss = pair.terms(d, -1.0, label_diff, False, 1.0, parameters)
+        np.testing.assert_allclose(no_loss[1:], expected[1:], rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", PAIR_LOSSES)
+def test_every_pairwise_loss_names_a_listed_pair_function(name):
+    cls = gbrank.LOSSES[name]
+    assert any(cls.pair is pair for pair in PAIR_FUNCTIONS)
+    assert cls.pair.terms.__name__ == cls.pair.name
+    assert set(cls.pair.parameters) <= set(cls._param_names())
+
+
+def test_pairwise_losses_without_a_temperature_take_the_pair_function_unscaled():
+    for name in PAIR_LOSSES:
+        loss = gbrank.get_loss(name)
+        has_temperature = "temperature" in loss._param_names()
+        assert (loss.temperature is None) is not has_temperature
+        assert loss._config(True).temperature == (loss.temperature or 1.0)
 
 
 def test_hinge_hessian_surrogates():
@@ -69,8 +197,8 @@ def test_logistic_gradient_and_hessian_by_hand():
     loss = gbrank.PairwiseLogisticLoss(temperature=2.0)
     grad, hess = loss.grad_hess([1.0, 0.0], [1.0, 0.0], sample_weight=[3.0, 7.0])
     d = 0.5
-    np.testing.assert_allclose(grad, [-3 * _sigmoid(-d) / 2, 3 * _sigmoid(-d) / 2])
-    np.testing.assert_allclose(hess, [3 * _sigmoid(d) * _sigmoid(-d) / 4] * 2)
+    np.testing.assert_allclose(grad, [-3 * _sig(-d) / 2, 3 * _sig(-d) / 2])
+    np.testing.assert_allclose(hess, [3 * _sig(d) * _sig(-d) / 4] * 2)
 
 
 def test_soft_zero_one_surrogate_bounds_the_exact_hessian():
@@ -92,171 +220,6 @@ def test_soft_zero_one_surrogate_bounds_the_exact_hessian():
     assert np.all(hess >= np.abs(exact) - 1e-6)
     # a lone pair at d = 0: exact curvature 0, surrogate 1/4
     np.testing.assert_allclose(loss.grad_hess([1.0, 0.0], [0.0, 0.0])[1], [0.25, 0.25])
-
-
-# -- lambda weights --------------------------------------------------------------------
-
-LAMBDA_WEIGHTS = [
-    "label_diff",
-    "dcg",
-    "ndcg",
-    gbrank.NDCGLambdaWeight(topn=3),
-    gbrank.NDCGLambdaWeight(topn=2, gain="linear"),
-    gbrank.DCGLambdaWeight(gain="linear"),
-]
-
-
-@pytest.mark.parametrize("lambda_weight", LAMBDA_WEIGHTS, ids=repr)
-@pytest.mark.parametrize("name", PAIRWISE_LOSSES)
-@pytest.mark.parametrize("seed", [0, 1])
-def test_lambda_weights_match_the_oracle(name, lambda_weight, seed):
-    loss = gbrank.get_loss(name, lambda_weight=lambda_weight)
-    case = make_case(loss, seed=seed)
-    values, grad, hess = _oracles.apply(
-        loss, case.y_true, case.y_pred, case.sample_weight, case.offsets
-    )
-    got = loss.loss(case.y_true, case.y_pred, reduction="none", **case.kwargs())
-    got_grad, got_hess = loss.grad_hess(case.y_true, case.y_pred, **case.kwargs())
-    np.testing.assert_allclose(got, values, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got_grad, grad, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got_hess, np.maximum(hess, HESSIAN_FLOOR), rtol=1e-10)
-
-
-@pytest.mark.parametrize("lambda_weight", LAMBDA_WEIGHTS, ids=repr)
-@pytest.mark.parametrize(
-    "name", ["pairwise_logistic", "pairwise_soft_zero_one", "pairwise_mse"]
-)
-def test_lambda_weighted_gradient_is_exact_while_ranks_hold(name, lambda_weight):
-    """Distinct, well-separated scores: no rank changes within the step, so the
-    frozen-weight gradient is the derivative of the loss (and of the gradient)."""
-    loss = gbrank.get_loss(name, lambda_weight=lambda_weight)
-    rng = np.random.default_rng(7)
-    sizes = np.array([6, 9, 1, 7])
-    labels = rng.integers(0, 4, sizes.sum()).astype(float)
-    labels[rng.random(labels.size) < 0.15] = -1.0
-    scores = rng.permutation(sizes.sum()) * 0.37 - 4.0
-    weights = rng.uniform(0.5, 2.0, labels.size)
-    kwargs = {"group": sizes, "sample_weight": weights}
-    grad, hess = loss.grad_hess(labels, scores, **kwargs)
-    h = 1e-5
-    numeric_grad, numeric_hess = np.zeros(labels.size), np.zeros(labels.size)
-    for k in range(labels.size):
-        up, down = scores.copy(), scores.copy()
-        up[k] += h
-        down[k] -= h
-        numeric_grad[k] = (
-            loss.loss(labels, up, reduction="sum", **kwargs)
-            - loss.loss(labels, down, reduction="sum", **kwargs)
-        ) / (2 * h)
-        numeric_hess[k] = (
-            loss.grad_hess(labels, up, **kwargs)[0][k]
-            - loss.grad_hess(labels, down, **kwargs)[0][k]
-        ) / (2 * h)
-    np.testing.assert_allclose(grad, numeric_grad, rtol=1e-6, atol=1e-8)
-    if not loss.approx_hessian:
-        np.testing.assert_allclose(
-            hess, np.maximum(numeric_hess, HESSIAN_FLOOR), rtol=1e-5, atol=1e-7
-        )
-
-
-def test_ndcg_lambda_weights_by_hand():
-    labels, scores = np.array([2.0, 0.0, 1.0]), np.array([0.0, 1.0, 2.0])
-    # ranks by score: row 2 first, row 1 second, row 0 third; exp2 gains 3, 0, 1
-    disc = {0: 1 / math.log2(4), 1: 1 / math.log2(3), 2: 1.0}
-    ideal = 3 * 1.0 + 1 / math.log2(3)
-    lam = {
-        (0, 1): 3 * abs(disc[0] - disc[1]) / ideal,
-        (0, 2): 2 * abs(disc[0] - disc[2]) / ideal,
-        (2, 1): 1 * abs(disc[2] - disc[1]) / ideal,
-    }
-    expected = [
-        lam[0, 1] * _softplus(1.0) + lam[0, 2] * _softplus(2.0),
-        0.0,
-        lam[2, 1] * _softplus(-1.0),
-    ]
-    loss = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg")
-    np.testing.assert_allclose(
-        loss.loss(labels, scores, reduction="none")[0], expected, rtol=1e-12
-    )
-    dcg = gbrank.PairwiseLogisticLoss(lambda_weight="dcg")
-    np.testing.assert_allclose(
-        dcg.loss(labels, scores, reduction="none")[0],
-        np.array(expected) * ideal,
-        rtol=1e-12,
-    )
-    # topn=1: only the top row keeps a discount; the ideal DCG@1 is 3
-    top1 = gbrank.PairwiseLogisticLoss(lambda_weight=gbrank.NDCGLambdaWeight(topn=1))
-    np.testing.assert_allclose(
-        top1.loss(labels, scores, reduction="none")[0],
-        [2 / 3 * _softplus(2.0), 0.0, 1 / 3 * _softplus(-1.0)],
-        rtol=1e-12,
-    )
-
-
-def test_lambda_weight_ranks_break_score_ties_by_row_order():
-    loss = gbrank.PairwiseLogisticLoss(lambda_weight="dcg")
-    # equal scores: row 0 is ranked first, row 1 second
-    value = loss.loss([0.0, 1.0], [0.0, 0.0], reduction="sum")
-    assert value == pytest.approx(1 * (1 - 1 / math.log2(3)) * math.log(2), rel=1e-12)
-
-
-def test_lambda_weights_are_zero_without_gain():
-    loss = gbrank.PairwiseLogisticLoss(lambda_weight="ndcg")
-    grad, hess = loss.grad_hess(
-        [0.0, 0.0, 0.0, 1.0], [1.0, 2.0, 3.0, 0.0], group=[3, 1]
-    )
-    np.testing.assert_array_equal(grad, 0.0)
-    assert np.all(hess == HESSIAN_FLOOR)
-
-
-def test_label_diff_weights_scale_pairs_by_label_gap():
-    plain = gbrank.PairwiseLogisticLoss()
-    weighted = gbrank.PairwiseLogisticLoss(lambda_weight="label_diff")
-    labels, scores = [3.0, 1.0], [0.2, 0.7]
-    assert weighted.loss(labels, scores, reduction="sum") == pytest.approx(
-        2 * plain.loss(labels, scores, reduction="sum"), rel=1e-12
-    )
-
-
-@pytest.mark.parametrize(
-    ("lambda_weight", "differentiable"),
-    [
-        (None, True),
-        ("label_diff", True),
-        ("dcg", False),
-        (gbrank.NDCGLambdaWeight(topn=5), False),
-    ],
-)
-def test_differentiable_flag(lambda_weight, differentiable):
-    assert (
-        gbrank.PairwiseLogisticLoss(lambda_weight=lambda_weight).differentiable
-        is differentiable
-    )
-    assert gbrank.PairwiseHingeLoss(lambda_weight=lambda_weight).differentiable is False
-
-
-def test_lambda_weighted_losses_pickle_compare_and_repr():
-    loss = gbrank.get_loss(
-        "pairwise_logistic", lambda_weight=gbrank.NDCGLambdaWeight(topn=10)
-    )
-    clone = pickle.loads(pickle.dumps(loss))
-    assert clone == loss
-    assert hash(clone) == hash(loss)
-    assert repr(loss) == (
-        "PairwiseLogisticLoss(lambda_weight=NDCGLambdaWeight(topn=10))"
-    )
-    assert loss != gbrank.PairwiseLogisticLoss(lambda_weight=gbrank.NDCGLambdaWeight())
-    assert gbrank.NDCGLambdaWeight() != gbrank.DCGLambdaWeight()
-    assert gbrank.DCGLambdaWeight(topn=3) == pickle.loads(
-        pickle.dumps(gbrank.DCGLambdaWeight(topn=3))
-    )
-    assert repr(gbrank.LabelDiffLambdaWeight()) == "LabelDiffLambdaWeight()"
-    ndcg = gbrank.get_loss("pairwise_logistic", lambda_weight="ndcg")
-    assert ndcg.loss([1.0, 0.0], [0.0, 0.0], reduction="sum") == pytest.approx(
-        gbrank.PairwiseLogisticLoss(lambda_weight=gbrank.NDCGLambdaWeight()).loss(
-            [1.0, 0.0], [0.0, 0.0], reduction="sum"
-        )
-    )
 
 
 # -- booster steps: pair selection and normalisation --------------------------------

@@ -1,6 +1,6 @@
 """YetiRank: determinism for a seed (threads, row order), the pair weights by
 hand, perturbed scores, parameters. The expected gradient against CatBoost's
-(Monte Carlo) is in test_values_pairwise_zoo.py."""
+(Monte Carlo) is in test_references_pairwise.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Numba kernels: the per-group work of every loss and metric, by family.
 
 - :mod:`~gbrank._kernels.listwise`: softmax-based losses and ListMLE;
+- :mod:`~gbrank._kernels.pairfunctions`: the pair functions of the pairwise
+  losses, one definition each;
 - :mod:`~gbrank._kernels.pairwise`: pair sums (all pairs, sorted hinge, O(n)
   squared error);
 - :mod:`~gbrank._kernels.lambdaweights`: the lambda weights of the pairs;

@@ -16,12 +16,13 @@ Three algorithms, chosen by :mod:`gbrank.losses.pairwise`:
   group: with ``r = y - s``, every pair term is ``(r_i - r_j)²``, whose sums
   reduce to per-group moments.
 
+The pair functions themselves (hinge, logistic, ...) are defined in
+:mod:`gbrank._kernels.pairfunctions`; :func:`exact_sums` picks the algorithm.
 Options travel in one :class:`PairConfig`. Conventions: :mod:`gbrank._kernels`.
 """
 
 from __future__ import annotations
 
-import math
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -47,6 +48,16 @@ from gbrank._kernels.lambdaweights import (
     lambda_weight,
     sort_pessimistic,
 )
+from gbrank._kernels.pairfunctions import (
+    EVERY_PAIR,
+    EXACT_QUOTIENT,
+    EXPONENTIALS,
+    HINGE,
+    SQUARED_ERROR,
+    PairParameters,
+    has,
+    pair_terms,
+)
 from gbrank._kernels.threads import (
     chunk_count,
     get_num_threads,
@@ -60,16 +71,6 @@ LARGE_GROUP = 2048
 
 PAIR_NS = 2.5
 """Estimated nanoseconds per (ordered) pair of rows, for cutting work into chunks."""
-
-
-class PairFunction(IntEnum):
-    """The pair function ``f(d)`` of the tempered score difference."""
-
-    HINGE = 0  # max(0, 1 - d)
-    LOGISTIC = 1  # log(1 + exp(-d))
-    SOFT_ZERO_ONE = 2  # sigma(-d)
-    SQUARED_ERROR = 3  # ((y_i - y_j) - d)^2 over all ordered pairs i != j
-    QUANTILE = 4  # tau max(0, dy - d) + (1 - tau) max(0, d - dy), or squared
 
 
 class PairHessian(IntEnum):
@@ -92,7 +93,9 @@ class PairConfig(NamedTuple):
 
     Attributes
     ----------
-    pair : PairFunction
+    pair : int
+        The pair function: its position in
+        :data:`~gbrank._kernels.pairfunctions.PAIR_FUNCTIONS`.
     temperature : float
         Score differences are divided by it.
     hessian : PairHessian
@@ -115,11 +118,9 @@ class PairConfig(NamedTuple):
         Divide each pair's weight by ``0.01 + |s_i - s_j|`` (in a group whose
         scores are not all equal), as LightGBM's ``lambdarank_norm`` and
         XGBoost's ``lambdarank_score_normalization``.
-    tau : float
-        ``PairFunction.QUANTILE``: the weight of pairs whose score difference
-        falls short of their label difference (``1 - tau`` past it).
-    squared : bool
-        ``PairFunction.QUANTILE``: square both sides.
+    parameters : tuple of float
+        The values of the loss parameters the pair function reads
+        (:attr:`~gbrank._kernels.pairfunctions.PairFunction.parameters`).
     mix : tuple of float
         ``LambdaKind.LAMBDALOSS``: the shares of NDCG-Loss2's rank-distance
         discount, of LambdaRank's discount difference and of a constant 1 in
@@ -132,7 +133,7 @@ class PairConfig(NamedTuple):
         instead of by row.
     """
 
-    pair: PairFunction
+    pair: int
     temperature: float
     hessian: PairHessian
     lambda_kind: LambdaKind
@@ -144,8 +145,7 @@ class PairConfig(NamedTuple):
     pairs_per_row: int = 0
     seed: int = 0
     score_normalization: bool = False
-    tau: float = 0.5
-    squared: bool = False
+    parameters: PairParameters = (0.0, 0.0)
     mix: tuple[float, float, float] = (0.0, 0.0, 0.0)
     max_label: float = -1.0
     pessimistic_ties: bool = False
@@ -157,59 +157,6 @@ PairSetup = tuple[
 """What :func:`pair_setup` returns for a group: group, order, upper, lower, gain,
 discount, extra, ladder, lambda terms, score-normalised (see
 :mod:`gbrank._kernels.lambdaweights` for the lambda weights' terms)."""
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pair_terms(
-    pair: PairFunction,
-    d: float,
-    e: float,
-    label_diff: float,
-    need_loss: bool,
-    span: float,
-    tau: float,
-    squared: bool,
-) -> tuple[float, float, float]:
-    """Return ``f(d)`` (0 unless ``need_loss``), ``f'(d)`` and the curvature, / span.
-
-    ``e`` is ``exp(-|d|)`` when the caller has it (the sigmoid losses), or
-    negative to compute it here; ``span`` divides all three (the score
-    normalisation; 1 without), folded into the sigmoid's one division. The
-    curvature is ``f''(d)`` except for the hinge (1 inside the margin, the
-    active-pairs surrogate), the soft zero-one loss (``|f'(d)|``, a bound of
-    ``|f''(d)|``) and the unsquared quantile loss (the slope of the side of its
-    kink the pair is on: ``tau`` up to the kink, ``1 - tau`` past it).
-    """
-    if pair == PairFunction.HINGE:
-        if d < 1.0:
-            return ((1.0 - d) if need_loss else 0.0) / span, -1.0 / span, 1.0 / span
-        return 0.0, 0.0, 0.0
-    if pair == PairFunction.SQUARED_ERROR:
-        residual = label_diff - d
-        return residual * residual / span, -2.0 * residual / span, 2.0 / span
-    if pair == PairFunction.QUANTILE:
-        residual = label_diff - d
-        side = tau if residual >= 0.0 else 1.0 - tau
-        if squared:
-            if residual == 0.0:
-                return 0.0, 0.0, 0.0
-            value = side * residual * residual if need_loss else 0.0
-            return value / span, -2.0 * side * residual / span, 2.0 * side / span
-        value = side * abs(residual) if need_loss else 0.0
-        slope = 0.0 if residual == 0.0 else (-tau if residual > 0.0 else 1.0 - tau)
-        return value / span, slope / span, side / span
-    # sigma(-d) and sigma(d) without overflow, from one exp and one division
-    if e < 0.0:
-        e = math.exp(-abs(d))
-    scaled = 1.0 / ((1.0 + e) * span)  # 1 / ((1 + e) span)
-    inv = scaled * span  # 1 / (1 + e)
-    both = e * inv * scaled  # sigma(d) sigma(-d) / span
-    sig_neg = e * scaled if d >= 0.0 else scaled  # sigma(-d) / span
-    if pair == PairFunction.LOGISTIC:
-        value = (max(-d, 0.0) + math.log1p(e)) / span if need_loss else 0.0
-        return value, -sig_neg, both
-    # SOFT_ZERO_ONE
-    return sig_neg if need_loss else 0.0, -both, both
 
 
 @njit(cache=True, nogil=True)
@@ -275,10 +222,8 @@ def _draw(seed: int, group: int, position: int, draw: int, size: int) -> int:
 @njit(cache=True, nogil=True, inline="always")
 def _every(config: PairConfig) -> bool:
     """Whether every ordered pair of distinct rows counts (not only y_a > y_b)."""
-    return (
-        config.pair == PairFunction.SQUARED_ERROR
-        or config.lambda_kind == LambdaKind.LAMBDALOSS_ROW
-    )
+    every_pair = has(EVERY_PAIR, config.pair)
+    return every_pair or config.lambda_kind == LambdaKind.LAMBDALOSS_ROW
 
 
 @njit(cache=True, nogil=True)
@@ -289,18 +234,14 @@ def _exponentials(
 
     Then a pair's ``exp(-|d|)`` is the smaller of ``E_a / E_b`` and ``E_b / E_a``
     (:func:`~gbrank._kernels.common.ratio_exponentials`). Both are -1 (unused)
-    for the hinge, the squared error and the quantile loss, and for a group whose
-    tempered scores spread more than ``common.SPREAD_FOR_RATIOS`` (then each pair takes
-    its own exp).
+    for a pair function that reads no exponential, and for a group whose
+    tempered scores spread more than ``common.SPREAD_FOR_RATIOS`` (then each
+    pair takes its own exp).
     """
     n_valid = order.size
     expo = np.full(n_valid, -1.0)
     inverse = np.full(n_valid, -1.0)
-    if config.pair in (
-        PairFunction.HINGE,
-        PairFunction.SQUARED_ERROR,
-        PairFunction.QUANTILE,
-    ):
+    if not has(EXPONENTIALS, config.pair):
         return expo, inverse
     tempered = np.empty(n_valid)
     for m in range(n_valid):
@@ -336,21 +277,14 @@ def _pair(
     """
     span = 0.01 + abs(difference) if normalized else 1.0
     inv_temperature = 1.0 / config.temperature
-    # the hinge's kink needs the exact quotient (as the sorted hinge computes it)
+    # a kink needs the exact quotient (as the sorted hinge computes it)
     d = (
         difference / config.temperature
-        if config.pair == PairFunction.HINGE
+        if has(EXACT_QUOTIENT, config.pair)
         else difference * inv_temperature
     )
-    value, slope, curve = _pair_terms(
-        config.pair,
-        d,
-        e,
-        label_difference,
-        config.need_loss,
-        span,
-        config.tau,
-        config.squared,
+    value, slope, curve = pair_terms(
+        config.pair, d, e, label_difference, config.need_loss, span, config.parameters
     )
     h = 0.0
     if config.hessian == PairHessian.CURVATURE:
@@ -550,9 +484,7 @@ def _large_group(
     order, lower = setup[1], setup[3]
     n_valid = order.size
     n_positions = _positions(setup, config)
-    every = config.pair == PairFunction.SQUARED_ERROR or (
-        config.lambda_kind == LambdaKind.LAMBDALOSS_ROW
-    )
+    every = _every.py_func(config)
     if config.selection == PairSelection.TOPK:
         partners = n_valid - np.arange(1, n_positions + 1)
     elif config.selection == PairSelection.SAMPLED:
@@ -586,8 +518,8 @@ def pair_sums(rows: Rows, config: PairConfig, out: Terms) -> Array:
     """Sum the pair terms of every group; return each group's pair mass.
 
     With ``PairSelection.ALL``, the ordered pairs (i, j) with ``labels[i] >
-    labels[j]`` (for ``SQUARED_ERROR`` every ordered pair of distinct valid
-    rows, label ties included); the other selections are described in
+    labels[j]`` (for a pair function of ``every_pair``, every ordered pair of
+    distinct valid rows, label ties included); the other selections are described in
     :class:`PairSelection`. The pair loss ``lambda_ij * weights[i] * f(d)`` with
     ``d = (s_i - s_j) / temperature`` is credited to row i (keras_rs: the
     higher-labelled item carries the pair). The lambda weight (1 without one)
@@ -730,8 +662,7 @@ def _hinge_groups(
 def hinge_sorted(rows: Rows, config: PairConfig, out: Terms) -> None:
     """Pairwise hinge without lambda weights, O(n log n) per group.
 
-    Same results as :func:`pair_sums` with ``PairFunction.HINGE`` and no lambda
-    weight.
+    Same results as :func:`pair_sums` with the hinge and no lambda weight.
     """
     sizes = np.diff(rows.offsets).astype(np.float64)
     run_groups(
@@ -777,7 +708,7 @@ def _squared_error_groups(
                 out.hess[i] = 2.0 * ((n_valid - 2) * w + w_total)
 
 
-def squared_error_sums(rows: Rows, need_loss: bool, out: Terms) -> None:
+def squared_error_sums(rows: Rows, config: PairConfig, out: Terms) -> None:
     """Pairwise squared error over all ordered pairs, O(n) per group.
 
     With ``r = y - s`` centred per group (``c = r - mean(r)``), the valid rows'
@@ -786,6 +717,7 @@ def squared_error_sums(rows: Rows, need_loss: bool, out: Terms) -> None:
     + W c_k - WC)``, ``hess_k = 2 ((n - 2) w_k + W)``.
     """
     sizes = np.diff(rows.offsets).astype(np.float64)
+    need_loss = config.need_loss
     run_groups(
         lambda first, stop: _squared_error_groups(first, stop, rows, need_loss, out),
         sizes * 10.0,
@@ -795,3 +727,21 @@ def squared_error_sums(rows: Rows, need_loss: bool, out: Terms) -> None:
 def constant_hessian(rows: Rows, temperature: float) -> Array:
     """``weights / T²`` on valid rows, 0 elsewhere."""
     return np.where(rows.labels >= 0, rows.weights / temperature**2, 0.0)
+
+
+UNWEIGHTED = {HINGE.code: hinge_sorted, SQUARED_ERROR.code: squared_error_sums}
+"""Faster algorithms of the exact sums without lambda weights, by pair function."""
+
+
+def exact_sums(rows: Rows, config: PairConfig, out: Terms) -> None:
+    """Sum every pair of every group (``PairSelection.ALL``): the exact terms.
+
+    Without a lambda weight a pair function may have a faster algorithm of the
+    same sums (:data:`UNWEIGHTED`); else :func:`pair_sums`. With
+    ``PairHessian.CONSTANT`` the hessian is left at 0 (the caller sets it).
+    """
+    fast = UNWEIGHTED.get(config.pair)
+    if fast is not None and config.lambda_kind == LambdaKind.NONE:
+        fast(rows, config, out)
+    else:
+        pair_sums(rows, config, out)

@@ -36,7 +36,7 @@ from gbrank._kernels.common import (
     valid_rows,
 )
 from gbrank._kernels.lambdaweights import sort_pessimistic
-from gbrank._kernels.pairwise import PairFunction, _pair_terms
+from gbrank._kernels.pairfunctions import logistic
 from gbrank._kernels.threads import run_groups
 
 PAIR_WEIGHT = 0.15
@@ -228,8 +228,8 @@ def _yetirank_group(
                 e = -1.0
                 if ratios:
                     e = min(expo[low] * inverse[high], expo[high] * inverse[low])
-                value, slope, curve = _pair_terms(
-                    PairFunction.LOGISTIC, d, e, 0.0, config.need_loss, 1.0, 0.5, False
+                value, slope, curve = logistic(
+                    d, e, 0.0, config.need_loss, 1.0, (0.0, 0.0)
                 )
                 loss[high] += weight * value
                 grad[high] += weight * slope

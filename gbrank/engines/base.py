@@ -439,7 +439,6 @@ class Engine(ABC):
             return
         self.set_model_tags(booster, {OBJECTIVE_TAG: spec})
 
-    @abstractmethod
     def train_dask(
         self,
         client: Any,
@@ -456,8 +455,13 @@ class Engine(ABC):
 
         Each query lies inside one partition. No eval sets: the Dask estimators
         score them afterwards with :meth:`staged_raw_scores` and cut the model
-        with :meth:`truncate` (see :mod:`gbrank.dask`).
+        with :meth:`truncate` (see :mod:`gbrank.dask`). Optional: an engine
+        without Dask leaves it out, and the Dask estimators refuse it.
         """
+        raise NotImplementedError(
+            f"the {self.name} engine does not train on Dask; the Dask estimators "
+            "need an engine that implements Engine.train_dask (lightgbm, xgboost)."
+        )
 
 
 class LossAdapter(Configured):

@@ -1,10 +1,12 @@
 """LightGBM: gbrank losses as custom objectives and eval functions, and the engine.
 
-Obtain the adapters from a loss (``loss.lgb_objective``,
-``loss.lgb_sklearn_objective``, ``loss.lgb_metric``) or build them from one. They
-are small picklable objects: LightGBM's scikit-learn wrapper trains on a copy of
-the objective. :class:`LightGBMEngine` is what the estimators, the command line
-and the Dask estimators use (``gbrank.engines.get_engine("lightgbm")``).
+Build the adapters of a loss with :func:`objective`, :func:`sklearn_objective`
+and :func:`loss_metric` (``loss.lgb_objective``, ``loss.lgb_sklearn_objective``
+and ``loss.lgb_metric`` are aliases), and ranking metrics with
+:func:`ranking_metric`. They are small picklable objects: LightGBM's
+scikit-learn wrapper trains on a copy of the objective. :class:`LightGBMEngine`
+is what the estimators, the command line and the Dask estimators use
+(``gbrank.engines.get_engine("lightgbm")``).
 """
 
 from __future__ import annotations
@@ -331,6 +333,38 @@ class LightGBMEval(RankingMetric):
         return self.name, self.value(labels, preds, groups), True
 
 
+def objective(loss: Loss, **options: Any) -> LightGBMObjective:
+    """Return the objective of ``lightgbm.train`` (``params["objective"]``).
+
+    ``options`` are those of :class:`LightGBMObjective` (``position=``,
+    ``position_bias=``). ``loss.lgb_objective`` is an alias.
+    """
+    return LightGBMObjective(loss, **options)
+
+
+def sklearn_objective(loss: Loss) -> LightGBMSklearnObjective:
+    """Return the objective of LightGBM's estimators (``LGBMRanker(objective=)``).
+
+    ``loss.lgb_sklearn_objective`` is an alias.
+    """
+    return LightGBMSklearnObjective(loss)
+
+
+def loss_metric(loss: Loss) -> LightGBMMetric:
+    """Return a ``feval`` giving the loss value; ``loss.lgb_metric`` is an alias."""
+    return LightGBMMetric(loss)
+
+
+def ranking_metric(
+    metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
+) -> LightGBMEval:
+    """Return a ``feval`` of a :mod:`gbrank.metrics` ranking metric (``"ndcg@10"``).
+
+    ``gbrank.metrics.lgb_eval`` is an alias.
+    """
+    return LightGBMEval(metric=metric, k=k, no_relevant=no_relevant)
+
+
 # LightGBM's main parameter names (as :meth:`LightGBMEngine.params` writes them)
 # -> the names of its scikit-learn API, which lightgbm.dask takes
 _SKLEARN_NAMES = {
@@ -471,22 +505,22 @@ class LightGBMEngine(Engine):
     }
 
     def objective(self, loss: Loss, **options: Any) -> LightGBMObjective:
-        """``LightGBMObjective(loss, **options)``."""
-        return LightGBMObjective(loss, **options)
+        """Return the module function :func:`objective`'s adapter."""
+        return objective(loss, **options)
 
     def sklearn_objective(self, loss: Loss) -> LightGBMSklearnObjective:
-        """``LightGBMSklearnObjective(loss)``, for ``LGBMRanker(objective=...)``."""
-        return LightGBMSklearnObjective(loss)
+        """Return the module function :func:`sklearn_objective`'s adapter."""
+        return sklearn_objective(loss)
 
     def loss_metric(self, loss: Loss) -> LightGBMMetric:
-        """``LightGBMMetric(loss)``."""
-        return LightGBMMetric(loss)
+        """Return the module function :func:`loss_metric`'s adapter."""
+        return loss_metric(loss)
 
     def ranking_metric(
         self, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
     ) -> LightGBMEval:
-        """``LightGBMEval(metric, k, no_relevant)``."""
-        return LightGBMEval(metric=metric, k=k, no_relevant=no_relevant)
+        """Return the module function :func:`ranking_metric`'s adapter."""
+        return ranking_metric(metric, k, no_relevant=no_relevant)
 
     def refused_params(self) -> dict[str, str]:
         """Return the objective, classes, metrics, rounds, early stopping, aliased."""

@@ -1,8 +1,9 @@
 """XGBoost: gbrank losses as custom objectives and metrics, and the engine.
 
 Use the adapters with the learning API,
-``xgboost.train(params, dtrain, obj=loss.xgb_objective,
-custom_metric=loss.xgb_metric)``; ``XGBRanker`` does not accept a custom
+``xgboost.train(params, dtrain, obj=objective(loss),
+custom_metric=loss_metric(loss))`` (``loss.xgb_objective`` and
+``loss.xgb_metric`` are aliases); ``XGBRanker`` does not accept a custom
 objective. Query groups come from the ``DMatrix`` (``group=`` or ``qid=``).
 :class:`XGBoostEngine` is what the estimators, the command line and the Dask
 estimators use (``gbrank.engines.get_engine("xgboost")``).
@@ -264,6 +265,30 @@ class XGBoostEval(RankingMetric):
         return self.name, self.value(dmatrix.get_label(), predt, groups)
 
 
+def objective(loss: Loss, **options: Any) -> XGBoostObjective:
+    """Return the objective of ``xgboost.train(..., obj=objective(loss))``.
+
+    ``options`` are those of :class:`XGBoostObjective` (``sample_weight=``,
+    ``position=``, ``position_bias=``). ``loss.xgb_objective`` is an alias.
+    """
+    return XGBoostObjective(loss, **options)
+
+
+def loss_metric(loss: Loss) -> XGBoostMetric:
+    """Return a ``custom_metric`` giving the loss value (alias ``loss.xgb_metric``)."""
+    return XGBoostMetric(loss)
+
+
+def ranking_metric(
+    metric: str = "ndcg", k: int | None = 10, *, no_relevant: float = 1.0
+) -> XGBoostEval:
+    """Return a ``custom_metric`` of a :mod:`gbrank.metrics` ranking metric.
+
+    ``gbrank.metrics.xgb_eval`` is an alias.
+    """
+    return XGBoostEval(metric=metric, k=k, no_relevant=no_relevant)
+
+
 def _dmatrix(part: TrainingSet, native: bool) -> Any:
     """DMatrix of ``part``; a ranking DMatrix gets per-row weights only if native.
 
@@ -342,18 +367,18 @@ class XGBoostEngine(Engine):
     compare_tree: ClassVar[dict[str, Any]] = {"max_depth": 4, "booster_params": {}}
 
     def objective(self, loss: Loss, **options: Any) -> XGBoostObjective:
-        """``XGBoostObjective(loss, **options)``."""
-        return XGBoostObjective(loss, **options)
+        """Return the module function :func:`objective`'s adapter."""
+        return objective(loss, **options)
 
     def loss_metric(self, loss: Loss) -> XGBoostMetric:
-        """``XGBoostMetric(loss)``."""
-        return XGBoostMetric(loss)
+        """Return the module function :func:`loss_metric`'s adapter."""
+        return loss_metric(loss)
 
     def ranking_metric(
         self, metric: str = "ndcg", k: int | None = 10, no_relevant: float = 1.0
     ) -> XGBoostEval:
-        """``XGBoostEval(metric, k, no_relevant)``."""
-        return XGBoostEval(metric=metric, k=k, no_relevant=no_relevant)
+        """Return the module function :func:`ranking_metric`'s adapter."""
+        return ranking_metric(metric, k, no_relevant=no_relevant)
 
     def refused_params(self) -> dict[str, str]:
         """Return the objective, classes, metrics, rounds and early stopping."""

@@ -46,8 +46,6 @@ import numpy as np
 
 from gbrank._kernels import approx as kernels
 from gbrank._kernels.approx import ApproxConfig, ApproxMetric
-from gbrank._kernels.common import Rows, Terms
-from gbrank._kernels.threads import run_groups
 from gbrank._validation import check_choice, check_int, check_real
 from gbrank.losses.base import Array, Batch, Loss, check_temperature
 
@@ -59,15 +57,6 @@ STEP_SCALE = 0.1
 steps of up to 10 effective temperatures."""
 
 STEPS = ("auto", "exact")
-
-
-def _rows(batch: Batch) -> Rows:
-    return Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-
-
-def _terms(batch: Batch) -> Terms:
-    n_rows = batch.scores.size
-    return Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
 
 
 def normalized_step(
@@ -127,17 +116,15 @@ class _ApproxLoss(Loss):
         )
 
     def _run(self, batch: Batch, config: ApproxConfig) -> tuple[Array, Array, Array]:
-        rows, out = _rows(batch), _terms(batch)
         bits = batch.labels.view(np.int64)
         sizes = np.diff(batch.groups.offsets).astype(np.float64)
-        cost = sizes * sizes * (PAIR_NS * max(config.samples, 1))
-        run_groups(
-            lambda first, stop: kernels.approx_metric(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.approx_metric(
                 first, stop, rows, bits, config, out
             ),
-            cost,
+            sizes * sizes * (PAIR_NS * max(config.samples, 1)),
         )
-        return out
 
     def compute(
         self, batch: Batch, need_loss: bool = True
@@ -264,7 +251,7 @@ class ApproxNDCGLoss(_ApproxLoss):
         self.step = step
 
     @property
-    def hessian_bounds_exact(self) -> bool:  # type: ignore[override]
+    def hessian_bounds_exact(self) -> bool:
         """False with ``topn``: the moving cutoff point adds curvature."""
         return self.topn is None
 

@@ -6,20 +6,24 @@ weights, group offsets) and returns the unreduced weighted loss, the gradient an
 the hessian of the summed loss with respect to the raw scores; its
 ``need_loss`` flag lets :meth:`Loss.grad_hess` skip the loss values.
 
-This module imports no engine and no scikit-learn: the engine adapters
-(``loss.lgb_objective``, ...) are looked up in :mod:`gbrank.engines` when asked
-for.
+This module imports no engine and no scikit-learn: the adapters live with the
+engines (``gbrank.lightgbm.objective(loss)``, ...), and the properties
+``loss.lgb_objective``, ... are aliases that name them (:mod:`gbrank._aliases`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from gbrank._aliases import engine_alias
 from gbrank._groups import Groups, make_groups, one_group
+from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.threads import run_groups
 from gbrank._params import Parameters
 from gbrank._validation import (
     as_float_array,
@@ -48,6 +52,9 @@ REDUCTIONS = (
 )
 
 Array = NDArray[np.float64]
+
+GroupKernel = Callable[[int, int, Rows, Terms], None]
+"""A kernel over the groups ``first <= g < stop``, writing into ``out``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +89,11 @@ class Batch:
         """Rows that take part in the loss."""
         return self.labels >= 0
 
+    @property
+    def rows(self) -> Rows:
+        """The flat inputs as the kernels take them (:mod:`gbrank._kernels`)."""
+        return Rows(self.labels, self.scores, self.weights, self.groups.offsets)
+
 
 class Loss(Parameters):
     """Base class of gbrank losses.
@@ -107,27 +119,51 @@ class Loss(Parameters):
         Whether the loss works on query groups (ranking) or on independent rows.
     default_reduction : str
         Reduction used when ``reduction="auto"``.
-    approx_hessian : bool
-        True when :meth:`grad_hess` returns a positive surrogate, not the exact
-        diagonal of the hessian.
-    hessian_bounds_exact : bool
-        For a surrogate: whether it is >= the exact diagonal (the default rule);
-        a loss whose surrogate is not (a Gauss-Newton hessian) says why.
     is_multiclass : bool
         Whether scores are 2-D ``(n_samples, n_classes)``.
-    label_bounds : tuple of float or None
-        Closed range of valid (non-ignored) labels.
+    temperature : float or None
+        The temperature dividing the scores (or their differences) inside the
+        loss, its parameter; None for a loss without one.
+    approx_hessian, hessian_bounds_exact, differentiable, label_bounds
+        Properties of an instance (they may depend on the parameters): see
+        each. A subclass sets a constant one as a class attribute, or
+        overrides the property.
+
+    The first five are facts about the class (``gbrank.LOSSES[name].per_group``).
     """
 
     name: ClassVar[str]
     per_group: ClassVar[bool] = False
     needs_groups: ClassVar[bool] = True
     default_reduction: ClassVar[str] = "sum_over_batch_size"
-    approx_hessian: ClassVar[bool] = False
-    hessian_bounds_exact: ClassVar[bool] = True
-    differentiable: ClassVar[bool] = True
     is_multiclass: ClassVar[bool] = False
-    label_bounds: ClassVar[tuple[float, float] | None] = None
+    temperature: float | None = None
+
+    @property
+    def approx_hessian(self) -> bool:
+        """Whether :meth:`grad_hess` gives a positive surrogate, not the exact one."""
+        return False
+
+    @property
+    def hessian_bounds_exact(self) -> bool:
+        """For a surrogate: whether it is >= the exact diagonal (the default rule).
+
+        A loss whose surrogate is not (a Gauss-Newton hessian) says why.
+        """
+        return True
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether :meth:`grad_hess` is the derivative of a smooth loss.
+
+        False for kinks and for weights frozen at the current ranks.
+        """
+        return True
+
+    @property
+    def label_bounds(self) -> tuple[float, float] | None:
+        """Closed range of valid (non-ignored) labels (None: any label >= 0)."""
+        return None
 
     # -- public API -----------------------------------------------------------------
 
@@ -380,32 +416,30 @@ class Loss(Parameters):
         """
         return self
 
-    # -- engine adapters: thin lookups in the engine registry ---------------------
+    # -- users' aliases of the engine adapters (SPEC section 9) ------------------------
 
-    @property
-    def lgb_objective(self) -> Any:
-        """LightGBM objective ``f(preds, train_data)`` for ``params["objective"]``."""
-        return _engine("lightgbm").objective(self)
-
-    @property
-    def lgb_sklearn_objective(self) -> Any:
-        """LightGBM scikit-learn objective ``f(y_true, y_pred, weight, group)``."""
-        return _engine("lightgbm").sklearn_objective(self)
-
-    @property
-    def lgb_metric(self) -> Any:
-        """LightGBM ``feval`` giving the loss value (lower is better)."""
-        return _engine("lightgbm").loss_metric(self)
-
-    @property
-    def xgb_objective(self) -> Any:
-        """XGBoost objective ``f(predt, dtrain)`` for ``xgboost.train(obj=...)``."""
-        return _engine("xgboost").objective(self)
-
-    @property
-    def xgb_metric(self) -> Any:
-        """XGBoost ``custom_metric`` giving the loss value (lower is better)."""
-        return _engine("xgboost").loss_metric(self)
+    lgb_objective = engine_alias(
+        "gbrank.lightgbm.objective",
+        "LightGBM objective ``f(preds, train_data)``: ``gbrank.lightgbm.objective``.",
+    )
+    lgb_sklearn_objective = engine_alias(
+        "gbrank.lightgbm.sklearn_objective",
+        "LightGBM scikit-learn objective ``f(y_true, y_pred, weight, group)``: "
+        "``gbrank.lightgbm.sklearn_objective``.",
+    )
+    lgb_metric = engine_alias(
+        "gbrank.lightgbm.loss_metric",
+        "LightGBM ``feval`` giving the loss value: ``gbrank.lightgbm.loss_metric``.",
+    )
+    xgb_objective = engine_alias(
+        "gbrank.xgboost.objective",
+        "XGBoost objective ``f(predt, dtrain)``: ``gbrank.xgboost.objective``.",
+    )
+    xgb_metric = engine_alias(
+        "gbrank.xgboost.loss_metric",
+        "XGBoost ``custom_metric`` giving the loss value: "
+        "``gbrank.xgboost.loss_metric``.",
+    )
 
     # -- the hooks a loss implements ------------------------------------------------
 
@@ -469,6 +503,28 @@ class Loss(Parameters):
         raise NotImplementedError(
             f"{type(self).__name__} must implement compute_activation(batch)."
         )
+
+    # -- running kernels -----------------------------------------------------------
+
+    def outputs(self, batch: Batch) -> Terms:
+        """Zeroed kernel outputs: the unreduced loss, the gradient, the hessian.
+
+        The loss has one value per group when ``per_group``, else one per row.
+        """
+        n_rows = batch.scores.size
+        n_values = batch.groups.n_groups if self.per_group else n_rows
+        return Terms(np.zeros(n_values), np.zeros(n_rows), np.zeros(n_rows))
+
+    def run_groups(self, batch: Batch, kernel: GroupKernel, cost: Array) -> Terms:
+        """Run ``kernel(first, stop, rows, out)`` over every group; return ``out``.
+
+        ``out`` is :meth:`outputs`; ``cost`` estimates each group's work
+        (nanoseconds), by which the groups are dealt to the kernel threads
+        (:func:`gbrank._kernels.threads.run_groups`).
+        """
+        rows, out = batch.rows, self.outputs(batch)
+        run_groups(lambda first, stop: kernel(first, stop, rows, out), cost)
+        return out
 
     # -- input handling ---------------------------------------------------------------
 
@@ -557,7 +613,7 @@ class Loss(Parameters):
         }
         largest = {key: float(v.max()) if v.size else 0.0 for key, v in sizes.items()}
         shown = ", ".join(f"{key} {value:.3g}" for key, value in largest.items())
-        temperature = getattr(self, "temperature", None)
+        temperature = self.temperature
         if isinstance(temperature, float) and temperature < 1.0:
             largest["1/temperature"] = 1.0 / temperature
             shown += f", temperature {temperature:.3g}"
@@ -664,10 +720,3 @@ def _reduction_parts(
     else:
         divisor = float(values.shape[0])
     return total, divisor
-
-
-def _engine(name: str) -> Any:
-    """Return the engine ``name`` of the registry (imported when first asked for)."""
-    from gbrank.engines import get_engine
-
-    return get_engine(name)

@@ -48,6 +48,13 @@ class CategoricalCrossEntropyLoss(Loss):
     computed with a stable log-softmax. The default reduction is the mean over
     samples (``"sum_over_batch_size"``), as ml4ir's.
 
+    References
+    ----------
+    .. [1] salesforce/ml4ir, ``ml4ir.applications.classification.model.losses.\
+       categorical_cross_entropy.CategoricalCrossEntropy``.
+    .. [2] LightGBM, ``objective="multiclass"`` (softmax objective), Parameters
+       documentation.
+
     See Also
     --------
     ml4ir.applications.classification.model.losses.categorical_cross_entropy.\

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from gbrank._kernels.pairwise import Gain, LambdaKind, PairFunction
+from gbrank._kernels.pairfunctions import LOGISTIC
+from gbrank._kernels.pairwise import Gain, LambdaKind
 from gbrank._validation import check_choice, check_int, check_real
 from gbrank.losses.base import Array, Loss
 from gbrank.losses.pairwise import _PairwiseLoss
@@ -116,7 +117,7 @@ class LambdaLoss(_PairwiseLoss):
 
     name = "lambdaloss"
     default_reduction = "sum"
-    _pair = PairFunction.LOGISTIC
+    pair = LOGISTIC
     _schemes: ClassVar[dict[str, tuple[LambdaKind, Gain]]] = SCHEMES
 
     def __init__(
@@ -133,7 +134,7 @@ class LambdaLoss(_PairwiseLoss):
         self.step = step
 
     @property
-    def differentiable(self) -> bool:  # type: ignore[override]
+    def differentiable(self) -> bool:
         """False when the weights depend on the ranks (all but ARP without topn)."""
         return self.scheme in ("arp1", "arp2") and self.topn is None
 
@@ -143,9 +144,6 @@ class LambdaLoss(_PairwiseLoss):
         check_real(self.mu, "mu", low=0.0)
         check_int(self.topn, "topn", allow_none=True)
         self.resolved_step().check()
-
-    def _temperature(self) -> float:
-        return 1.0
 
     def _default_step(self) -> PairStep:
         """Return the exact step, which trains LambdaLoss best.

@@ -47,9 +47,6 @@ class LambdaWeight(Parameters):
     depends_on_scores: ClassVar[bool] = True
     """Whether the weights change with the ranks (then frozen in the gradient)."""
 
-    def __init__(self) -> None:
-        pass
-
     def kernel_args(self) -> tuple[LambdaKind, int, Gain]:
         """Return ``(lambda_kind, topn, gain)`` for the pairwise kernels."""
         return self._kind, 0, Gain.LINEAR

@@ -30,15 +30,6 @@ def _cost(batch: Batch) -> Array:
     return np.diff(batch.groups.offsets) * ROW_NS
 
 
-def _rows(batch: Batch) -> Rows:
-    return Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-
-
-def _terms(batch: Batch) -> Terms:
-    n_rows = batch.scores.size
-    return Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
-
-
 def group_softmax(batch: Batch, scores: Array) -> Array:
     """Masked softmax of ``scores`` over each group's valid rows (0 elsewhere)."""
     probabilities = np.zeros(scores.size)
@@ -79,6 +70,12 @@ class SoftmaxLoss(_ListwiseLoss):
     has zero loss and gradient. Default reduction: the mean over lists
     (``"sum_over_batch_size"``), as ml4ir's.
 
+    References
+    ----------
+    .. [1] S. Bruch, X. Wang, M. Bendersky, M. Najork, "An Analysis of the Softmax
+       Cross Entropy Loss for Learning-to-Rank with Binary Relevance", ICTIR 2019.
+    .. [2] tensorflow/ranking, ``tfr.keras.losses.SoftmaxLoss``.
+
     See Also
     --------
     ml4ir SoftmaxCrossEntropy, tfr.keras.losses.SoftmaxLoss : the neural twins.
@@ -92,21 +89,17 @@ class SoftmaxLoss(_ListwiseLoss):
 
     name = "softmax"
 
-    def __init__(self) -> None:
-        pass
-
     def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Softmax cross-entropy of every list."""
-        rows, out = _rows(batch), _terms(batch)
-        run_groups(
-            lambda first, stop: kernels.softmax_cross_entropy(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.softmax_cross_entropy(
                 first, stop, rows, need_loss, out
             ),
             _cost(batch),
         )
-        return out
 
 
 class RankOneListNetLoss(_ListwiseLoss):
@@ -152,6 +145,13 @@ class RankOneListNetLoss(_ListwiseLoss):
     with no clipping. Default reduction: the sum over rows divided by the number of
     lists (``"sum_over_batch_size"``), as ml4ir's.
 
+    References
+    ----------
+    .. [1] Z. Cao, T. Qin, T.-Y. Liu, M.-F. Tsai, H. Li, "Learning to Rank: From
+       Pairwise Approach to Listwise Approach", ICML 2007 (top-one probability).
+    .. [2] salesforce/ml4ir, ``ml4ir.applications.ranking.model.losses.\
+       listwise_losses.RankOneListNet``.
+
     See Also
     --------
     ml4ir.applications.ranking.model.losses.listwise_losses.RankOneListNet
@@ -177,7 +177,7 @@ class RankOneListNetLoss(_ListwiseLoss):
         self.hessian = hessian
 
     @property
-    def hessian_bounds_exact(self) -> bool:  # type: ignore[override]
+    def hessian_bounds_exact(self) -> bool:
         """Only the ``"softmax"`` surrogate bounds the exact diagonal."""
         return self.hessian == "softmax"
 
@@ -189,15 +189,14 @@ class RankOneListNetLoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Binary cross-entropies of every list's softmax."""
-        rows, out = _rows(batch), _terms(batch)
         hessian = self._hessians[self.hessian]
-        run_groups(
-            lambda first, stop: kernels.rank_one_listnet(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.rank_one_listnet(
                 first, stop, rows, hessian, need_loss, out
             ),
             _cost(batch),
         )
-        return out
 
 
 class ListNetLoss(_ListwiseLoss):
@@ -235,6 +234,12 @@ class ListNetLoss(_ListwiseLoss):
     positive label has the same total weight. Default reduction: the mean over
     lists (``"sum_over_batch_size"``).
 
+    References
+    ----------
+    .. [1] Z. Cao, T. Qin, T.-Y. Liu, M.-F. Tsai, H. Li, "Learning to Rank: From
+       Pairwise Approach to Listwise Approach", ICML 2007.
+    .. [2] allegro/allRank, ``allrank.models.losses.listNet``.
+
     See Also
     --------
     allrank.models.losses.listNet : the neural twin (``"softmax"``, no epsilon).
@@ -265,17 +270,17 @@ class ListNetLoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Softmax cross-entropy against every list's weighted target distribution."""
-        rows, out = _rows(batch), _terms(batch)
         target = self._targets[self.label_normalization]
         targets = np.empty(batch.scores.size)
-        unit = Rows(targets, batch.scores, np.ones(batch.scores.size), rows.offsets)
+        ones = np.ones(batch.scores.size)
+        offsets = batch.groups.offsets
 
-        def kernel(first: int, stop: int) -> None:
+        def kernel(first: int, stop: int, rows: Rows, out: Terms) -> None:
             kernels.listnet_targets(first, stop, rows, target, targets)
+            unit = Rows(targets, rows.scores, ones, offsets)
             kernels.softmax_cross_entropy(first, stop, unit, need_loss, out)
 
-        run_groups(kernel, _cost(batch))
-        return out
+        return self.run_groups(batch, kernel, _cost(batch))
 
 
 class ListMLELoss(_ListwiseLoss):
@@ -313,6 +318,13 @@ class ListMLELoss(_ListwiseLoss):
     mean over lists (``"sum_over_batch_size"``), as keras_rs's. The activation is
     the top-one probability :math:`\mathrm{softmax}(s / T)`.
 
+    References
+    ----------
+    .. [1] F. Xia, T.-Y. Liu, J. Wang, W. Zhang, H. Li, "Listwise Approach to
+       Learning to Rank: Theory and Algorithm", ICML 2008.
+    .. [2] keras-team/keras-rs, ``keras_rs.losses.ListMLELoss``
+       (keras_rs/src/losses/list_mle_loss.py).
+
     See Also
     --------
     keras_rs.losses.ListMLELoss : the neural twin.
@@ -325,6 +337,7 @@ class ListMLELoss(_ListwiseLoss):
     """
 
     name = "listmle"
+    temperature: float
 
     def __init__(self, *, temperature: float = 1.0):
         self.temperature = temperature
@@ -341,12 +354,11 @@ class ListMLELoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Plackett-Luce likelihood of every list's label order."""
-        rows, out = _rows(batch), _terms(batch)
         inv_temperature = 1.0 / self.temperature
-        run_groups(
-            lambda first, stop: kernels.listmle(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.listmle(
                 first, stop, rows, inv_temperature, need_loss, out
             ),
             _cost(batch) * 2.0,
         )
-        return out

@@ -7,9 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from gbrank._kernels import neuralsort as kernels
-from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.neuralsort import NeuralConfig
-from gbrank._kernels.threads import run_groups
 from gbrank._validation import check_int, check_positive
 from gbrank.losses.base import Array, Batch, Loss, check_temperature
 
@@ -120,6 +118,7 @@ class NeuralNDCGLoss(Loss):
     """
 
     name = "neural_ndcg"
+    temperature: float
     max_list_size: ClassVar[int] = MAX_LIST_SIZE
     per_group = True
     approx_hessian = True
@@ -160,9 +159,6 @@ class NeuralNDCGLoss(Loss):
                 f"{int(counts[group])} valid rows, more than {self.max_list_size}. "
                 "Split or truncate long lists, or use approx_ndcg (O(n) memory)."
             )
-        rows = Rows(batch.labels, batch.scores, batch.weights, offsets)
-        n_rows = batch.scores.size
-        out = Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
         config = NeuralConfig(
             temperature=float(self.temperature),
             topn=0 if self.topn is None else int(self.topn),
@@ -171,8 +167,11 @@ class NeuralNDCGLoss(Loss):
             need_loss=need_loss,
         )
         sizes = counts.astype(np.float64)
-        run_groups(
-            lambda first, stop: kernels.neural_ndcg(first, stop, rows, config, out),
+        out = self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.neural_ndcg(
+                first, stop, rows, config, out
+            ),
             sizes * sizes * (CELL_NS * config.max_iter),
         )
         hess = np.abs(out.grad) / config.temperature

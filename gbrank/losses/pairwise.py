@@ -45,18 +45,24 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.pairfunctions import (
+    HINGE,
+    LOGISTIC,
+    QUANTILE,
+    SOFT_ZERO_ONE,
+    SQUARED_ERROR,
+    PairFunction,
+    PairParameters,
+)
 from gbrank._kernels.pairwise import (
     Gain,
     LambdaKind,
     PairConfig,
-    PairFunction,
     PairHessian,
     PairSelection,
     constant_hessian,
-    hinge_sorted,
+    exact_sums,
     pair_sums,
-    squared_error_sums,
 )
 from gbrank._validation import check_choice, check_real
 from gbrank.losses.base import Array, Batch, Loss, check_temperature
@@ -73,24 +79,28 @@ STEPS = {
 
 
 class _PairwiseLoss(Loss):
-    """Shared machinery: checks, the choice of kernel, no activation."""
+    """Shared machinery: checks, the kernels' options, no activation.
 
-    _pair: ClassVar[PairFunction]
-    _smooth: ClassVar[bool] = True
+    A pairwise loss is its class (parameters, documentation) and its pair
+    function (:mod:`gbrank._kernels.pairfunctions`), named by ``pair``: the
+    kernels, the flags and the parameters they read come from there.
+    """
+
+    pair: ClassVar[PairFunction]
     _auto_step: ClassVar[PairStep] = TOP30_QUERY
-    temperature: float
     lambda_weight: str | LambdaWeight | None
     step: str | PairStep
 
     @property
-    def differentiable(self) -> bool:  # type: ignore[override]
+    def differentiable(self) -> bool:
         """Whether ``grad_hess`` is the gradient of a smooth loss.
 
         False for the hinge and under rank-based lambda weights (DCG, NDCG),
         whose gradient is taken with the weights frozen.
         """
         weight = resolve_lambda_weight(self.lambda_weight)
-        return self._smooth and (weight is None or not weight.depends_on_scores)
+        smooth = self.pair.smooth
+        return smooth and (weight is None or not weight.depends_on_scores)
 
     def check_params(self) -> None:
         """Validate the temperature, the lambda weight and the booster step."""
@@ -131,7 +141,8 @@ class _PairwiseLoss(Loss):
             weight.check_labels(labels)
 
     def _temperature(self) -> float:
-        return self.temperature
+        """Return the kernels' temperature: 1 for a loss without one."""
+        return 1.0 if self.temperature is None else self.temperature
 
     def _hessian(self) -> PairHessian:
         return PairHessian.CURVATURE
@@ -143,9 +154,11 @@ class _PairwiseLoss(Loss):
             return LambdaKind.NONE, 0, Gain.LINEAR, {}
         return (*weight.kernel_args(), weight.kernel_options())
 
-    def _pair_options(self) -> dict[str, Any]:
-        """Further :class:`~gbrank._kernels.pairwise.PairConfig` fields."""
-        return {}
+    def _pair_parameters(self) -> PairParameters:
+        """Return the parameters the pair function reads, as floats, in its slots."""
+        values = [float(getattr(self, name)) for name in self.pair.parameters]
+        slots = [*values, 0.0, 0.0]
+        return slots[0], slots[1]
 
     def _config(self, need_loss: bool, step: PairStep = EXACT) -> PairConfig:
         lambda_kind, topn, gain, options = self._lambda_args()
@@ -155,7 +168,7 @@ class _PairwiseLoss(Loss):
         elif step.pairs_per_row is not None:
             selection = PairSelection.SAMPLED
         return PairConfig(
-            pair=self._pair,
+            pair=self.pair.code,
             temperature=float(self._temperature()),
             hessian=self._hessian(),
             lambda_kind=lambda_kind,
@@ -167,8 +180,8 @@ class _PairwiseLoss(Loss):
             pairs_per_row=int(step.pairs_per_row or 0),
             seed=int(step.seed),
             score_normalization=step.score_normalization,
+            parameters=self._pair_parameters(),
             **options,
-            **self._pair_options(),
         )
 
     def compute_booster(self, batch: Batch) -> tuple[Array, Array]:
@@ -176,9 +189,7 @@ class _PairwiseLoss(Loss):
         step = self.resolved_step()
         if step == EXACT:
             return super().compute_booster(batch)
-        n_rows = batch.scores.size
-        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
+        rows, out = batch.rows, self.outputs(batch)
         config = self._config(False, step)
         mass = pair_sums(rows, config, out)
         grad, hess = out.grad, out.hess
@@ -195,19 +206,9 @@ class _PairwiseLoss(Loss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Pair sums of every group (see the class notes)."""
-        n_rows = batch.scores.size
-        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
+        rows, out = batch.rows, self.outputs(batch)
         config = self._config(need_loss)
-        if config.lambda_kind == LambdaKind.NONE and self._pair == PairFunction.HINGE:
-            hinge_sorted(rows, config, out)
-        elif (
-            config.lambda_kind == LambdaKind.NONE
-            and self._pair == PairFunction.SQUARED_ERROR
-        ):
-            squared_error_sums(rows, need_loss, out)
-        else:
-            pair_sums(rows, config, out)
+        exact_sums(rows, config, out)
         hess = out.hess
         if config.hessian == PairHessian.CONSTANT:
             hess = constant_hessian(rows, config.temperature)
@@ -258,6 +259,13 @@ default "auto"
     ``"sum_over_batch_size"``: the sum divided by the number of rows, ignored ones
     included.
 
+    References
+    ----------
+    .. [1] R. Herbrich, T. Graepel, K. Obermayer, "Large Margin Rank Boundaries for
+       Ordinal Regression", Advances in Large Margin Classifiers, MIT Press, 2000.
+    .. [2] keras-team/keras-rs, ``keras_rs.losses.PairwiseHingeLoss``
+       (keras_rs/src/losses/pairwise_hinge_loss.py).
+
     See Also
     --------
     keras_rs.losses.PairwiseHingeLoss : the neural twin.
@@ -272,8 +280,7 @@ default "auto"
 
     name = "pairwise_hinge"
     approx_hessian = True
-    _smooth = False
-    _pair = PairFunction.HINGE
+    pair = HINGE
     _hessians: ClassVar[dict[str, PairHessian]] = {
         "active_pairs": PairHessian.CURVATURE,
         "constant": PairHessian.CONSTANT,
@@ -337,6 +344,13 @@ default "auto"
     weights). Label ties and ignored rows form no pair. Default reduction:
     keras_rs's ``"sum_over_batch_size"`` (sum ÷ number of rows, ignored included).
 
+    References
+    ----------
+    .. [1] C. Burges, T. Shaked, E. Renshaw, A. Lazier, M. Deeds, N. Hamilton,
+       G. Hullender, "Learning to Rank using Gradient Descent", ICML 2005 (RankNet).
+    .. [2] keras-team/keras-rs, ``keras_rs.losses.PairwiseLogisticLoss``
+       (keras_rs/src/losses/pairwise_logistic_loss.py).
+
     See Also
     --------
     keras_rs.losses.PairwiseLogisticLoss : the neural twin.
@@ -351,7 +365,7 @@ default "auto"
     """
 
     name = "pairwise_logistic"
-    _pair = PairFunction.LOGISTIC
+    pair = LOGISTIC
 
     def __init__(
         self,
@@ -411,6 +425,12 @@ default "auto"
     (the logistic loss's curvature, same scale). Label ties and ignored rows form
     no pair. Default reduction: keras_rs's ``"sum_over_batch_size"``.
 
+    References
+    ----------
+    .. [1] keras-team/keras-rs, ``keras_rs.losses.PairwiseSoftZeroOneLoss``
+       (keras_rs/src/losses/pairwise_soft_zero_one_loss.py).
+    .. [2] tensorflow/ranking, ``tfr.keras.losses.PairwiseSoftZeroOneLoss``.
+
     See Also
     --------
     keras_rs.losses.PairwiseSoftZeroOneLoss : the neural twin.
@@ -425,7 +445,7 @@ default "auto"
 
     name = "pairwise_soft_zero_one"
     approx_hessian = True
-    _pair = PairFunction.SOFT_ZERO_ONE
+    pair = SOFT_ZERO_ONE
     _auto_step = LAMBDARANK
 
     def __init__(
@@ -474,6 +494,12 @@ default "auto"
     is exact. Ignored rows form no pair. Default reduction: keras_rs's
     ``"sum_over_batch_size"`` (sum ÷ number of rows, ignored included).
 
+    References
+    ----------
+    .. [1] keras-team/keras-rs, ``keras_rs.losses.PairwiseMeanSquaredError``
+       (keras_rs/src/losses/pairwise_mean_squared_error.py).
+    .. [2] tensorflow/ranking, ``tfr.keras.losses.PairwiseMeanSquaredError``.
+
     See Also
     --------
     keras_rs.losses.PairwiseMeanSquaredError : the neural twin.
@@ -487,7 +513,7 @@ default "auto"
     """
 
     name = "pairwise_mse"
-    _pair = PairFunction.SQUARED_ERROR
+    pair = SQUARED_ERROR
 
     def __init__(
         self,
@@ -497,9 +523,6 @@ default "auto"
     ):
         self.lambda_weight = lambda_weight
         self.step = step
-
-    def _temperature(self) -> float:
-        return 1.0
 
 
 class PairwiseQRLoss(_PairwiseLoss):
@@ -570,8 +593,7 @@ default "auto"
     """
 
     name = "pairwise_qr"
-    _smooth = False
-    _pair = PairFunction.QUANTILE
+    pair = QUANTILE
 
     def __init__(
         self,
@@ -587,7 +609,7 @@ default "auto"
         self.step = step
 
     @property
-    def approx_hessian(self) -> bool:  # type: ignore[override]
+    def approx_hessian(self) -> bool:
         """True unless ``squared`` (the unsquared loss's hessian is 0 a.e.)."""
         return not self.squared
 
@@ -597,9 +619,3 @@ default "auto"
         if not isinstance(self.squared, (bool, np.bool_)):
             raise ValueError(f"squared must be True or False, got {self.squared!r}.")
         super().check_params()
-
-    def _temperature(self) -> float:
-        return 1.0
-
-    def _pair_options(self) -> dict[str, Any]:
-        return {"tau": float(self.tau), "squared": bool(self.squared)}

@@ -35,6 +35,12 @@ class SigmoidCrossEntropyLoss(Loss):
     divided by the number of valid rows of the whole batch (not a mean of
     per-list means). Query groups are accepted and not needed.
 
+    References
+    ----------
+    .. [1] salesforce/ml4ir, ``ml4ir.applications.ranking.model.losses.\
+       pointwise_losses.SigmoidCrossEntropy``.
+    .. [2] LightGBM, ``objective="cross_entropy"``, Parameters documentation.
+
     See Also
     --------
     ml4ir.applications.ranking.model.losses.pointwise_losses.SigmoidCrossEntropy
@@ -52,9 +58,6 @@ class SigmoidCrossEntropyLoss(Loss):
     needs_groups = False
     default_reduction = "mean_over_valid"
     label_bounds = (0.0, 1.0)
-
-    def __init__(self) -> None:
-        pass
 
     def compute(
         self, batch: Batch, need_loss: bool = True

@@ -12,13 +12,9 @@ and a positive hessian.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from gbrank._kernels import query as kernels
-from gbrank._kernels.common import Rows, Terms
-from gbrank._kernels.threads import run_groups
 from gbrank._validation import check_positive, check_real
 from gbrank.losses.base import Array, Batch, Loss
 from gbrank.losses.listwise import group_softmax
@@ -29,15 +25,6 @@ ROW_NS = 10.0
 
 def _cost(batch: Batch) -> Array:
     return np.diff(batch.groups.offsets) * ROW_NS
-
-
-def _run(batch: Batch, kernel: Callable[[int, int, Rows, Terms], None]) -> Terms:
-    """Run ``kernel(first, stop, rows, out)`` over every group; return ``out``."""
-    rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-    n_rows = batch.scores.size
-    out = Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
-    run_groups(lambda first, stop: kernel(first, stop, rows, out), _cost(batch))
-    return out
 
 
 class QueryRMSELoss(Loss):
@@ -99,18 +86,16 @@ class QueryRMSELoss(Loss):
     per_group = True
     approx_hessian = True
 
-    def __init__(self) -> None:
-        pass
-
     def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Squared error around every query's mean residual."""
-        return _run(
+        return self.run_groups(
             batch,
             lambda first, stop, rows, out: kernels.query_rmse(
                 first, stop, rows, need_loss, out
             ),
+            _cost(batch),
         )
 
     def compute_activation(self, batch: Batch) -> Array:
@@ -200,11 +185,12 @@ class QuerySoftmaxLoss(Loss):
     ) -> tuple[Array, Array, Array]:
         """Weighted softmax cross-entropy of every query."""
         beta, lambda_reg = float(self.beta), float(self.lambda_reg)
-        return _run(
+        return self.run_groups(
             batch,
             lambda first, stop, rows, out: kernels.query_softmax(
                 first, stop, rows, beta, lambda_reg, need_loss, out
             ),
+            _cost(batch),
         )
 
     def compute_activation(self, batch: Batch) -> Array:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from gbrank._kernels import ordinal as kernels
-from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.threads import PARALLEL_NS, chunk_count, run_chunks
 from gbrank._validation import check_choice
 from gbrank.losses.base import Array, Batch, Loss
@@ -80,9 +79,6 @@ class PointwiseMeanSquaredError(Loss):
     name = "pointwise_mse"
     needs_groups = False
     default_reduction = "mean_over_valid"
-
-    def __init__(self) -> None:
-        pass
 
     def compute(
         self, batch: Batch, need_loss: bool = True
@@ -184,7 +180,7 @@ class OrdinalLoss(Loss):
         self.use_fraction_label = use_fraction_label
 
     @property
-    def label_bounds(self) -> tuple[float, float]:  # type: ignore[override]
+    def label_bounds(self) -> tuple[float, float]:
         """Labels lie in ``[0, K]``, K the number of thresholds."""
         return (0.0, float(np.size(self.thresholds)))
 
@@ -228,8 +224,7 @@ class OrdinalLoss(Loss):
     ) -> tuple[Array, Array, Array]:
         """Per-row sum of threshold cross-entropies, gradient and hessian."""
         n_rows = batch.scores.size
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
+        rows, out = batch.rows, self.outputs(batch)
         theta = self._theta()
         fraction = bool(self.use_fraction_label)
         _run_rows(

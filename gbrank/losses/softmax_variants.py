@@ -11,24 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from gbrank._kernels import softmax_variants as kernels
-from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.listwise import LINEAR_DOMAIN_SPREAD
-from gbrank._kernels.threads import run_groups
 from gbrank._validation import check_real
 from gbrank.losses.base import Array, Batch, Loss
 from gbrank.losses.listwise import group_softmax
 
 ROW_NS = 20.0
 """Estimated nanoseconds of work per row, for cutting work into chunks."""
-
-
-def _rows(batch: Batch) -> Rows:
-    return Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-
-
-def _terms(batch: Batch) -> Terms:
-    n_rows = batch.scores.size
-    return Terms(np.zeros(batch.groups.n_groups), np.zeros(n_rows), np.zeros(n_rows))
 
 
 def _cost(batch: Batch, factor: float = 1.0) -> Array:
@@ -122,15 +111,14 @@ class Poly1SoftmaxLoss(Loss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Poly1 softmax of every list."""
-        rows, out = _rows(batch), _terms(batch)
         epsilon = float(self.epsilon)
-        run_groups(
-            lambda first, stop: kernels.poly1_softmax(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.poly1_softmax(
                 first, stop, rows, epsilon, need_loss, out
             ),
             _cost(batch),
         )
-        return out
 
     def compute_activation(self, batch: Batch) -> Array:
         """Masked softmax of each list."""
@@ -198,21 +186,17 @@ class UniqueSoftmaxLoss(Loss):
     per_group = True
     default_reduction = "mean_over_valid"
 
-    def __init__(self) -> None:
-        pass
-
     def compute(
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Compute the unique softmax of every list."""
-        rows, out = _rows(batch), _terms(batch)
-        run_groups(
-            lambda first, stop: kernels.unique_softmax(
+        return self.run_groups(
+            batch,
+            lambda first, stop, rows, out: kernels.unique_softmax(
                 first, stop, rows, LINEAR_DOMAIN_SPREAD, need_loss, out
             ),
             _cost(batch, 3.0),
         )
-        return out
 
     def compute_activation(self, batch: Batch) -> Array:
         """Masked softmax of each list."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gbrank._kernels.common import Rows, Terms
 from gbrank._kernels.yetirank import YetiConfig, perturbed_scores, yetirank_sums
 from gbrank._validation import as_float_array, check_int, check_real
 from gbrank.losses.base import Array, Batch, Loss
@@ -54,7 +53,7 @@ class YetiRankLoss(Loss):
     weight); the loss is credited to that row. In expectation over the noise,
     W is :math:`E[W]`, which has no closed form (the noise is logistic, not
     Gumbel, so this is not Plackett-Luce); P only sets the variance
-    (``tests/test_values_pairwise_zoo.py`` checks the mean gradient over seeds
+    (``tests/test_references_pairwise.py`` checks the mean gradient over seeds
     against a Monte Carlo estimate of the gradient of :math:`E[W]`).
 
     Noise: a counter-based hash of ``seed``, the permutation, the row's rank by
@@ -116,11 +115,9 @@ class YetiRankLoss(Loss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Pair sums of the perturbed rankings of every group."""
-        n_rows = batch.scores.size
-        out = Terms(np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows))
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-        yetirank_sums(rows, self._config(need_loss), out)
-        return out.loss, out.grad, out.hess
+        out = self.outputs(batch)
+        yetirank_sums(batch.rows, self._config(need_loss), out)
+        return out
 
     def compute_activation(self, batch: Batch) -> Array:
         """Scores are the activation (identity)."""
@@ -148,6 +145,5 @@ class YetiRankLoss(Loss):
         batch = self._batch(y_true, y_pred, group, qid, None, mask)
         scores = as_float_array(y_pred, "y_pred", ndim=(1, 2)).ravel()
         out = np.tile(scores, (int(self.permutations), 1))
-        rows = Rows(batch.labels, batch.scores, batch.weights, batch.groups.offsets)
-        perturbed_scores(rows, self._config(False), out)
+        perturbed_scores(batch.rows, self._config(False), out)
         return out

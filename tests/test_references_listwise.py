@@ -1,4 +1,6 @@
-"""Reference numbers of the issue-17 listwise losses, input for input.
+"""Reference numbers of the softmax variants and the relaxed-rank listwise losses
+(poly1 and unique softmax, approximate NDCG and MRR, Gumbel, NeuralNDCG), input
+for input.
 
 rax, TF-Ranking and allRank ran on the same padded batch (three lists of five
 rows, the mask or label -1 on padded rows); their values and gradients are

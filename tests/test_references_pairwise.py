@@ -1,5 +1,6 @@
-"""Reference values of the pairwise zoo (issue 17): rax, TF-Ranking, allRank and
-CatBoost numbers on one fixed input, compared input for input.
+"""Reference values of the pairwise family (pairwise_qr, the lambda weights,
+LambdaLoss, YetiRank): rax, TF-Ranking, allRank and CatBoost numbers on one
+fixed input, compared input for input.
 
 The numbers were produced by running the references themselves (float64 unless
 noted) on ``LABELS``, ``SCORES`` and ``MASK`` below: masked rows are ``where=``
@@ -28,8 +29,8 @@ False for rax, label -1 for TF-Ranking and allRank. Versions and calls:
   PairLogit gradient and hessian they give; standard errors from the same run.
 
 Scripts: ``make_refs_rax.py``, ``make_refs_tf.py``, ``make_refs_allrank.py
-f64``, ``make_refs_lambdaweights.py``, ``make_refs_yetirank.py`` of the issue-17
-research notes (REFERENCE.md, section 0.3).
+f64``, ``make_refs_lambdaweights.py``, ``make_refs_yetirank.py`` of the research
+notes (REFERENCE.md, section 0.3).
 """
 
 from __future__ import annotations

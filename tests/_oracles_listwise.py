@@ -1,4 +1,6 @@
-"""Plain-loop oracles of the issue-17 listwise losses (registered in _oracles.py).
+"""Plain-loop oracles of the softmax variants and the relaxed-rank listwise losses
+(poly1 and unique softmax, approximate NDCG and MRR, Gumbel, NeuralNDCG;
+registered in _oracles.py).
 
 Written from the definitions (rax, TF-Ranking, allRank), independently of the
 kernels: O(n²) loops instead of running sums, explicit Sinkhorn matrices kept
