@@ -353,3 +353,27 @@ def test_set_num_threads_validates_and_restores():
     assert gbrank.get_num_threads() == before
     with pytest.raises(ValueError, match="n_threads must be None or an integer >= 1"):
         gbrank.set_num_threads(0)
+
+
+def _stale_index(folder, name):
+    """A numba cache index whose pickled types name a class that no longer
+    exists, as after an upgrade moved a kernel type."""
+    import pickle
+
+    import numba
+    from numba.core import caching
+
+    with (folder / f"{name}.nbi").open("wb") as stream:
+        pickle.dump(numba.__version__, stream)
+        stream.write(b"cgbrank._kernels.pairwise\nNoSuchPairFunction\n.")
+    return caching.IndexDataCacheFile(str(folder), name, ("stamp", 0))
+
+
+def test_a_stale_gbrank_cache_index_is_recompiled_not_raised(tmp_path):
+    kernels = tmp_path / "gbrank" / "_kernels" / "__pycache__"
+    kernels.mkdir(parents=True)
+    assert _stale_index(kernels, "pairwise.k-1.py311")._load_index() == {}
+    other = tmp_path / "otherpackage"
+    other.mkdir()
+    with pytest.raises(AttributeError, match="NoSuchPairFunction"):
+        _stale_index(other, "module.k-1.py311")._load_index()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import pickle
 import sys
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
-from numba.core import event
+from numba.core import caching, event
 from numpy.typing import NDArray
 
 LN2 = math.log(2.0)
@@ -44,6 +46,30 @@ class _CompileNotice(event.Listener):
 
 
 event.register("numba:compile", _CompileNotice())
+
+_load_index = caching.IndexDataCacheFile._load_index
+
+
+def _load_gbrank_index(self: caching.IndexDataCacheFile) -> dict[Any, Any]:
+    """Load numba's cache index, treating gbrank's stale indexes as empty.
+
+    An index pickles the types of a kernel's arguments; one written by an older
+    gbrank whose kernel types have since moved or gone fails to unpickle, and
+    numba raises instead of recompiling (it checks the source stamp only after
+    unpickling). For gbrank's kernels such an index is discarded (the kernel is
+    compiled again and the index rewritten); other packages' caches are
+    untouched.
+    """
+    try:
+        return _load_index(self)
+    except (AttributeError, ImportError, pickle.UnpicklingError):
+        parts = Path(self._cache_path).parts
+        if "gbrank" in parts and "_kernels" in parts:
+            return {}
+        raise
+
+
+caching.IndexDataCacheFile._load_index = _load_gbrank_index  # type: ignore[method-assign]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
