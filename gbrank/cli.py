@@ -25,7 +25,13 @@ from gbrank._progress import CompareProgress
 from gbrank._validation import check_gain_labels, did_you_mean
 from gbrank.datasets import DEFAULT_MAX_FEATURES, RankingData
 from gbrank.engines import Settings, available_engines, get_engine
-from gbrank.losses import LOSSES, Loss, available_losses, get_loss
+from gbrank.losses import (
+    DEFAULT_RANKING_LOSS,
+    LOSSES,
+    Loss,
+    available_losses,
+    get_loss,
+)
 
 
 class UsageError(Exception):
@@ -426,7 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
         "NDCG@1/3/5/10 and MAP.",
     )
     train.add_argument(
-        "--loss", default="pairwise_hinge", help="loss name (default %(default)s)"
+        "--loss",
+        default=DEFAULT_RANKING_LOSS,
+        help="loss name (default %(default)s, the estimators' default)",
     )
     train.add_argument(
         "--loss-param",

@@ -61,7 +61,7 @@ from gbrank.engines import (
     available_engines,
     get_engine,
 )
-from gbrank.losses import Loss, get_loss
+from gbrank.losses import DEFAULT_RANKING_LOSS, Loss, get_loss
 from gbrank.position import (
     LearnedPositionBias,
     PositionBias,
@@ -608,7 +608,7 @@ random_state, n_jobs, booster_params, importance_type
     (3,)
     """
 
-    _default_loss = "yetirank"
+    _default_loss = DEFAULT_RANKING_LOSS
     _kind = "ranker"
 
     def fit(

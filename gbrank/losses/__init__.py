@@ -84,6 +84,9 @@ BUILTIN_LOSSES: tuple[type[Loss], ...] = (
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in BUILTIN_LOSSES}
 """Registered loss classes by name (read it through :func:`available_losses`)."""
 
+DEFAULT_RANKING_LOSS = "yetirank"
+"""The loss of ``GBRankRegressor()`` and ``gbrank train`` without ``--loss``."""
+
 ENTRY_POINT_GROUP = "gbrank.losses"
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _plugins_loaded = False
@@ -238,6 +241,7 @@ def get_loss(name: str | Loss, **params: Any) -> Loss:
 
 __all__ = [
     "BUILTIN_LOSSES",
+    "DEFAULT_RANKING_LOSS",
     "HESSIAN_FLOOR",
     "LOSSES",
     "REDUCTIONS",
