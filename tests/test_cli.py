@@ -140,7 +140,7 @@ def test_train_saves_a_model_the_engine_loads(capsys, tmp_path, backend, name):
         capsys, "train", "--backend", backend, "--output", str(path), *FAST
     )
     assert code == 0, err
-    assert "PairwiseHingeLoss() on " + backend in out
+    assert "YetiRankLoss() on " + backend in out  # the estimators' default loss
     assert "[3/3] valid ndcg@10" in err
     shown = printed_metrics(out)
     assert set(shown) == {"ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map"}
@@ -219,6 +219,9 @@ def bad_files(tmp_path_factory):
     return folder
 
 
+HINGE = ["train", "--loss", "pairwise_hinge"]  # a loss with a temperature
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -277,8 +280,8 @@ def bad_files(tmp_path_factory):
             "name columns of a table given with --train",
         ),
         (["train", "--loss", "categorical_cross_entropy"], "GBRankClassifier"),
-        (["train", "--loss-param", "warmth=1"], "parameters: temperature"),
-        (["train", "--loss-param", "temperature=-1"], "temperature must be"),
+        ([*HINGE, "--loss-param", "warmth=1"], "parameters: temperature"),
+        ([*HINGE, "--loss-param", "temperature=-1"], "temperature must be"),
         (["train", "--param", "num_leaves"], "expected key=value"),
         (["train", "--param", "=3"], "expected key=value"),
         (["train", "--n-estimators", "0"], "integer >= 1"),
@@ -294,7 +297,7 @@ def bad_files(tmp_path_factory):
         (["train", "--train", "{bad}/label.txt"], "labels up to 961"),
         (["train", "--train", "{bad}/" + "t" * 300], "cannot open svmlight file"),
         (["train", "--learning-rate", "nan"], "expected a finite number > 0"),
-        (["train", "--loss-param", "temperature=1e-200"], "temperature=1e-200 is too"),
+        ([*HINGE, "--loss-param", "temperature=1e-200"], "temperature=1e-200 is too"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
@@ -633,7 +636,7 @@ def test_train_early_stopping_saves_the_best_round(
     assert saved == pytest.approx(float(note.group(1)), abs=1e-4)
     # the model loads into an estimator with its loss
     ranker = gbrank.GBRankRegressor.load_model(path)
-    assert ranker.loss_ == gbrank.PairwiseHingeLoss()
+    assert ranker.loss_ == gbrank.YetiRankLoss()
     np.testing.assert_array_equal(ranker.predict(valid.X), scores)
 
 
