@@ -56,20 +56,12 @@ from _report import RESULTS, machine, write_section
 
 import gbrank
 from gbrank import _compare
-from gbrank._groups import Groups
 from gbrank.datasets import Fold, RankingData, letor_folds
 from gbrank.engines import Settings, get_engine
-from gbrank.metrics import RankingMetric
 from gbrank.significance import holm, paired_test
 
 THREADS = 2
-METRICS = {
-    "ndcg@1": RankingMetric(metric="ndcg", k=1),
-    "ndcg@3": RankingMetric(metric="ndcg", k=3),
-    "ndcg@5": RankingMetric(metric="ndcg", k=5),
-    "ndcg@10": RankingMetric(metric="ndcg", k=10),
-    "map": RankingMetric(metric="map", k=None),
-}
+METRICS = ("ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map")  # of _compare.evaluate
 KEY = "ndcg@10"
 SETTINGS_FIELDS = {item.name for item in fields(Settings)}
 CATBOOST_OBJECTIVES = ("YetiRank", "LambdaMart", "QueryRMSE")
@@ -256,12 +248,6 @@ def _catboost(
     ]
 
 
-def per_query(data: RankingData, scores: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of ``METRICS`` per query of ``data``."""
-    groups = Groups(np.concatenate(([0], np.cumsum(data.group))))
-    return {name: m.per_query(data.y, scores, groups) for name, m in METRICS.items()}
-
-
 # -- runs and caching ---------------------------------------------------------------
 
 
@@ -271,7 +257,6 @@ class Result:
 
     objective: Objective
     folds: list[dict[str, np.ndarray]] = field(default_factory=list)
-    chosen: list[dict[str, Any]] = field(default_factory=list)  # tuned settings
 
     def concatenated(self, metric: str = KEY) -> np.ndarray:
         return np.concatenate([fold[metric] for fold in self.folds])
@@ -340,7 +325,7 @@ def run_fold(
         (scores,) = train_and_predict(
             objective, params, fold.train, None, [fold.test], seed
         )
-        return per_query(fold.test, scores), params
+        return _compare.evaluate(fold.test, scores), params
     best: tuple[float, dict[str, Any], np.ndarray] | None = None
     rounds_key = "iterations" if objective.engine == "catboost" else "n_estimators"
     for grid_point in tuning_grid(objective.engine):
@@ -348,11 +333,11 @@ def run_fold(
         vali_scores, test_scores = train_and_predict(
             objective, params, fold.train, fold.vali, [fold.vali, fold.test], seed
         )
-        value = float(per_query(fold.vali, vali_scores)[KEY].mean())
+        value = float(_compare.evaluate(fold.vali, vali_scores)[KEY].mean())
         if best is None or value > best[0]:
             best = (value, params, test_scores)
     assert best is not None
-    return per_query(fold.test, best[2]), best[1]
+    return _compare.evaluate(fold.test, best[2]), best[1]
 
 
 def run_dataset(
@@ -380,9 +365,8 @@ def run_dataset(
             if stored is None:
                 stored = run_fold(result.objective, fold, mode, rounds, seed)
                 cache.put(*stored, *key)
-            metrics, params = stored
+            metrics, _ = stored
             result.folds.append(metrics)
-            result.chosen.append(params)
             log(
                 f"{folder.name} {fold.name} {mode:8} {result.objective.engine:8} "
                 f"{result.objective.label:40} ndcg@10 {metrics[KEY].mean():.4f} "
