@@ -58,7 +58,7 @@ import gbrank
 from gbrank import _compare
 from gbrank.datasets import Fold, RankingData, letor_folds
 from gbrank.engines import Settings, get_engine
-from gbrank.significance import holm, paired_test
+from gbrank.significance import against_best, best_references, holm
 
 THREADS = 2
 METRICS = ("ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map")  # of _compare.evaluate
@@ -399,21 +399,13 @@ def dataset_table(results: Sequence[Result]) -> list[str]:
     engines = list(dict.fromkeys(r.objective.engine for r in results))
     for engine in engines:
         own = [r for r in results if r.objective.engine == engine]
-        tests: dict[int, Any] = {}
-        if engine != "catboost":
-            reference = best_native(results, engine)
-            for index, result in enumerate(own):
-                if not result.objective.native:
-                    tests[index] = paired_test(
-                        result.concatenated(), reference.concatenated()
-                    )
-            adjusted = dict(
-                zip(
-                    tests,
-                    holm([t.p_value for t in tests.values()]) if tests else [],
-                    strict=True,
-                )
-            )
+        tests = against_best(
+            [r.concatenated() for r in own],
+            [engine] * len(own),
+            [r.objective.native for r in own],
+        )
+        p_values = [t.p_value for t in tests.values()]
+        adjusted = dict(zip(tests, holm(p_values) if tests else [], strict=True))
         order = sorted(range(len(own)), key=lambda i: -own[i].mean())
         for index in order:
             result = own[index]
@@ -471,17 +463,11 @@ def summary_table(by_data: dict[str, list[Result]]) -> list[str]:
         for i in range(count)
     }
     objectives = [by_data[names[0]][i].objective for i in range(count)]
-    reference = {}
-    for engine in {o.engine for o in objectives if o.engine != "catboost"}:
-        natives = [
-            i for i, o in enumerate(objectives) if o.engine == engine and o.native
-        ]
-        reference[engine] = max(natives, key=lambda i: mean[i])
-    tests = {
-        i: paired_test(pooled[i], pooled[reference[o.engine]])
-        for i, o in enumerate(objectives)
-        if not o.native
-    }
+    engines = [o.engine for o in objectives]
+    natives = [o.native for o in objectives]
+    means = [mean[i] for i in range(count)]
+    reference = best_references(engines, natives, means)
+    tests = against_best([pooled[i] for i in range(count)], engines, natives, means)
     adjusted = dict(zip(tests, holm([t.p_value for t in tests.values()]), strict=True))
     lines = [
         "| engine | objective | " + " | ".join(names) + " | mean | Δ vs best native,"
@@ -499,7 +485,7 @@ def summary_table(by_data: dict[str, list[Result]]) -> list[str]:
                 f"{adjusted[i]:.4f}",
             ]
         else:
-            best = reference.get(objective.engine) == i
+            best = objective.engine != "catboost" and reference[objective.engine] == i
             cells += ["best native" if best else "", "", ""]
         lines.append(
             f"| {objective.engine} | {objective.label} | " + " | ".join(cells) + " |"

@@ -23,7 +23,7 @@ from gbrank._groups import Groups
 from gbrank.datasets import RankingData
 from gbrank.engines import Settings, TrainingSet, get_engine
 from gbrank.losses import LOSSES, Loss
-from gbrank.significance import PairedTest, paired_test
+from gbrank.significance import PairedTest, against_best
 
 Array = NDArray[np.float64]
 
@@ -326,15 +326,12 @@ def significance_tests(runs: Sequence[Run]) -> dict[int, PairedTest]:
         engine with the highest mean NDCG@10 (engines without a native run are
         left out).
     """
-    tests = {}
-    for index, run in enumerate(runs):
-        reference = best_native(runs, run.engine)
-        if run.native or reference is None:
-            continue
-        tests[index] = paired_test(
-            run.per_query[CURVE_METRIC], reference.per_query[CURVE_METRIC]
-        )
-    return tests
+    return against_best(
+        [run.per_query[CURVE_METRIC] for run in runs],
+        [run.engine for run in runs],
+        [run.native for run in runs],
+        [run.scores[CURVE_METRIC] for run in runs],
+    )
 
 
 def best_native(runs: Sequence[Run], engine: str) -> Run | None:

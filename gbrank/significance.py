@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -28,7 +29,7 @@ from numpy.typing import ArrayLike
 
 from gbrank._validation import as_float_array, check_int, check_real, check_same_shape
 
-__all__ = ["PairedTest", "holm", "paired_test"]
+__all__ = ["PairedTest", "against_best", "best_references", "holm", "paired_test"]
 
 _BATCH = 256
 """Sign-flip resamples drawn at once (memory: ``_BATCH`` x number of queries)."""
@@ -164,3 +165,76 @@ def holm(p_values: ArrayLike) -> np.ndarray:
     out = np.empty(m)
     out[order] = adjusted
     return out
+
+
+def best_references(
+    groups: Sequence[Hashable], is_reference: Sequence[bool], means: Sequence[float]
+) -> dict[Hashable, int]:
+    """Index of the reference entry with the highest mean, per group.
+
+    Parameters
+    ----------
+    groups : sequence
+        The group of each entry (e.g. its engine).
+    is_reference : sequence of bool
+        Whether an entry may serve as the reference (e.g. a native objective).
+    means : sequence of float
+        The score that picks the best reference (ties: the first entry).
+
+    Returns
+    -------
+    dict
+        Group -> index of its best reference; groups without one are left out.
+    """
+    best: dict[Hashable, int] = {}
+    for index, (group, reference) in enumerate(zip(groups, is_reference, strict=True)):
+        if reference and (group not in best or means[index] > means[best[group]]):
+            best[group] = index
+    return best
+
+
+def against_best(
+    per_query: Sequence[ArrayLike],
+    groups: Sequence[Hashable],
+    is_reference: Sequence[bool],
+    means: Sequence[float] | None = None,
+) -> dict[int, PairedTest]:
+    """Paired tests of every other entry against its group's best reference.
+
+    Parameters
+    ----------
+    per_query : sequence of array-like
+        Each entry's per-query metric, over the same queries.
+    groups, is_reference
+        As :func:`best_references`.
+    means : sequence of float or None, default None
+        What picks the best reference; None: the mean of ``per_query``.
+
+    Returns
+    -------
+    dict
+        Index of an entry that is not a reference -> :func:`paired_test` of its
+        ``per_query`` against the best reference of its group (entries of a
+        group without a reference are left out).
+
+    Examples
+    --------
+    >>> from gbrank.significance import against_best
+    >>> tests = against_best(
+    ...     [[0.5, 0.6, 0.7], [0.4, 0.6, 0.6], [0.6, 0.7, 0.8]],
+    ...     ["lightgbm"] * 3,
+    ...     [True, True, False],
+    ... )
+    >>> list(tests), round(tests[2].difference, 3)
+    ([2], 0.1)
+    """
+    if means is None:
+        means = [float(np.mean(np.asarray(values, float))) for values in per_query]
+    best = best_references(groups, is_reference, means)
+    return {
+        index: paired_test(per_query[index], per_query[best[group]])
+        for index, (group, reference) in enumerate(
+            zip(groups, is_reference, strict=True)
+        )
+        if not reference and group in best
+    }

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gbrank.significance import holm, paired_test
+from gbrank.significance import against_best, best_references, holm, paired_test
 
 
 def test_equal_rankers_are_not_different():
@@ -81,3 +81,20 @@ def test_holm_adjustment():
     assert holm([0.01, 0.04, 0.03]).tolist() == pytest.approx([0.03, 0.06, 0.06])
     assert holm([0.5, 0.9]).tolist() == pytest.approx([1.0, 1.0])
     assert holm([0.001]).tolist() == pytest.approx([0.001])
+
+
+def test_against_best_tests_each_entry_against_its_groups_best_reference():
+    a = [0.5, 0.6, 0.7, 0.2]
+    better = [0.6, 0.7, 0.8, 0.3]
+    worse = [0.1, 0.2, 0.3, 0.0]
+    per_query = [worse, a, better, a, better]
+    groups = ["x", "x", "x", "y", "z"]
+    references = [True, True, False, False, True]
+    tests = against_best(per_query, groups, references)
+    assert list(tests) == [2]  # group y has no reference, z none to test
+    expected = paired_test(better, a)
+    assert tests[2] == expected
+    # means pick the reference: with the first one declared best, it is used
+    by_means = against_best(per_query, groups, references, means=[1, 0, 0, 0, 0])
+    assert by_means[2] == paired_test(better, worse)
+    assert best_references(groups, references, [0, 0, 0, 0, 0]) == {"x": 0, "z": 4}
