@@ -377,3 +377,15 @@ def test_a_stale_gbrank_cache_index_is_recompiled_not_raised(tmp_path):
     other.mkdir()
     with pytest.raises(AttributeError, match="NoSuchPairFunction"):
         _stale_index(other, "module.k-1.py311")._load_index()
+
+
+def test_compiling_a_users_function_without_a_module_works():
+    """gbrank's compile notice listens to every numba compilation; a function
+    made by ``exec`` (notebooks, code generators) has no ``__module__``."""
+    from numba import njit
+
+    namespace: dict = {}
+    exec("def plus_one(x):\n    return x + 1\n", namespace)
+    plus_one = namespace["plus_one"]
+    assert plus_one.__module__ is None
+    assert njit(plus_one)(1) == 2

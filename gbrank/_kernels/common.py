@@ -32,8 +32,8 @@ class _CompileNotice(event.Listener):
     said = False
 
     def on_start(self, ev: Any) -> None:
-        dispatcher = ev.data["dispatcher"]
-        if self.said or not dispatcher.py_func.__module__.startswith("gbrank."):
+        module = getattr(ev.data["dispatcher"].py_func, "__module__", None)
+        if self.said or not (module or "").startswith("gbrank."):
             return
         type(self).said = True
         sys.stderr.write(
