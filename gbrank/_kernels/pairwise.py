@@ -293,6 +293,84 @@ def _pair(
 
 
 @njit(cache=True, nogil=True)
+def _top_pairs(
+    rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
+) -> float:
+    """``TOPK`` for pair functions of ``y_i > y_j`` pairs: :func:`pair_positions`.
+
+    The booster step of LambdaMART and RankNet, so its own loop: the rows are
+    in score order (``s_a >= s_b`` for ``a < b``: a pair's ``exp(-|d|)`` is one
+    product), and the labels, scores and weights are copied in that order
+    first, so that the loop over the partners reads contiguous memory. 2.4
+    times faster than the general loop (measured, 100-row lists).
+    """
+    labels, scores, weights, _ = rows
+    _, order, _, _, gain, discount, extra, ladder, terms, normalized = setup
+    kind = config.lambda_kind
+    weighted = kind != LambdaKind.NONE
+    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
+    wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW
+    n_valid = order.size
+    expo, inverse = _exponentials(scores, order, config)
+    label = np.empty(n_valid)
+    score = np.empty(n_valid)
+    weight_of = np.empty(n_valid)
+    for m in range(n_valid):
+        label[m] = labels[order[m]]
+        score[m] = scores[order[m]]
+        weight_of[m] = weights[order[m]]
+    mass = 0.0
+    for a in range(first, stop):
+        y_a, s_a, w_a, inverse_a = label[a], score[a], weight_of[a], inverse[a]
+        g_a, d_a, e_a = gain[a], discount[a], extra[a]
+        value_a = 0.0
+        grad_a = 0.0
+        hess_a = 0.0
+        for b in range(a + 1, n_valid):
+            y_b = label[b]
+            if y_a == y_b:
+                continue
+            a_credited = y_a > y_b
+            sign = 1.0 if a_credited else -1.0
+            weight = w_a if a_credited else weight_of[b]
+            if weighted:
+                g_b, d_b = gain[b], discount[b]
+                e_b = extra[b] if wide else 0.0
+                rung = ladder[int(abs(e_a - e_b))] if laddered else 0.0
+                weight *= lambda_weight(  # the credited row's terms first
+                    g_a if a_credited else g_b,
+                    g_b if a_credited else g_a,
+                    d_a if a_credited else d_b,
+                    d_b if a_credited else d_a,
+                    e_a if a_credited else e_b,
+                    e_b if a_credited else e_a,
+                    rung,
+                    terms,
+                    config,
+                )
+            value, g, h = _pair(
+                weight,
+                sign * (s_a - score[b]),
+                expo[b] * inverse_a if inverse_a > 0.0 else -1.0,
+                sign * (y_a - y_b),
+                normalized,
+                config,
+            )
+            if config.need_loss:  # selects: a_credited is a coin toss
+                value_a += value if a_credited else 0.0
+                acc.loss[b] += 0.0 if a_credited else value
+            grad_a += sign * g
+            acc.grad[b] -= sign * g
+            hess_a += h
+            acc.hess[b] += h
+            mass += abs(g)
+        acc.loss[a] += value_a
+        acc.grad[a] += grad_a
+        acc.hess[a] += hess_a
+    return 2.0 * mass
+
+
+@njit(cache=True, nogil=True)
 def pair_positions(
     rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
 ) -> float:
@@ -301,7 +379,8 @@ def pair_positions(
     ``ALL``: the pairs whose higher row sits at a (for ``SQUARED_ERROR`` and
     ``LAMBDALOSS_ROW``: both ordered pairs of a and each later position, the
     latter with the pair (a, a) in the loss value). ``TOPK``: the pairs of a
-    (among the top k) with the rows ranked below it. ``SAMPLED``:
+    (among the top k) with the rows ranked below it (by :func:`_top_pairs`
+    unless every pair counts). ``SAMPLED``:
     ``pairs_per_row`` pairs of a with partners of another label, drawn
     uniformly with replacement. Positions index ``setup``'s order; results go
     to the position-indexed accumulators ``acc``
@@ -316,9 +395,11 @@ def pair_positions(
     weighted = kind != LambdaKind.NONE
     laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
     wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW
+    every = _every(config)
+    if config.selection == PairSelection.TOPK and not every:
+        return _top_pairs(rows, setup, first, stop, config, acc)
     n_valid = order.size
     expo, inverse = _exponentials(scores, order, config)
-    every = _every(config)
     self_pairs = kind == LambdaKind.LAMBDALOSS_ROW and config.need_loss
     mass = 0.0
     for a in range(first, stop):
@@ -365,24 +446,18 @@ def pair_positions(
                 hess_a += h
                 acc.hess[b] += h
                 mass += abs(g)
-        else:  # TOPK, SAMPLED, or every pair: either row may be the credited one
+        else:  # every pair (ALL or TOPK) or SAMPLED: either row may be credited
             # (one _pair call site: each inlined copy costs compile time)
             later = config.selection != PairSelection.SAMPLED  # the rows after a
             own = 0 if later else lower[a] - upper[a]
-            if later:
-                n_terms = (n_valid - a - 1) * (2 if every else 1)
+            if later:  # both ordered pairs of a and each later row
+                n_terms = (n_valid - a - 1) * 2
             else:
                 n_terms = config.pairs_per_row if own < n_valid else 0
             for t in range(n_terms):
                 if later:
-                    b = a + 1 + (t // 2 if every else t)
-                    y_b = labels[order[b]]
-                    if every:
-                        a_credited = t % 2 == 0
-                    elif y_a != y_b:
-                        a_credited = y_a > y_b
-                    else:
-                        continue
+                    b = a + 1 + t // 2
+                    a_credited = t % 2 == 0
                 else:
                     b = _draw(config.seed, group, a, t, n_valid - own)
                     if b >= upper[a]:  # skip the rows of a's own label
