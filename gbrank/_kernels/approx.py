@@ -38,6 +38,7 @@ from gbrank._kernels.common import (
     Terms,
     argsort_descending,
     exp2_gain,
+    list_weight,
     mix64,
     ratio_exponentials,
     valid_rows,
@@ -562,14 +563,9 @@ def approx_metric(
         n = valid.size
         if n == 0:
             continue
-        label_sum = 0.0
-        weighted = 0.0
-        for a in range(n):
-            label_sum += labels[valid[a]]
-            weighted += weights[valid[a]] * labels[valid[a]]
+        label_sum, weight = list_weight(labels, weights, valid)
         if label_sum <= 0.0:
             continue
-        list_weight = weighted / label_sum
         terms = np.empty(n)
         for a in range(n):
             y = labels[valid[a]]
@@ -580,9 +576,9 @@ def approx_metric(
             ideal = 0.0
             for rank in range(cut):
                 ideal += ideal_gains[n - 1 - rank] * discount[rank]
-            scale = list_weight / ideal
+            scale = weight / ideal
         else:
-            scale = list_weight / label_sum
+            scale = weight / label_sum
         keys = np.empty(0, dtype=np.uint64)
         if config.samples > 0:
             by_label = argsort_descending(labels, valid)

@@ -38,6 +38,7 @@ from gbrank._kernels.common import (
     Rows,
     Terms,
     exp2_gain,
+    list_weight,
     valid_rows,
 )
 
@@ -321,11 +322,7 @@ def neural_ndcg(
         n = valid.size
         if n == 0:
             continue
-        label_sum = 0.0
-        weighted = 0.0
-        for a in range(n):
-            label_sum += labels[valid[a]]
-            weighted += weights[valid[a]] * labels[valid[a]]
+        label_sum, weight = list_weight(labels, weights, valid)
         if label_sum <= 0.0:
             continue
         gains = np.empty(n)
@@ -339,7 +336,7 @@ def neural_ndcg(
         for r in range(cut):
             ideal += ideal_gains[r] / math.log2(r + 2.0)
         grad = np.zeros(n)
-        value = _one_list(s, gains, weighted / label_sum / ideal, config, grad)
+        value = _one_list(s, gains, weight / ideal, config, grad)
         for a in range(n):
             out.grad[valid[a]] = grad[a]
         if config.need_loss:
