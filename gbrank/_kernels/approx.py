@@ -560,12 +560,10 @@ def approx_metric(
         discount[rank] = 1.0 / math.log2(rank + 2.0)
     for g in range(first, stop):
         valid = valid_rows(labels, offsets[g], offsets[g + 1])
-        n = valid.size
-        if n == 0:
-            continue
         label_sum, weight = list_weight(labels, weights, valid)
-        if label_sum <= 0.0:
+        if label_sum <= 0.0:  # no valid row, or none relevant
             continue
+        n = valid.size
         terms = np.empty(n)
         for a in range(n):
             y = labels[valid[a]]

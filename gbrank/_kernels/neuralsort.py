@@ -319,12 +319,10 @@ def neural_ndcg(
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
         valid: IntArray = valid_rows(labels, offsets[g], offsets[g + 1])
-        n = valid.size
-        if n == 0:
-            continue
         label_sum, weight = list_weight(labels, weights, valid)
-        if label_sum <= 0.0:
+        if label_sum <= 0.0:  # no valid row, or none relevant
             continue
+        n = valid.size
         gains = np.empty(n)
         s = np.empty(n)
         for a in range(n):
