@@ -7,14 +7,14 @@ partition helpers both modules share. Dask is imported only inside functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gbrank._groups import as_query_ids, groups_from_sizes
+from gbrank._groups import as_query_ids, groups_from_sizes, shared_query
 from gbrank._validation import as_float_array, check_nonnegative
 from gbrank.engines import Engine
 from gbrank.losses import Loss
@@ -53,26 +53,30 @@ def query_sizes(
 
     ``where`` prefixes the messages (e.g. ``"eval_set[0]: "``).
     """
-    owner: dict[Any, int] = {}
-    for index, (ids, _) in enumerate(runs):
-        unique, counts = np.unique(ids, return_counts=True)
-        if unique.size != ids.size:
-            repeated = unique[counts > 1][0].item()
-            raise ValueError(
-                f"{where}query id {repeated!r} is not contiguous in partition "
-                f"{index}: the rows of a query must be adjacent. Sort the rows by "
-                "qid, e.g. with gbrank.dask.partition_by_query."
-            )
-        for value in ids.tolist():
-            first = owner.setdefault(value, index)
-            if first != index:
+
+    def contiguous_ids() -> Iterator[list[Any]]:
+        # checked as shared_query reads them: a partition's own error comes first
+        for index, (ids, _) in enumerate(runs):
+            unique, counts = np.unique(ids, return_counts=True)
+            if unique.size != ids.size:
+                repeated = unique[counts > 1][0].item()
                 raise ValueError(
-                    f"{where}query id {value!r} straddles partitions {first} and "
-                    f"{index}: all rows of a query must be in one partition (each "
-                    "worker computes the gradients and metrics of its own "
-                    "partitions). Repartition with "
-                    "gbrank.dask.partition_by_query(X, y, qid)."
+                    f"{where}query id {repeated!r} is not contiguous in partition "
+                    f"{index}: the rows of a query must be adjacent. Sort the rows "
+                    "by qid, e.g. with gbrank.dask.partition_by_query."
                 )
+            yield ids.tolist()
+
+    shared = shared_query(contiguous_ids())
+    if shared is not None:
+        value, first, index = shared
+        raise ValueError(
+            f"{where}query id {value!r} straddles partitions {first} and "
+            f"{index}: all rows of a query must be in one partition (each "
+            "worker computes the gradients and metrics of its own "
+            "partitions). Repartition with "
+            "gbrank.dask.partition_by_query(X, y, qid)."
+        )
     return [sizes for _, sizes in runs]
 
 

@@ -8,6 +8,7 @@ the rows of query ``g``).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,6 +307,31 @@ def query_folds(
     return [
         (rows[row_fold != fold], rows[row_fold == fold]) for fold in range(n_splits)
     ]
+
+
+def shared_query(parts: Iterable[Iterable[Any]]) -> tuple[Any, int, int] | None:
+    """Find a query id that occurs in two parts of a data set.
+
+    Parameters
+    ----------
+    parts : iterable of iterables of query ids
+        The query ids of each part (a file, a partition), in order; read lazily,
+        so a generator may check each part as it goes. An id repeated inside
+        one part does not count.
+
+    Returns
+    -------
+    tuple or None
+        ``(query_id, first_part, other_part)`` for the first id met again in a
+        later part (parts numbered from 0), or None if the parts share no id.
+    """
+    owner: dict[Any, int] = {}
+    for index, ids in enumerate(parts):
+        for value in ids:
+            first = owner.setdefault(value, index)
+            if first != index:
+                return value, first, index
+    return None
 
 
 class MissingQueryError(ValueError):

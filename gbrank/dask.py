@@ -355,6 +355,21 @@ class _DaskMixin:
                 setattr(local, name, value)
         return local
 
+    def predict(self, X: Any, num_iteration: int | None = None) -> Any:
+        """Ranking scores, or the most probable class; a lazy Dask array for Dask input.
+
+        Parameters
+        ----------
+        X : dask.array.Array, dask.dataframe.DataFrame or array-like
+        num_iteration : int, optional
+            Rounds to predict with; default ``best_iteration_``.
+
+        Returns
+        -------
+        dask.array.Array or ndarray of shape (n_samples,)
+        """
+        return self._map_rows(X, "predict", (), num_iteration)
+
     def _map_rows(
         self,
         X: Any,
@@ -523,21 +538,6 @@ random_state, n_jobs, booster_params
         )
         return self
 
-    def predict(self, X: Any, num_iteration: int | None = None) -> Any:
-        """Ranking scores; a lazy Dask array for Dask input.
-
-        Parameters
-        ----------
-        X : dask.array.Array, dask.dataframe.DataFrame or array-like
-        num_iteration : int, optional
-            Rounds to predict with; default ``best_iteration_``.
-
-        Returns
-        -------
-        dask.array.Array or ndarray of shape (n_samples,)
-        """
-        return self._map_rows(X, "predict", (), num_iteration)
-
 
 class DaskGBRankClassifier(_DaskMixin, GBRankClassifier):
     """:class:`gbrank.GBRankClassifier` trained on a Dask cluster.
@@ -657,21 +657,6 @@ random_state, n_jobs, booster_params
         check_is_fitted(self, "classes_")
         trailing = (len(self.classes_),)
         return self._map_rows(X, "predict_proba", trailing, num_iteration)
-
-    def predict(self, X: Any, num_iteration: int | None = None) -> Any:
-        """Most probable class; a lazy Dask array for Dask input.
-
-        Parameters
-        ----------
-        X : dask.array.Array, dask.dataframe.DataFrame or array-like
-        num_iteration : int, optional
-            Rounds to predict with; default ``best_iteration_``.
-
-        Returns
-        -------
-        dask.array.Array or ndarray of shape (n_samples,)
-        """
-        return self._map_rows(X, "predict", (), num_iteration)
 
 
 def _encode(labels: ArrayLike, classes: NDArray[Any]) -> Array:

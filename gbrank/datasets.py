@@ -24,7 +24,12 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 from scipy import sparse
 
-from gbrank._groups import MissingQueryError, groups_from_qid, groups_from_sizes
+from gbrank._groups import (
+    MissingQueryError,
+    groups_from_qid,
+    groups_from_sizes,
+    shared_query,
+)
 from gbrank._validation import check_choice, check_int, check_real
 
 __all__ = [
@@ -595,17 +600,15 @@ def _read_same_width(
 
 def _check_disjoint_queries(parts: list[RankingData], files: list[Path]) -> None:
     """Raise if a query id occurs in two of ``files``."""
-    seen: dict[int, int] = {}
-    for index, part in enumerate(parts):
-        for query in np.unique(part.qid).tolist():
-            first = seen.setdefault(query, index)
-            if first != index:
-                raise ValueError(
-                    f"query qid:{query} has rows in both '{files[first]}' and "
-                    f"'{files[index]}': a query must lie in one file, or the model "
-                    "is evaluated on queries it was trained on; re-split the data "
-                    "by query."
-                )
+    shared = shared_query(np.unique(part.qid).tolist() for part in parts)
+    if shared is not None:
+        query, first, index = shared
+        raise ValueError(
+            f"query qid:{query} has rows in both '{files[first]}' and "
+            f"'{files[index]}': a query must lie in one file, or the model "
+            "is evaluated on queries it was trained on; re-split the data "
+            "by query."
+        )
 
 
 def _concatenate(parts: list[RankingData]) -> RankingData:

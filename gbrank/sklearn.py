@@ -324,10 +324,13 @@ class _GBRankModel(BaseEstimator):
         train: TrainingSet,
         valid: list[TrainingSet],
         metric: Any,
-        training: dict[str, Any],
+        *,
+        early_stopping_rounds: int | None,
+        callbacks: list[Any] | None,
+        verbose: bool | int,
     ) -> None:
-        """Train on the engine (``training``: early stopping, callbacks, verbose)."""
-        if training["early_stopping_rounds"] is not None and not valid:
+        """Train on the engine with the ``fit`` arguments of both estimators."""
+        if early_stopping_rounds is not None and not valid:
             raise ValueError("early_stopping_rounds needs at least one eval_set.")
         settings = self._settings(n_classes)
         bias = self._resolve_position_bias(loss, train)
@@ -338,10 +341,10 @@ class _GBRankModel(BaseEstimator):
                 train,
                 valid,
                 metric=metric,
-                early_stopping_rounds=training["early_stopping_rounds"],
+                early_stopping_rounds=early_stopping_rounds,
                 position_bias=bias,
-                callbacks=list(training["callbacks"] or []),
-                verbose=int(training["verbose"]),
+                callbacks=list(callbacks or []),
+                verbose=int(verbose),
             )
         self.position_bias_ = bias
         if isinstance(bias, LearnedPositionBias):
@@ -723,9 +726,16 @@ random_state, n_jobs, booster_params, importance_type
             )
         engine = self._engine()
         metric = [engine.ranking_metric("ndcg", k) for k in cutoffs]
-        training: dict[str, Any] = {"early_stopping_rounds": early_stopping_rounds}
-        training |= {"callbacks": callbacks, "verbose": verbose}
-        self._fit_engine(loss, None, train, valid, metric, training)
+        self._fit_engine(
+            loss,
+            None,
+            train,
+            valid,
+            metric,
+            early_stopping_rounds=early_stopping_rounds,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
         return self
 
     def predict(self, X: ArrayLike, num_iteration: int | None = None) -> Array:
@@ -905,9 +915,16 @@ position_offsets_
             )
         metric = self._engine().loss_metric(loss)
         n_boosted_classes = n_classes if loss.is_multiclass else None
-        training: dict[str, Any] = {"early_stopping_rounds": early_stopping_rounds}
-        training |= {"callbacks": callbacks, "verbose": verbose}
-        self._fit_engine(loss, n_boosted_classes, train, valid, metric, training)
+        self._fit_engine(
+            loss,
+            n_boosted_classes,
+            train,
+            valid,
+            metric,
+            early_stopping_rounds=early_stopping_rounds,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
         return self
 
     def predict_proba(self, X: ArrayLike, num_iteration: int | None = None) -> Array:

@@ -38,6 +38,7 @@ from gbrank._kernels.common import (
     Terms,
     argsort_descending,
     exp2_gain,
+    list_weight,
     mix64,
     ratio_exponentials,
     valid_rows,
@@ -559,17 +560,10 @@ def approx_metric(
         discount[rank] = 1.0 / math.log2(rank + 2.0)
     for g in range(first, stop):
         valid = valid_rows(labels, offsets[g], offsets[g + 1])
+        label_sum, weight = list_weight(labels, weights, valid)
+        if label_sum <= 0.0:  # no valid row, or none relevant
+            continue
         n = valid.size
-        if n == 0:
-            continue
-        label_sum = 0.0
-        weighted = 0.0
-        for a in range(n):
-            label_sum += labels[valid[a]]
-            weighted += weights[valid[a]] * labels[valid[a]]
-        if label_sum <= 0.0:
-            continue
-        list_weight = weighted / label_sum
         terms = np.empty(n)
         for a in range(n):
             y = labels[valid[a]]
@@ -580,9 +574,9 @@ def approx_metric(
             ideal = 0.0
             for rank in range(cut):
                 ideal += ideal_gains[n - 1 - rank] * discount[rank]
-            scale = list_weight / ideal
+            scale = weight / ideal
         else:
-            scale = list_weight / label_sum
+            scale = weight / label_sum
         keys = np.empty(0, dtype=np.uint64)
         if config.samples > 0:
             by_label = argsort_descending(labels, valid)

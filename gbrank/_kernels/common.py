@@ -149,6 +149,25 @@ def valid_rows(labels: Array, start: int, stop: int) -> IntArray:
 
 
 @njit(cache=True, nogil=True, inline="always")
+def list_weight(labels: Array, weights: Array, valid: IntArray) -> tuple[float, float]:
+    """Return ``sum y_i`` and the list weight ``W = sum w_i y_i / sum y_i``.
+
+    Over the rows ``valid``; ``W`` is 0 when ``sum y_i <= 0`` (a list without a
+    relevant row, which the metric losses skip). A list's weight is the mean of
+    its rows' weights, weighted by label, in the approximate-rank and NeuralSort
+    losses.
+    """
+    label_sum = 0.0
+    weighted = 0.0
+    for a in range(valid.size):
+        label_sum += labels[valid[a]]
+        weighted += weights[valid[a]] * labels[valid[a]]
+    if label_sum <= 0.0:
+        return label_sum, 0.0
+    return label_sum, weighted / label_sum
+
+
+@njit(cache=True, nogil=True, inline="always")
 def logaddexp(a: float, b: float) -> float:
     """``log(exp(a) + exp(b))`` without overflow; either may be -inf."""
     if a == -np.inf:

@@ -38,6 +38,7 @@ from gbrank._kernels.common import (
     Rows,
     Terms,
     exp2_gain,
+    list_weight,
     valid_rows,
 )
 
@@ -318,16 +319,10 @@ def neural_ndcg(
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
         valid: IntArray = valid_rows(labels, offsets[g], offsets[g + 1])
+        label_sum, weight = list_weight(labels, weights, valid)
+        if label_sum <= 0.0:  # no valid row, or none relevant
+            continue
         n = valid.size
-        if n == 0:
-            continue
-        label_sum = 0.0
-        weighted = 0.0
-        for a in range(n):
-            label_sum += labels[valid[a]]
-            weighted += weights[valid[a]] * labels[valid[a]]
-        if label_sum <= 0.0:
-            continue
         gains = np.empty(n)
         s = np.empty(n)
         for a in range(n):
@@ -339,7 +334,7 @@ def neural_ndcg(
         for r in range(cut):
             ideal += ideal_gains[r] / math.log2(r + 2.0)
         grad = np.zeros(n)
-        value = _one_list(s, gains, weighted / label_sum / ideal, config, grad)
+        value = _one_list(s, gains, weight / ideal, config, grad)
         for a in range(n):
             out.grad[valid[a]] = grad[a]
         if config.need_loss:

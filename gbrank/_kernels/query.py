@@ -1,10 +1,9 @@
 """Kernels of CatBoost's query-wise losses: ``QueryRMSE`` and ``QuerySoftMax``.
 
-Conventions: :mod:`gbrank._kernels`. Each kernel handles groups
-``first <= g < stop`` of :class:`~gbrank._kernels.common.Rows`, writes one loss
-value per group into ``out.loss`` (when ``need_loss``) and per-row gradients and
-hessians into ``out.grad`` / ``out.hess``. Rows of weight 0 take part in nothing
-(as in CatBoost), exactly like ignored rows. O(n) per group, two or three passes.
+Conventions: :mod:`gbrank._kernels`; the loss is one value per group
+(``out.loss[g]``), the gradients and hessians one per row. Rows of weight 0 take
+part in nothing (as in CatBoost), exactly like ignored rows. O(n) per group, two
+or three passes.
 """
 
 from __future__ import annotations

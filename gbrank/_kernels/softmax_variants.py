@@ -1,9 +1,7 @@
 """Kernels of the softmax variants: Poly1 softmax and unique softmax (rax).
 
-Conventions: :mod:`gbrank._kernels`. Each kernel handles groups
-``first <= g < stop`` of :class:`~gbrank._kernels.common.Rows` and writes one
-loss value per group into ``out.loss`` (when ``need_loss``) and per-row
-gradients and hessians into ``out.grad`` / ``out.hess``.
+Conventions: :mod:`gbrank._kernels`; the loss is one value per group
+(``out.loss[g]``), the gradients and hessians one per row.
 """
 
 from __future__ import annotations

@@ -122,6 +122,19 @@ def drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in params.items() if value is not None}
 
 
+def position_options(
+    train: TrainingSet, position_bias: PositionBias | None
+) -> dict[str, Any]:
+    """Keywords of an :class:`ObjectiveAdapter` for the training rows' positions.
+
+    ``position=`` and ``position_bias=`` when ``train`` has display positions;
+    none otherwise (the adapter then reads the data's own, if any).
+    """
+    if train.positions is None:
+        return {}
+    return {"position": train.positions, "position_bias": position_bias}
+
+
 class Engine(ABC):
     """A gradient-boosting library as gbrank uses it.
 

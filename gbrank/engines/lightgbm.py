@@ -36,6 +36,7 @@ from gbrank.engines.base import (
     Settings,
     TrainingSet,
     drop_none,
+    position_options,
 )
 from gbrank.losses.base import Loss
 from gbrank.metrics import RankingMetric
@@ -594,13 +595,9 @@ class LightGBMEngine(Engine):
         if isinstance(objective, str):
             params["objective"] = objective
         else:
-            positions: dict[str, Any] = {}
-            if train.positions is not None:
-                positions = {
-                    "position": train.positions,
-                    "position_bias": position_bias,
-                }
-            params["objective"] = LightGBMObjective(objective, **positions)
+            params["objective"] = LightGBMObjective(
+                objective, **position_options(train, position_bias)
+            )
         booster = lgb.train(
             params,
             train_set,

@@ -35,6 +35,7 @@ from gbrank.engines.base import (
     Settings,
     TrainingSet,
     drop_none,
+    position_options,
 )
 from gbrank.losses.base import Loss
 from gbrank.metrics import RankingMetric
@@ -453,14 +454,10 @@ class XGBoostEngine(Engine):
         if isinstance(objective, str):
             params["objective"] = objective
         else:
-            positions: dict[str, Any] = {}
-            if train.positions is not None:
-                positions = {
-                    "position": train.positions,
-                    "position_bias": position_bias,
-                }
             custom = XGBoostObjective(
-                objective, sample_weight=train.weights, **positions
+                objective,
+                sample_weight=train.weights,
+                **position_options(train, position_bias),
             )
         evals = [(_dmatrix(part, native), f"valid_{i}") for i, part in enumerate(valid)]
         evals_result: dict[str, dict[str, list[float]]] = {}

@@ -211,10 +211,7 @@ class Loss(Parameters):
             (n_groups,)) for flat input and (batch, list_size) (or (batch,)) for a
             keras-style batch; 1-D input without groups is a batch of one.
         """
-        reduction = "none" if reduction is None else reduction
-        check_choice(reduction, "reduction", ("auto", *REDUCTIONS))
-        if reduction == "auto":
-            reduction = self.default_reduction
+        reduction = self._reduction("none" if reduction is None else reduction)
         batch = self._batch(y_true, y_pred, group, qid, sample_weight, mask)
         values = self._values(batch)
         with np.errstate(over="ignore"):
@@ -267,9 +264,7 @@ class Loss(Parameters):
         >>> bool(abs(total / divisor - loss.loss(y, s)) < 1e-15)
         True
         """
-        check_choice(reduction, "reduction", ("auto", *REDUCTIONS))
-        if reduction == "auto":
-            reduction = self.default_reduction
+        reduction = self._reduction(reduction)
         if reduction == "none":
             raise ValueError(
                 "loss_parts needs a reduction that sums (not 'none'); use "
@@ -281,6 +276,11 @@ class Loss(Parameters):
             total, divisor = _reduction_parts(values, batch, reduction, self.per_group)
         self._check_reduced(values, total, reduction)
         return total, divisor
+
+    def _reduction(self, reduction: str) -> str:
+        """Check a reduction's name; ``"auto"`` is the loss's ``default_reduction``."""
+        check_choice(reduction, "reduction", ("auto", *REDUCTIONS))
+        return self.default_reduction if reduction == "auto" else reduction
 
     def _values(self, batch: Batch) -> Array:
         """Unreduced loss values of a batch, checked finite."""
