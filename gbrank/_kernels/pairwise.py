@@ -292,6 +292,33 @@ def _pair(
     return weight * value, weight * slope * inv_temperature, h
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _credited_lambda(
+    a_credited: bool,
+    position_terms: tuple[float, float, float, float, float, float],
+    rung: float,
+    terms: LambdaTerms,
+    config: PairConfig,
+) -> float:
+    """Return the lambda weight of the pair of positions a and b, either credited.
+
+    ``position_terms`` are a's and b's gain, discount and extra, in that order
+    (``(g_a, g_b, d_a, d_b, e_a, e_b)``); the credited row's go first.
+    """
+    g_a, g_b, d_a, d_b, e_a, e_b = position_terms
+    return lambda_weight(
+        g_a if a_credited else g_b,
+        g_b if a_credited else g_a,
+        d_a if a_credited else d_b,
+        d_b if a_credited else d_a,
+        e_a if a_credited else e_b,
+        e_b if a_credited else e_a,
+        rung,
+        terms,
+        config,
+    )
+
+
 @njit(cache=True, nogil=True)
 def _top_pairs(
     rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
@@ -334,17 +361,11 @@ def _top_pairs(
             sign = 1.0 if a_credited else -1.0
             weight = w_a if a_credited else weight_of[b]
             if weighted:
-                g_b, d_b = gain[b], discount[b]
                 e_b = extra[b] if wide else 0.0
-                rung = ladder[int(abs(e_a - e_b))] if laddered else 0.0
-                weight *= lambda_weight(  # the credited row's terms first
-                    g_a if a_credited else g_b,
-                    g_b if a_credited else g_a,
-                    d_a if a_credited else d_b,
-                    d_b if a_credited else d_a,
-                    e_a if a_credited else e_b,
-                    e_b if a_credited else e_a,
-                    rung,
+                weight *= _credited_lambda(
+                    a_credited,
+                    (g_a, gain[b], d_a, discount[b], e_a, e_b),
+                    ladder[int(abs(e_a - e_b))] if laddered else 0.0,
                     terms,
                     config,
                 )
@@ -467,17 +488,11 @@ def pair_positions(
                 sign = 1.0 if a_credited else -1.0
                 weight = w_a if a_credited else weights[j]
                 if weighted:
-                    g_b, d_b = gain[b], discount[b]
                     e_b = extra[b] if wide else 0.0
-                    rung = ladder[int(abs(e_a - e_b))] if laddered else 0.0
-                    weight *= lambda_weight(  # the credited row's terms first
-                        g_a if a_credited else g_b,
-                        g_b if a_credited else g_a,
-                        d_a if a_credited else d_b,
-                        d_b if a_credited else d_a,
-                        e_a if a_credited else e_b,
-                        e_b if a_credited else e_a,
-                        rung,
+                    weight *= _credited_lambda(
+                        a_credited,
+                        (g_a, gain[b], d_a, discount[b], e_a, e_b),
+                        ladder[int(abs(e_a - e_b))] if laddered else 0.0,
                         terms,
                         config,
                     )
