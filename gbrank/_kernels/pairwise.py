@@ -328,8 +328,9 @@ def _top_pairs(
     The booster step of LambdaMART and RankNet, so its own loop: the rows are
     in score order (``s_a >= s_b`` for ``a < b``: a pair's ``exp(-|d|)`` is one
     product), and the labels, scores and weights are copied in that order
-    first, so that the loop over the partners reads contiguous memory. 2.4
-    times faster than the general loop (measured, 100-row lists).
+    first, so that the loop over the partners reads contiguous memory. Its
+    pairs take 1.35 times less time than in the general loop (RankNet, one
+    thread, 10,000 lists of 100 rows: 237 -> 175 ms; measured 2026-12-06).
     """
     labels, scores, weights, _ = rows
     _, order, _, _, gain, discount, extra, ladder, terms, normalized = setup
