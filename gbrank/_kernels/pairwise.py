@@ -159,6 +159,14 @@ discount, extra, ladder, lambda terms, score-normalised (see
 :mod:`gbrank._kernels.lambdaweights` for the lambda weights' terms)."""
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _lambda_reads(kind: LambdaKind) -> tuple[bool, bool, bool]:
+    """Return which lambda terms a pair of ``kind`` reads: any, the ladder, extras."""
+    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
+    wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW
+    return kind != LambdaKind.NONE, laddered, wide
+
+
 @njit(cache=True, nogil=True)
 def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
     """Order a group's valid rows; lambda terms; each row's label bucket.
@@ -197,7 +205,7 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
     gain = np.zeros(n_valid)  # read (and unused) without lambda weights
     discount = np.zeros(n_valid)
     extra = np.zeros(n_valid)
-    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
+    laddered = _lambda_reads(kind)[1]
     ladder = np.zeros(n_valid + 1 if laddered else 1)
     terms = (1.0, 0.0, 0.0)
     if kind != LambdaKind.NONE:
@@ -334,10 +342,7 @@ def _top_pairs(
     """
     labels, scores, weights, _ = rows
     _, order, _, _, gain, discount, extra, ladder, terms, normalized = setup
-    kind = config.lambda_kind
-    weighted = kind != LambdaKind.NONE
-    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
-    wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW
+    weighted, laddered, wide = _lambda_reads(config.lambda_kind)
     n_valid = order.size
     expo, inverse = _exponentials(scores, order, config)
     label = np.empty(n_valid)
@@ -378,7 +383,7 @@ def _top_pairs(
                 normalized,
                 config,
             )
-            if config.need_loss:  # selects: a_credited is a coin toss
+            if config.need_loss:  # no loss values in a booster step
                 value_a += value if a_credited else 0.0
                 acc.loss[b] += 0.0 if a_credited else value
             grad_a += sign * g
@@ -411,15 +416,13 @@ def pair_positions(
     registers; only the partners' entries are written per pair. Lambda terms
     are read only under a lambda weight (the loads cost ~10 % otherwise).
     """
-    labels, scores, weights, _ = rows
-    group, order, upper, lower, gain, discount, extra, ladder, terms, normalized = setup
-    kind = config.lambda_kind
-    weighted = kind != LambdaKind.NONE
-    laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
-    wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW
     every = _every(config)
     if config.selection == PairSelection.TOPK and not every:
         return _top_pairs(rows, setup, first, stop, config, acc)
+    labels, scores, weights, _ = rows
+    group, order, upper, lower, gain, discount, extra, ladder, terms, normalized = setup
+    kind = config.lambda_kind
+    weighted, laddered, wide = _lambda_reads(kind)
     n_valid = order.size
     expo, inverse = _exponentials(scores, order, config)
     self_pairs = kind == LambdaKind.LAMBDALOSS_ROW and config.need_loss
