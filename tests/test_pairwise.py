@@ -335,7 +335,9 @@ def test_default_steps_give_tied_scores_no_extra_weight():
     for name in ("pairwise_logistic", "pairwise_hinge", "pairwise_soft_zero_one"):
         weighted = gbrank.get_loss(name, lambda_weight="ndcg")
         assert weighted.resolved_step() == lambdarank  # LightGBM's LambdaMART
-    assert gbrank.LambdaLoss().resolved_step() == PairStep()
+    assert gbrank.LambdaLoss().resolved_step() == PairStep(
+        topk=100, query_normalization=True
+    )
 
 
 @pytest.mark.parametrize(
