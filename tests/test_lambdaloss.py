@@ -134,14 +134,6 @@ def test_booster_steps_match_the_oracle(scheme, topn, step):
         )
 
 
-def test_the_default_step_is_the_top_100_with_query_normalization():
-    """O(n k) per query, so that long lists scale (``gbrank.losses.steps``
-    has the measurements that chose it); its values: the oracle test above."""
-    assert gbrank.LambdaLoss().resolved_step() == PairStep(
-        topk=100, query_normalization=True
-    )
-
-
 @pytest.mark.parametrize(
     "loss",
     [

@@ -116,16 +116,16 @@ TOP30_QUERY = PairStep(topk=30, query_normalization=True)
 """The default step of the pairwise losses without a lambda weight (but
 ``pairwise_soft_zero_one``; ``lambdaloss``'s is :data:`TOP100_QUERY`): pairs
 with a row in the current top 30, each query's step normalised, no score
-normalisation.
-Held-out NDCG@10, mean over five real LETOR sets (MQ2007-agg, MQ2008, MQ2007,
-OHSUMED, an MSLR-WEB10K sample; 5 folds each, LightGBM at the estimators'
-defaults), this step vs :data:`TOP30`: RankNet 0.569 vs 0.546, hinge 0.554 vs
-0.548, pairwise MSE 0.559 vs 0.555, pairwise QR 0.554 vs 0.549 (LightGBM's
-``lambdarank`` 0.560); on XGBoost RankNet 0.562 vs 0.537, hinge 0.553 vs 0.536,
-MSE 0.555 vs 0.539. On synthetic 100-row lists (``make_ranking`` and a second
-generator) it gives up 0.01-0.03 (RankNet 0.801 vs 0.823, QR 0.786 vs 0.816),
-and on ``make_ranking(600, 100, 136)`` (136 features) much more: RankNet 0.703
-vs 0.753, hinge 0.667 vs 0.728 (``lambdarank`` 0.736); real data decided."""
+normalisation. Held-out NDCG@10, mean over five real LETOR sets (MQ2007-agg,
+MQ2008, MQ2007, OHSUMED, an MSLR-WEB10K sample; 5 folds each, LightGBM at the
+estimators' defaults), this step vs :data:`TOP30`: RankNet 0.569 vs 0.546, hinge
+0.554 vs 0.548, pairwise MSE 0.559 vs 0.555, pairwise QR 0.554 vs 0.549
+(LightGBM's ``lambdarank`` 0.560); on XGBoost RankNet 0.562 vs 0.537, hinge
+0.553 vs 0.536, MSE 0.555 vs 0.539. On synthetic 100-row lists (``make_ranking``
+and a second generator) it gives up 0.01-0.03 (RankNet 0.801 vs 0.823, QR 0.786
+vs 0.816), and on ``make_ranking(600, 100, 136)`` (136 features) much more:
+RankNet 0.703 vs 0.753, hinge 0.667 vs 0.728 (``lambdarank`` 0.736); real data
+decided."""
 
 TOP100_QUERY = PairStep(topk=100, query_normalization=True)
 """The default step of ``lambdaloss``: pairs with a row in the current top 100,
