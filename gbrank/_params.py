@@ -45,6 +45,27 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+_INIT_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _init_defaults(cls: type) -> dict[str, Any]:
+    """Return the named ``__init__`` parameters of a class and their defaults.
+
+    Read once per class: ``inspect.signature`` costs tens of microseconds, and
+    ``hash`` and ``==`` of a loss run on every booster call.
+    """
+    defaults = _INIT_DEFAULTS.get(cls)
+    if defaults is None:
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+        defaults = {
+            p.name: p.default
+            for p in signature.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        _INIT_DEFAULTS[cls] = defaults
+    return defaults
+
+
 class Configured:
     """``repr``, ``==`` and ``hash`` from the ``__init__`` arguments.
 
@@ -53,21 +74,15 @@ class Configured:
 
     @classmethod
     def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in signature.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+        return list(_init_defaults(cls))
 
     def _param_values(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
+        return {name: getattr(self, name) for name in _init_defaults(type(self))}
 
     @classmethod
     def _defaults(cls) -> dict[str, Any]:
         """Default value of each parameter, as ``repr`` leaves it out."""
-        signature = inspect.signature(cls.__init__)
-        return {name: signature.parameters[name].default for name in cls._param_names()}
+        return dict(_init_defaults(cls))
 
     def __repr__(self) -> str:
         """Class name and the parameters that differ from their defaults."""

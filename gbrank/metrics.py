@@ -79,7 +79,7 @@ def _config(metric: str, k: int | None, no_relevant: float) -> kernels.MetricCon
     check_choice(metric, "metric", METRICS)
     cutoff = check_int(k, "k", allow_none=True) or 0
     missing = check_real(no_relevant, "no_relevant", low=0.0, high=1.0)
-    return kernels.MetricConfig(METRICS[metric], cutoff, float(missing))  # type: ignore[arg-type]
+    return kernels.MetricConfig(int(METRICS[metric]), cutoff, float(missing))
 
 
 def _per_query(

@@ -57,7 +57,8 @@ class ApproxConfig(NamedTuple):
 
     Attributes
     ----------
-    metric : ApproxMetric
+    metric : int
+        An :class:`ApproxMetric`.
     temperature : float
         Score differences are divided by it.
     topn : int
@@ -75,7 +76,7 @@ class ApproxConfig(NamedTuple):
         Whether to compute the loss values.
     """
 
-    metric: ApproxMetric
+    metric: int
     temperature: float
     topn: int
     cutoff_gradient: bool

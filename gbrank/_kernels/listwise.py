@@ -91,11 +91,11 @@ def softmax_cross_entropy(
 
 @njit(cache=True, nogil=True)
 def listnet_targets(
-    first: int, stop: int, rows: Rows, target: ListNetTarget, targets_out: Array
+    first: int, stop: int, rows: Rows, target: int, targets_out: Array
 ) -> None:
     """ListNet's per-row targets ``W q_i`` (-1 on ignored rows, 0 without positives).
 
-    ``q`` is the target distribution of a group's valid rows (``target``:
+    ``q`` is the target distribution of a group's valid rows (``target``: a
     :class:`ListNetTarget`) and ``W = sum_i w_i q_i`` the group's weight; a group
     without a positive label gets all-zero targets. Labels are divided by the
     largest one first (``q`` is unchanged), so their sum cannot overflow.
@@ -263,7 +263,7 @@ def rank_one_listnet(
     first: int,
     stop: int,
     rows: Rows,
-    hessian: RankOneHessian,
+    hessian: int,
     need_loss: bool,
     out: Terms,
 ) -> None:

@@ -30,14 +30,15 @@ class MetricConfig(NamedTuple):
 
     Attributes
     ----------
-    metric : Metric
+    metric : int
+        A :class:`Metric`.
     k : int
         Cutoff; ``k <= 0`` ranks the whole list.
     no_relevant : float
         Value of a group whose valid rows are all irrelevant.
     """
 
-    metric: Metric
+    metric: int
     k: int
     no_relevant: float
 

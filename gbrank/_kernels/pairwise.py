@@ -41,7 +41,6 @@ from gbrank._kernels.common import (
     valid_rows,
 )
 from gbrank._kernels.lambdaweights import (
-    Gain,
     LambdaKind,
     LambdaTerms,
     lambda_terms,
@@ -98,14 +97,18 @@ class PairConfig(NamedTuple):
         :data:`~gbrank._kernels.pairfunctions.PAIR_FUNCTIONS`.
     temperature : float
         Score differences are divided by it.
-    hessian : PairHessian
-    lambda_kind : LambdaKind
+    hessian : int
+        A :class:`PairHessian`.
+    lambda_kind : int
+        A :class:`~gbrank._kernels.lambdaweights.LambdaKind`.
     topn : int
         Ranks past ``topn`` get discount 0 in the DCG weights (0: no cutoff).
-    gain : Gain
+    gain : int
+        A :class:`~gbrank._kernels.lambdaweights.Gain`.
     need_loss : bool
         Whether to compute the loss values.
-    selection : PairSelection
+    selection : int
+        A :class:`PairSelection`.
     topk : int
         The cutoff of ``PairSelection.TOPK``; also the cutoff of the ideal DCG
         of NDCG weights without ``topn`` (as LightGBM's ``lambdarank``).
@@ -135,12 +138,12 @@ class PairConfig(NamedTuple):
 
     pair: int
     temperature: float
-    hessian: PairHessian
-    lambda_kind: LambdaKind
+    hessian: int
+    lambda_kind: int
     topn: int
-    gain: Gain
+    gain: int
     need_loss: bool
-    selection: PairSelection = PairSelection.ALL
+    selection: int = int(PairSelection.ALL)
     topk: int = 0
     pairs_per_row: int = 0
     seed: int = 0
@@ -160,7 +163,7 @@ discount, extra, ladder, lambda terms, score-normalised (see
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lambda_reads(kind: LambdaKind) -> tuple[bool, bool, bool]:
+def _lambda_reads(kind: int) -> tuple[bool, bool, bool]:
     """Return which lambda terms a pair of ``kind`` reads: any, the ladder, extras."""
     laddered = kind == LambdaKind.NDCG2 or kind == LambdaKind.LAMBDALOSS
     wide = laddered or kind == LambdaKind.MAP or kind == LambdaKind.LAMBDALOSS_ROW

@@ -105,7 +105,7 @@ class _ApproxLoss(Loss):
 
     def _config(self, need_loss: bool, cutoff_gradient: bool = True) -> ApproxConfig:
         return ApproxConfig(
-            metric=self._metric,
+            metric=int(self._metric),
             temperature=float(self.temperature),
             topn=0,
             cutoff_gradient=cutoff_gradient,

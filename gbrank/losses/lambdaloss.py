@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from gbrank._kernels.lambdaweights import Gain, LambdaKind
 from gbrank._kernels.pairfunctions import LOGISTIC
-from gbrank._kernels.pairwise import Gain, LambdaKind
 from gbrank._validation import check_choice, check_int, check_real
 from gbrank.losses.base import Array, Loss
 from gbrank.losses.pairwise import _PairwiseLoss

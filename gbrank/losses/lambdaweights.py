@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gbrank._kernels.pairwise import Gain, LambdaKind
+from gbrank._kernels.lambdaweights import Gain, LambdaKind
 from gbrank._params import Parameters
 from gbrank._validation import check_choice, check_gain_labels, check_int, check_real
 

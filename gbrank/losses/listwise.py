@@ -189,7 +189,7 @@ class RankOneListNetLoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Binary cross-entropies of every list's softmax."""
-        hessian = self._hessians[self.hessian]
+        hessian = int(self._hessians[self.hessian])
         return self.run_groups(
             batch,
             lambda first, stop, rows, out: kernels.rank_one_listnet(
@@ -270,7 +270,7 @@ class ListNetLoss(_ListwiseLoss):
         self, batch: Batch, need_loss: bool = True
     ) -> tuple[Array, Array, Array]:
         """Softmax cross-entropy against every list's weighted target distribution."""
-        target = self._targets[self.label_normalization]
+        target = int(self._targets[self.label_normalization])
         targets = np.empty(batch.scores.size)
         ones = np.ones(batch.scores.size)
         offsets = batch.groups.offsets

@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gbrank._kernels.lambdaweights import Gain, LambdaKind
 from gbrank._kernels.pairfunctions import (
     HINGE,
     LOGISTIC,
@@ -55,8 +56,6 @@ from gbrank._kernels.pairfunctions import (
     PairParameters,
 )
 from gbrank._kernels.pairwise import (
-    Gain,
-    LambdaKind,
     PairConfig,
     PairHessian,
     PairSelection,
@@ -170,12 +169,12 @@ class _PairwiseLoss(Loss):
         return PairConfig(
             pair=self.pair.code,
             temperature=float(self._temperature()),
-            hessian=self._hessian(),
-            lambda_kind=lambda_kind,
+            hessian=int(self._hessian()),
+            lambda_kind=int(lambda_kind),
             topn=topn,
-            gain=gain,
+            gain=int(gain),
             need_loss=need_loss,
-            selection=selection,
+            selection=int(selection),
             topk=int(step.topk or 0),
             pairs_per_row=int(step.pairs_per_row or 0),
             seed=int(step.seed),
