@@ -33,7 +33,10 @@ Holm-adjusted p-value over the engine's gbrank objectives; "better" or "worse"
 only where the adjusted p-value is below 0.05. With several ``--data``, a last
 table gives each objective's NDCG@10 per data set, the mean over data sets, and
 the same paired test over the test queries of all data sets pooled (large data
-sets weigh more), Holm-adjusted over all gbrank objectives. The report replaces
+sets weigh more), Holm-adjusted over all gbrank objectives; with
+``--catboost``, a table that tests each engine's best gbrank objective against
+CatBoost's best native loss (both by the mean over data sets), per data set
+and pooled, Holm-adjusted over its rows. The report replaces
 the ``letor`` section of ``benchmarks/results.md`` (``--output`` for another
 file).
 """
@@ -58,7 +61,7 @@ import gbrank
 from gbrank import _compare
 from gbrank.datasets import Fold, RankingData, letor_folds
 from gbrank.engines import Settings, get_engine
-from gbrank.significance import against_best, best_references, holm
+from gbrank.significance import against_best, best_references, holm, paired_test
 
 THREADS = 2
 METRICS = ("ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map")  # of _compare.evaluate
@@ -493,6 +496,64 @@ def summary_table(by_data: dict[str, list[Result]]) -> list[str]:
     return lines
 
 
+def catboost_table(by_data: dict[str, list[Result]]) -> list[str]:
+    """Each engine's best gbrank objective against CatBoost's best native loss
+    (both by the mean NDCG@10 over data sets): paired tests on per-query
+    NDCG@10 per data set and over the queries of all data sets, Holm-adjusted
+    over the table's rows; empty without CatBoost runs. The best gbrank
+    objective is picked on the data it is tested on, which favours it."""
+    names = list(by_data)
+    results = list(zip(*(by_data[n] for n in names), strict=True))
+
+    def mean(row: tuple[Result, ...]) -> float:
+        return float(np.mean([r.mean() for r in row]))
+
+    anchors = [row for row in results if row[0].objective.engine == "catboost"]
+    if not anchors:
+        return []
+    anchor = max(anchors, key=mean)
+    rows = []
+    for engine in dict.fromkeys(row[0].objective.engine for row in results):
+        own = [r for r in results if r[0].objective.engine == engine]
+        gbrank_rows = [row for row in own if not row[0].objective.native]
+        if engine == "catboost" or not gbrank_rows:
+            continue
+        best = max(gbrank_rows, key=mean)
+        for index, name in enumerate([*names, "all queries"]):
+            pair = (
+                (best, anchor)
+                if name == "all queries"
+                else ([best[index]], [anchor[index]])
+            )
+            test = paired_test(
+                np.concatenate([r.concatenated() for r in pair[0]]),
+                np.concatenate([r.concatenated() for r in pair[1]]),
+            )
+            rows.append((engine, best[0].objective.label, name, test))
+    adjusted = holm([test.p_value for *_, test in rows])
+    lines = [
+        f"Against CatBoost `{anchor[0].objective.label}` (its best native by the "
+        "mean over data sets); each engine's best gbrank objective is picked on "
+        "these same results, which favours it:",
+        "",
+        "| engine | best gbrank objective | data | Δ NDCG@10 [95 % interval] | p "
+        "| Holm p | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (engine, label, name, test), holm_p in zip(rows, adjusted, strict=True):
+        verdict = (
+            ("better" if test.difference > 0 else "worse")
+            if holm_p < ALPHA
+            else "no significant difference"
+        )
+        lines.append(
+            f"| {engine} | {label} | {name} | {test.difference:+.4f} "
+            f"[{test.ci_low:+.4f}, {test.ci_high:+.4f}] | {test.p_value:.4f} "
+            f"| {holm_p:.4f} | {verdict} |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, action="append", required=True)
@@ -534,6 +595,9 @@ def main(argv: list[str] | None = None) -> int:
                 *summary_table(by_data),
                 "",
             ]
+            against_catboost = catboost_table(by_data)
+            if against_catboost:
+                section += [*against_catboost, ""]
     write_section(args.section, section, args.output)
     return 0
 
