@@ -1,19 +1,24 @@
 """Kernels at scale and the thread pool: big groups against the oracles, the
 sorted and O(n) pairwise algorithms against the all-pairs kernel, kink and tie
 conventions, the log-domain fallbacks, a single 20k-row query for every ranking
-loss, the stable sort, chunking and interruption."""
+loss, the stable sort, chunking and interruption, and plain-int choices in
+every compiled kernel's arguments."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
+import pkgutil
 import threading
 import time
 
 import numpy as np
 import pytest
+from numba.core.registry import CPUDispatcher
 
 import gbrank
+import gbrank._kernels
 from gbrank._kernels import threads
 from gbrank._kernels.common import Rows, Terms, argsort_descending
 from gbrank._kernels.lambdaweights import Gain, LambdaKind
@@ -407,13 +412,6 @@ def test_no_compiled_kernel_takes_an_enum():
     """Choices reach the kernels as plain ints (module conventions of
     gbrank._kernels): an enum member in an argument makes numba type every call
     in Python (~0.15 ms) and compiles a second specialisation."""
-    import importlib
-    import pkgutil
-
-    from numba.core.registry import CPUDispatcher
-
-    import gbrank._kernels
-
     rng = np.random.default_rng(0)
     sizes = [12, 1, 30]
     scores = rng.standard_normal(sum(sizes))
