@@ -77,7 +77,7 @@ class Configured:
         return list(_init_defaults(cls))
 
     def _param_values(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _init_defaults(type(self))}
+        return {name: getattr(self, name) for name in self._param_names()}
 
     @classmethod
     def _defaults(cls) -> dict[str, Any]:
