@@ -326,6 +326,36 @@ def lambda_terms(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def is_product(kind: int) -> bool:
+    """Whether a weight of ``kind`` is :func:`product_weight` (or none at all)."""
+    return kind <= LambdaKind.NDCG or kind == LambdaKind.PRECISION
+
+
+@njit(cache=True, nogil=True, inline="always")
+def product_weight(
+    kind: int,
+    scale: float,
+    gain_a: float,
+    gain_b: float,
+    discount_a: float,
+    discount_b: float,
+) -> float:
+    """Return the weight of a pair for a kind of :func:`is_product`.
+
+    ``scale |G_a - G_b| |D_a - D_b|`` (DCG, NDCG, precision), ``|y_a - y_b|``
+    (label difference) or 1 (no weight). Scalars only and no branch on the
+    data: the vectorised top-k loop of :mod:`gbrank._kernels.pairwise` calls
+    it per pair.
+    """
+    if kind == LambdaKind.NONE:
+        return 1.0
+    weight = scale * abs(gain_a - gain_b)
+    if kind != LambdaKind.LABEL_DIFF:
+        weight *= abs(discount_a - discount_b)
+    return weight
+
+
+@njit(cache=True, nogil=True, inline="always")
 def lambda_weight(
     gain_a: float,
     gain_b: float,
@@ -345,11 +375,8 @@ def lambda_weight(
     """
     kind = config.lambda_kind
     scale = terms[0]
-    if kind <= LambdaKind.NDCG or kind == LambdaKind.PRECISION:
-        weight = scale * abs(gain_a - gain_b)
-        if kind != LambdaKind.LABEL_DIFF:
-            weight *= abs(discount_a - discount_b)
-        return weight if kind != LambdaKind.NONE else 1.0
+    if is_product(kind):
+        return product_weight(kind, scale, gain_a, gain_b, discount_a, discount_b)
     if kind == LambdaKind.NDCG2:
         lower = discount_a if extra_a > extra_b else discount_b
         return scale * abs(gain_a - gain_b) * rung * lower

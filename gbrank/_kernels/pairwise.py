@@ -43,8 +43,10 @@ from gbrank._kernels.common import (
 from gbrank._kernels.lambdaweights import (
     LambdaKind,
     LambdaTerms,
+    is_product,
     lambda_terms,
     lambda_weight,
+    product_weight,
     sort_pessimistic,
 )
 from gbrank._kernels.pairfunctions import (
@@ -52,9 +54,11 @@ from gbrank._kernels.pairfunctions import (
     EXACT_QUOTIENT,
     EXPONENTIALS,
     HINGE,
+    LOGISTIC,
     SQUARED_ERROR,
     PairParameters,
     has,
+    logistic,
     pair_terms,
 )
 from gbrank._kernels.threads import (
@@ -67,6 +71,12 @@ from gbrank._kernels.threads import (
 
 LARGE_GROUP = 2048
 """Groups with at least this many rows are split over threads in ``pair_sums``."""
+
+VECTORIZE = {"reassoc", "contract", "nsz", "arcp"}
+"""The fast-math flags of :func:`_logistic_top_step`: reassociation lets LLVM
+vectorise its sums; no flag assumes finite values."""
+
+LOGISTIC_CODE = LOGISTIC.code
 
 PAIR_NS = 2.5
 """Estimated nanoseconds per (ordered) pair of rows, for cutting work into chunks."""
@@ -330,6 +340,74 @@ def _credited_lambda(
     )
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=VECTORIZE)
+def _logistic_top_step(
+    ordered: tuple[Array, Array, Array, Array, Array, Array, Array],
+    scale: float,
+    normalized: bool,
+    first: int,
+    stop: int,
+    config: PairConfig,
+    acc: Terms,
+) -> float:
+    """:func:`_top_pairs` of the logistic pair function in a booster step.
+
+    RankNet's and LambdaMART's step (no loss values; no lambda weight or one of
+    :func:`~gbrank._kernels.lambdaweights.is_product`), written so that LLVM
+    vectorises the loop over the partners: no branch on the data (a label tie
+    is a pair of weight 0), the pair function known at compile time, each
+    pair's ``exp(-|d|)`` one product of the positions' exponentials (all > 0
+    here; its ``abs`` lets LLVM drop the pair function's branch for a missing
+    one), and the rows' sums free to be reassociated (:data:`VECTORIZE`).
+    ``ordered`` holds the positions' labels, scores, weights, exponentials,
+    their inverses, gains and discounts. Measured 2026-12-06 (one thread,
+    8,000 lists of 100 rows, top 30, pair loops only): RankNet 152 -> 47 ms,
+    LambdaMART 193 -> 58 ms.
+    """
+    label, score, weight_of, expo, inverse, gain, discount = ordered
+    kind = config.lambda_kind
+    weighted = kind != LambdaKind.NONE
+    n_valid = label.size
+    inv_t = 1.0 / config.temperature
+    curved = config.hessian == PairHessian.CURVATURE
+    mass = 0.0
+    for a in range(first, stop):
+        y_a, s_a, w_a, inverse_a = label[a], score[a], weight_of[a], inverse[a]
+        g_a, d_a = gain[a], discount[a]
+        grad_a = 0.0
+        hess_a = 0.0
+        for b in range(np.uint64(a + 1), np.uint64(n_valid)):
+            y_b = label[b]
+            a_credited = y_a > y_b
+            sign = 1.0 if a_credited else -1.0
+            weight = (w_a if a_credited else weight_of[b]) * (
+                0.0 if y_a == y_b else 1.0
+            )
+            if weighted:
+                g_b, d_b = gain[b], discount[b]
+                weight *= product_weight(kind, scale, g_a, g_b, d_a, d_b)
+            difference = s_a - score[b]  # >= 0: score order
+            span = 0.01 + difference if normalized else 1.0
+            _, slope, curve = logistic(
+                sign * difference * inv_t,
+                abs(expo[b] * inverse_a),
+                sign * (y_a - y_b),
+                False,
+                span,
+                config.parameters,
+            )
+            g = weight * slope * inv_t
+            h = weight * curve * inv_t * inv_t if curved else 0.0
+            grad_a += sign * g
+            acc.grad[b] -= sign * g
+            hess_a += h
+            acc.hess[b] += h
+            mass += abs(g)
+        acc.grad[a] += grad_a
+        acc.hess[a] += hess_a
+    return 2.0 * mass
+
+
 @njit(cache=True, nogil=True)
 def _top_pairs(
     rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
@@ -342,6 +420,8 @@ def _top_pairs(
     first, so that the loop over the partners reads contiguous memory. Its
     pairs take 1.35 times less time than in the general loop (RankNet, one
     thread, 10,000 lists of 100 rows: 237 -> 175 ms; measured 2026-12-06).
+    The logistic pair function's booster steps with a product lambda weight
+    (or none) go on to the vectorised :func:`_logistic_top_step`.
     """
     labels, scores, weights, _ = rows
     _, order, _, _, gain, discount, extra, ladder, terms, normalized = setup
@@ -355,6 +435,16 @@ def _top_pairs(
         label[m] = labels[order[m]]
         score[m] = scores[order[m]]
         weight_of[m] = weights[order[m]]
+    if (
+        config.pair == LOGISTIC_CODE
+        and not config.need_loss
+        and is_product(config.lambda_kind)
+        and (n_valid == 0 or inverse[0] > 0.0)  # the exponentials are there
+    ):
+        ordered = (label, score, weight_of, expo, inverse, gain, discount)
+        return _logistic_top_step(
+            ordered, terms[0], normalized, first, stop, config, acc
+        )
     mass = 0.0
     for a in range(first, stop):
         y_a, s_a, w_a, inverse_a = label[a], score[a], weight_of[a], inverse[a]
