@@ -58,7 +58,6 @@ from gbrank._kernels.pairfunctions import (
     SQUARED_ERROR,
     PairParameters,
     has,
-    logistic,
     pair_terms,
 )
 from gbrank._kernels.threads import (
@@ -281,36 +280,61 @@ def _ratio(expo_a: float, inverse_a: float, expo_b: float, inverse_b: float) -> 
 
 @njit(cache=True, nogil=True, inline="always")
 def _pair(
+    pair: int,
     weight: float,
     difference: float,
     e: float,
     label_difference: float,
     normalized: bool,
     config: PairConfig,
+    need_loss: bool,
 ) -> tuple[float, float, float]:
     """Return the loss, gradient and curvature terms of one pair.
 
-    ``weight`` is the credited (higher-labelled) row's weight times the lambda
-    weight, ``difference`` its score minus the partner's, ``e`` the pair's
-    ``exp(-|d|)`` if known (else negative). The gradient term is added to the
-    credited row and subtracted from the partner; the curvature term is added
-    to both (0 unless ``PairHessian.CURVATURE``).
+    ``pair`` is the pair function (``config.pair``, or a constant where the
+    caller knows it: the branches on it then fold away, as do those on a
+    constant ``need_loss``). ``weight`` is the credited (higher-labelled) row's
+    weight times the lambda weight, ``difference`` its score minus the
+    partner's, ``e`` the pair's ``exp(-|d|)`` if known (else negative). The
+    gradient term is added to the credited row and subtracted from the
+    partner; the curvature term is added to both (0 unless
+    ``PairHessian.CURVATURE``). The loss term is 0 unless ``need_loss``.
     """
     span = 0.01 + abs(difference) if normalized else 1.0
     inv_temperature = 1.0 / config.temperature
     # a kink needs the exact quotient (as the sorted hinge computes it)
     d = (
         difference / config.temperature
-        if has(EXACT_QUOTIENT, config.pair)
+        if has(EXACT_QUOTIENT, pair)
         else difference * inv_temperature
     )
     value, slope, curve = pair_terms(
-        config.pair, d, e, label_difference, config.need_loss, span, config.parameters
+        pair, d, e, label_difference, need_loss, span, config.parameters
     )
     h = 0.0
     if config.hessian == PairHessian.CURVATURE:
         h = weight * curve * inv_temperature * inv_temperature
     return weight * value, weight * slope * inv_temperature, h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _credit(
+    acc: Terms,
+    b: int,
+    g: float,
+    h: float,
+    grad_a: float,
+    hess_a: float,
+    mass: float,
+) -> tuple[float, float, float]:
+    """Add a pair of positions a and b: ``g`` to a's gradient, ``-g`` to b's.
+
+    Both rows get the curvature ``h``; b's terms go to ``acc``, a's stay in the
+    caller's running sums, returned with the pair mass plus ``|g|``.
+    """
+    acc.grad[b] -= g
+    acc.hess[b] += h
+    return grad_a + g, hess_a + h, mass + abs(g)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -369,8 +393,6 @@ def _logistic_top_step(
     kind = config.lambda_kind
     weighted = kind != LambdaKind.NONE
     n_valid = label.size
-    inv_t = 1.0 / config.temperature
-    curved = config.hessian == PairHessian.CURVATURE
     mass = 0.0
     for a in range(first, stop):
         y_a, s_a, w_a, inverse_a = label[a], score[a], weight_of[a], inverse[a]
@@ -387,23 +409,17 @@ def _logistic_top_step(
             if weighted:
                 g_b, d_b = gain[b], discount[b]
                 weight *= product_weight(kind, scale, g_a, g_b, d_a, d_b)
-            difference = s_a - score[b]  # >= 0: score order
-            span = 0.01 + difference if normalized else 1.0
-            _, slope, curve = logistic(
-                sign * difference * inv_t,
+            _, g, h = _pair(
+                LOGISTIC_CODE,
+                weight,
+                sign * (s_a - score[b]),
                 abs(expo[b] * inverse_a),
                 sign * (y_a - y_b),
+                normalized,
+                config,
                 False,
-                span,
-                config.parameters,
             )
-            g = weight * slope * inv_t
-            h = weight * curve * inv_t * inv_t if curved else 0.0
-            grad_a += sign * g
-            acc.grad[b] -= sign * g
-            hess_a += h
-            acc.hess[b] += h
-            mass += abs(g)
+            grad_a, hess_a, mass = _credit(acc, b, sign * g, h, grad_a, hess_a, mass)
         acc.grad[a] += grad_a
         acc.hess[a] += hess_a
     return 2.0 * mass
@@ -470,21 +486,19 @@ def _top_pairs(
                     config,
                 )
             value, g, h = _pair(
+                config.pair,
                 weight,
                 sign * (s_a - score[b]),
                 expo[b] * inverse_a if inverse_a > 0.0 else -1.0,
                 sign * (y_a - y_b),
                 normalized,
                 config,
+                config.need_loss,
             )
             if config.need_loss:  # no loss values in a booster step
                 value_a += value if a_credited else 0.0
                 acc.loss[b] += 0.0 if a_credited else value
-            grad_a += sign * g
-            acc.grad[b] -= sign * g
-            hess_a += h
-            acc.hess[b] += h
-            mass += abs(g)
+            grad_a, hess_a, mass = _credit(acc, b, sign * g, h, grad_a, hess_a, mass)
         acc.loss[a] += value_a
         acc.grad[a] += grad_a
         acc.hess[a] += hess_a
@@ -552,19 +566,17 @@ def pair_positions(
                         config,
                     )
                 value, g, h = _pair(
+                    config.pair,
                     weight,
                     s_a - scores[j],
                     _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                     y_a - labels[j],
                     normalized,
                     config,
+                    config.need_loss,
                 )
                 value_a += value
-                grad_a += g
-                acc.grad[b] -= g
-                hess_a += h
-                acc.hess[b] += h
-                mass += abs(g)
+                grad_a, hess_a, mass = _credit(acc, b, g, h, grad_a, hess_a, mass)
         else:  # every pair (ALL or TOPK) or SAMPLED: either row may be credited
             # (one _pair call site: each inlined copy costs compile time)
             later = config.selection != PairSelection.SAMPLED  # the rows after a
@@ -595,22 +607,22 @@ def pair_positions(
                         config,
                     )
                 value, g, h = _pair(
+                    config.pair,
                     weight,
                     sign * (s_a - scores[j]),
                     _ratio(expo_a, inverse_a, expo[b], inverse[b]),
                     sign * (y_a - labels[j]),
                     normalized,
                     config,
+                    config.need_loss,
                 )
                 if a_credited:
                     value_a += value
                 else:
                     acc.loss[b] += value
-                grad_a += sign * g
-                acc.grad[b] -= sign * g
-                hess_a += h
-                acc.hess[b] += h
-                mass += abs(g)
+                grad_a, hess_a, mass = _credit(
+                    acc, b, sign * g, h, grad_a, hess_a, mass
+                )
         acc.loss[a] += value_a
         acc.grad[a] += grad_a
         acc.hess[a] += hess_a
