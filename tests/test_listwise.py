@@ -20,6 +20,7 @@ import pytest
 import gbrank
 from gbrank._kernels import softmax_variants
 from gbrank._kernels.approx import gumbel, row_key
+from gbrank._kernels.approx_sweep import NEAR, SWEEP_ROWS
 from gbrank._kernels.common import Rows, Terms
 from gbrank.losses import approx
 from gbrank.losses.approx import STEP_SCALE
@@ -415,6 +416,93 @@ def test_auto_step_handles_lists_whose_hessians_underflow():
     grad, hess = loss.booster_grad_hess(labels, scores)
     assert np.all(np.isfinite(grad))
     assert np.all(np.isfinite(hess) & (hess > 0))
+
+
+def _sweep_step(labels, scores, temperature, metric):
+    """The documented step of a long list, from every pair (NumPy, one list).
+
+    Gradient and surrogate up to the list's constant factor (the normalisation
+    removes it): ``c`` is ``G |D'(r)|`` (NDCG) or ``y / r^2`` (MRR); the
+    surrogate takes ``|c_j - c_k|`` on near pairs, ``c_j + c_k`` on far ones.
+    """
+    valid = labels >= 0
+    y, s = labels[valid], scores[valid]
+    x = (s[:, None] - s[None, :]) / temperature  # x_kj = (s_k - s_j) / T
+    above = 0.5 * (1.0 - np.tanh(x / 2))  # sigma((s_j - s_k) / T), overflow-free
+    ranks = 1.0 + above.sum(axis=1) - 0.5
+    if metric == "ndcg":
+        c = (2.0**y - 1.0) / ((1.0 + ranks) * np.log1p(ranks) ** 2)
+    else:
+        c = y / ranks**2
+    slope = above * (1.0 - above)
+    np.fill_diagonal(slope, 0.0)
+    difference = c[None, :] - c[:, None]
+    grad = (slope * difference).sum(axis=1) / temperature
+    far = np.abs(x) >= NEAR
+    pairs = np.where(far, c[None, :] + c[:, None], np.abs(difference))
+    hess = (slope * pairs).sum(axis=1) / temperature**2
+    mean = hess.mean()
+    out_grad, out_hess = np.zeros(labels.size), np.zeros(labels.size)
+    out_grad[valid], out_hess[valid] = grad / mean, hess / mean * STEP_SCALE
+    return out_grad, out_hess
+
+
+@pytest.mark.parametrize("name", ["approx_ndcg", "approx_mrr"])
+@pytest.mark.parametrize(
+    ("score_scale", "decimals"),
+    [(1.0, 1), (0.02, 3), (100.0, 0)],  # ties; all pairs near; spreads past 600
+)
+def test_auto_step_of_long_lists_sweeps_sorted_scores(name, score_scale, decimals):
+    """step="sweep" on lists longer than SWEEP_ROWS: far pairs by their series,
+    near pairs one by one (gbrank._kernels.approx_sweep); equal to the sums over
+    every pair."""
+    rng = np.random.default_rng(11)
+    n = SWEEP_ROWS + 500
+    labels = rng.integers(-1, 3, size=n).astype(float)  # ignored rows included
+    labels[labels < 0] = np.where(rng.random((labels < 0).sum()) < 0.5, -1.0, 0.0)
+    scores = np.round(rng.normal(scale=score_scale, size=n), decimals)
+    weights = np.full(n, 2.5)
+    loss = gbrank.get_loss(name, step="sweep")
+    grad, hess = loss.booster_grad_hess(labels, scores, sample_weight=weights)
+    metric = "ndcg" if name == "approx_ndcg" else "mrr"
+    expected_grad, expected_hess = _sweep_step(labels, scores, loss.temperature, metric)
+    scale = np.abs(expected_grad).max()
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-8, atol=1e-9 * scale)
+    valid = labels >= 0
+    np.testing.assert_allclose(
+        hess[valid], expected_hess[valid], rtol=1e-8, atol=1e-12 * STEP_SCALE
+    )
+    assert np.all(np.isfinite(hess) & (hess > 0))
+
+
+def test_sweep_step_has_the_gradient_of_every_pair_and_leaves_topn_alone():
+    """The "sweep" step's gradient is grad_hess's, its surrogate is looser; the
+    default step and top-n lists sum every pair."""
+    rng = np.random.default_rng(12)
+    n = SWEEP_ROWS + 100
+    labels = rng.integers(0, 3, size=n).astype(float)
+    scores = rng.normal(size=n)
+    loss = gbrank.ApproxNDCGLoss(step="sweep")
+    dense_grad, dense_hess = loss.grad_hess(labels, scores)
+    grad, hess = loss.booster_grad_hess(labels, scores)
+    mean = dense_grad[0] / grad[0]  # the sweep surrogate's mean
+    np.testing.assert_allclose(grad * mean, dense_grad, rtol=1e-8, atol=1e-12)
+    surrogate = hess * mean / STEP_SCALE
+    assert np.all(surrogate >= dense_hess * (1 - 1e-9))  # looser than every pair's
+    assert surrogate.sum() > 1.01 * dense_hess.sum()
+    auto_grad, auto_hess = gbrank.ApproxNDCGLoss().booster_grad_hess(labels, scores)
+    dense_mean = dense_hess.mean()
+    np.testing.assert_allclose(auto_grad, dense_grad / dense_mean, rtol=1e-12)
+    np.testing.assert_allclose(
+        auto_hess, dense_hess / dense_mean * STEP_SCALE, rtol=1e-12
+    )
+    top = gbrank.ApproxNDCGLoss(topn=10, step="sweep")
+    batch = top._batch(labels, scores, None, None, None, None)
+    config = top._config(False, cutoff_gradient=False)
+    expected = top._run(batch, config)
+    got = top._run(batch, config._replace(sweep=True))
+    for a, b in zip(got[1:], expected[1:], strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # -- gumbel_approx_ndcg ------------------------------------------------------------

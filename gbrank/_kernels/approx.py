@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from gbrank._kernels.approx_sweep import NEAR, SWEEP_ROWS, far_above, far_below
 from gbrank._kernels.common import (
     LN2,
     Array,
@@ -74,6 +75,10 @@ class ApproxConfig(NamedTuple):
         Seed of the noise.
     need_loss : bool
         Whether to compute the loss values.
+    sweep : bool
+        Lists of more than :data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`
+        rows without ``topn`` take the sorted sweep (:func:`_sweep_ranks`,
+        :func:`_sweep_pair_sums`): the ``"sweep"`` booster step.
     """
 
     metric: int
@@ -84,6 +89,7 @@ class ApproxConfig(NamedTuple):
     beta: float
     seed: int
     need_loss: bool
+    sweep: bool = False
 
 
 @njit(cache=True, nogil=True)
@@ -189,14 +195,14 @@ def scratch(n: int) -> Scratch:
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
-def _rank_row(e: Array, ranks: Array, a: int, scale: float) -> float:
-    """Add ``sigma(x_b)`` to the ranks of the rows b after a; return row a's share.
+def _rank_row(e: Array, ranks: Array, a: int, stop: int, scale: float) -> float:
+    """Add ``sigma(x_b)`` to the ranks of rows ``a+1..stop-1``; return row a's share.
 
     Row b has ``exp(-x_b) = e[b] * scale``, ``x_b = (z_a - z_b)/T``; row a's
     share is the sum of ``sigma(-x_b)``.
     """
     acc = 0.0
-    for b in range(np.uint64(a + 1), np.uint64(e.size)):
+    for b in range(np.uint64(a + 1), np.uint64(stop)):
         big = e[b] * scale
         inv = 1.0 / (1.0 + big)
         acc += big * inv
@@ -227,14 +233,14 @@ def _rank_row_keep(
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def _rank_row_exp(
-    z: Array, ranks: Array, slopes: Array, a: int, offset: int, inv_t: float
+    z: Array, ranks: Array, slopes: Array, a: int, stop: int, offset: int, inv_t: float
 ) -> float:
     """:func:`_rank_row_keep` with one ``exp(-|x|)`` per pair (any spread)."""
     acc = 0.0
     keep = slopes.size > 0
     k = np.uint64(offset)
     z_a = z[a]
-    for b in range(np.uint64(a + 1), np.uint64(z.size)):
+    for b in range(np.uint64(a + 1), np.uint64(stop)):
         x = (z_a - z[b]) * inv_t
         small = math.exp(-abs(x))
         inv = 1.0 / (1.0 + small)  # sigma(|x|)
@@ -270,9 +276,9 @@ def approx_ranks(z: Array, inv_temperature: float, work: Scratch) -> bool:
         if ratios and slopes.size > 0:
             ranks[a] += _rank_row_keep(e, ranks, slopes, a, offset, inverse[a])
         elif ratios:
-            ranks[a] += _rank_row(e, ranks, a, inverse[a])
+            ranks[a] += _rank_row(e, ranks, a, n, inverse[a])
         else:
-            ranks[a] += _rank_row_exp(z, ranks, slopes, a, offset, inv_temperature)
+            ranks[a] += _rank_row_exp(z, ranks, slopes, a, n, offset, inv_temperature)
         offset += n - 1 - a
     return ratios
 
@@ -303,13 +309,13 @@ def _pair_row(
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def _pair_row_ratio(
-    e: Array, c: Array, grad: Array, hess: Array, a: int, scale: float
+    e: Array, c: Array, grad: Array, hess: Array, a: int, stop: int, scale: float
 ) -> tuple[float, float]:
-    """:func:`_pair_row` recomputing ``sigma'`` from ``e[b] * scale``."""
+    """:func:`_pair_row` recomputing ``sigma'`` from ``e[b] * scale``, to ``stop``."""
     grad_a = 0.0
     hess_a = 0.0
     c_a = c[a]
-    for b in range(np.uint64(a + 1), np.uint64(c.size)):
+    for b in range(np.uint64(a + 1), np.uint64(stop)):
         big = e[b] * scale
         inv = 1.0 / (1.0 + big)
         term = big * inv * inv * (c[b] - c_a)
@@ -323,14 +329,14 @@ def _pair_row_ratio(
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def _pair_row_exp(
-    z: Array, c: Array, grad: Array, hess: Array, a: int, inv_t: float
+    z: Array, c: Array, grad: Array, hess: Array, a: int, stop: int, inv_t: float
 ) -> tuple[float, float]:
     """:func:`_pair_row` recomputing ``sigma'`` with one ``exp`` per pair."""
     grad_a = 0.0
     hess_a = 0.0
     c_a = c[a]
     z_a = z[a]
-    for b in range(np.uint64(a + 1), np.uint64(c.size)):
+    for b in range(np.uint64(a + 1), np.uint64(stop)):
         small = math.exp(-abs(z[b] - z_a) * inv_t)
         inv = 1.0 / (1.0 + small)
         term = small * inv * inv * (c[b] - c_a)
@@ -391,13 +397,90 @@ def _pair_sums(
             if slopes.size > 0:
                 grad_a, hess_a = _pair_row(slopes, c, grad, hess, a, offset)
             elif ratios:
-                grad_a, hess_a = _pair_row_ratio(e, c, grad, hess, a, inverse[a])
+                grad_a, hess_a = _pair_row_ratio(e, c, grad, hess, a, n, inverse[a])
             else:
-                grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, inv_temperature)
+                grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, n, inv_temperature)
             grad[a] += grad_a
             hess[a] += hess_a
         offset += n - 1 - a
     return spread
+
+
+@njit(cache=True, nogil=True)
+def _near_stop(z: Array, inv_t: float, a: int, stop: int) -> int:
+    """Return one past the last row b > a with ``(z_a - z_b) / T < NEAR``."""
+    stop = max(stop, a + 1)
+    while stop < z.size and (z[a] - z[stop]) * inv_t < NEAR:
+        stop += 1
+    return stop
+
+
+@njit(cache=True, nogil=True)
+def _sweep_ranks(z: Array, inv_t: float, work: Scratch, far_spread: Array) -> bool:
+    """:func:`approx_ranks` of scores sorted descending, in O(n K + near pairs).
+
+    Far pairs (:mod:`gbrank._kernels.approx_sweep`) by their series, near pairs
+    as in :func:`approx_ranks`. Writes ``far_spread[a]``, the sum of
+    ``sigma'`` over row a's far pairs. Returns whether ``work.e`` /
+    ``work.inverse`` hold the exponentials.
+    """
+    n = z.size
+    e, inverse, ranks = work.e, work.inverse, work.ranks
+    below = np.empty(n)
+    below_slope = np.empty(n)
+    ones = np.ones(n)
+    far_below(z, ones, inv_t, below, below_slope)
+    far_above(z, ones, inv_t, ranks, far_spread)
+    tempered = np.empty(n)
+    for a in range(n):
+        ranks[a] += 1.0 + below[a]
+        far_spread[a] += below_slope[a]
+        tempered[a] = z[a] * inv_t
+    ratios = ratio_exponentials(tempered, e, inverse)
+    no_slopes = np.empty(0)
+    stop = 0
+    for a in range(n - 1):
+        stop = _near_stop(z, inv_t, a, stop)
+        if ratios:
+            ranks[a] += _rank_row(e, ranks, a, stop, inverse[a])
+        else:
+            ranks[a] += _rank_row_exp(z, ranks, no_slopes, a, stop, 0, inv_t)
+    return ratios
+
+
+@njit(cache=True, nogil=True)
+def _sweep_pair_sums(
+    z: Array, inv_t: float, ratios: bool, far_spread: Array, work: Scratch
+) -> None:
+    """:func:`_pair_sums` of scores sorted descending, after :func:`_sweep_ranks`.
+
+    The gradient's sums are the same; the surrogate takes ``sigma' |c_b - c_a|``
+    on near pairs and ``sigma' (c_b + c_a)`` on far ones (``c >= 0``, so at
+    least ``|c_b - c_a|``): ``hess_a = near + B_a + c_a A_a`` over the far pairs.
+    """
+    n = z.size
+    c, grad, hess, e, inverse = work.c, work.grad, work.hess, work.e, work.inverse
+    below = np.empty(n)
+    below_slope = np.empty(n)
+    above = np.empty(n)
+    above_slope = np.empty(n)
+    far_below(z, c, inv_t, below, below_slope)
+    far_above(z, c, inv_t, above, above_slope)
+    grad[:] = 0.0
+    hess[:] = 0.0
+    stop = 0
+    for a in range(n - 1):
+        stop = _near_stop(z, inv_t, a, stop)
+        if ratios:
+            grad_a, hess_a = _pair_row_ratio(e, c, grad, hess, a, stop, inverse[a])
+        else:
+            grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, stop, inv_t)
+        grad[a] += grad_a
+        hess[a] += hess_a
+    for a in range(n):
+        far_c = below_slope[a] + above_slope[a]
+        grad[a] += far_c - c[a] * far_spread[a]
+        hess[a] += far_c + c[a] * far_spread[a]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -481,6 +564,67 @@ def _cutoff_motion(
 
 
 @njit(cache=True, nogil=True)
+def _row_terms(
+    config: ApproxConfig,
+    ranks: Array,
+    terms: Array,
+    scale: float,
+    cut: float,
+    curved: bool,
+    c: Array,
+    curvature: Array,
+) -> tuple[float, float]:
+    """Write ``c_a = phi_a'(r_a)`` (NDCG: :func:`_ndcg_terms`; MRR: ``-W y / r``).
+
+    Returns the list's value and its derivative by the cutoff point.
+    """
+    if config.metric == ApproxMetric.NDCG:
+        inv_t = 1.0 / config.temperature
+        return _ndcg_terms(ranks, terms, scale, cut, inv_t, curved, c, curvature)
+    value = 0.0
+    for a in range(ranks.size):
+        weight = scale * terms[a]
+        value -= weight / ranks[a]
+        c[a] = weight / (ranks[a] * ranks[a])
+    return value, 0.0
+
+
+@njit(cache=True, nogil=True)
+def _one_draw_sweep(
+    z: Array,
+    terms: Array,
+    config: ApproxConfig,
+    scale: float,
+    work: Scratch,
+    grad: Array,
+    hess: Array,
+) -> float:
+    """:func:`_one_draw` of a list without a cutoff by the sorted sweep.
+
+    The rows are sorted by score, descending; ranks, gradient and surrogate
+    come from :func:`_sweep_ranks` and :func:`_sweep_pair_sums`.
+    """
+    n = z.size
+    inv_t = 1.0 / config.temperature
+    order = argsort_descending(z, np.arange(n))
+    z_sorted = np.empty(n)
+    terms_sorted = np.empty(n)
+    for a in range(n):
+        z_sorted[a] = z[order[a]]
+        terms_sorted[a] = terms[order[a]]
+    far_spread = np.empty(n)
+    ratios = _sweep_ranks(z_sorted, inv_t, work, far_spread)
+    value, _ = _row_terms(
+        config, work.ranks, terms_sorted, scale, np.inf, False, work.c, np.empty(0)
+    )
+    _sweep_pair_sums(z_sorted, inv_t, ratios, far_spread, work)
+    for a in range(n):
+        grad[order[a]] += work.grad[a] * inv_t
+        hess[order[a]] += work.hess[a] * inv_t * inv_t
+    return value
+
+
+@njit(cache=True, nogil=True)
 def _one_draw(
     z: Array,
     terms: Array,
@@ -492,14 +636,18 @@ def _one_draw(
 ) -> float:
     """Add one list's (one draw's) gradient and surrogate; return its value.
 
-    ``terms`` are the gains (NDCG) or labels (MRR) of the rows of ``z``.
+    ``terms`` are the gains (NDCG) or labels (MRR) of the rows of ``z``. With
+    ``config.sweep``, lists longer than ``SWEEP_ROWS`` without a cutoff take
+    :func:`_one_draw_sweep`.
     """
     n = z.size
+    curved = config.metric == ApproxMetric.NDCG and 0 < config.topn < n
+    if config.sweep and n > SWEEP_ROWS and not curved:
+        return _one_draw_sweep(z, terms, config, scale, work, grad, hess)
     inv_t = 1.0 / config.temperature
     ratios = approx_ranks(z, inv_t, work)
-    ranks, c = work.ranks, work.c
+    ranks = work.ranks
     cut = np.inf
-    curved = config.metric == ApproxMetric.NDCG and 0 < config.topn < n
     first = 0
     second = 0
     if curved:
@@ -509,17 +657,9 @@ def _one_draw(
         first, second = order[config.topn - 1], order[config.topn]
         cut = 0.5 * (ranks[first] + ranks[second])
     curvature = np.empty(n if curved else 0)
-    value = 0.0
-    cut_slope = 0.0
-    if config.metric == ApproxMetric.NDCG:
-        value, cut_slope = _ndcg_terms(
-            ranks, terms, scale, cut, inv_t, curved, c, curvature
-        )
-    else:
-        for a in range(n):
-            weight = scale * terms[a]
-            value -= weight / ranks[a]
-            c[a] = weight / (ranks[a] * ranks[a])
+    value, cut_slope = _row_terms(
+        config, ranks, terms, scale, cut, curved, work.c, curvature
+    )
     spread = _pair_sums(z, curvature, inv_t, ratios, work)
     if curved:
         for a in range(n):

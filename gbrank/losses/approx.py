@@ -35,6 +35,18 @@ LightGBM and 0.641 -> 0.799 on XGBoost; over seeds 0-3 it averages 0.802
 ``rank:pairwise`` 0.795). Steps of up to 3 T or 30 T were worse; 20 T gained
 0.002-0.003 on the long lists and lost 0.01 on the bundled sample.
 ``step="exact"`` hands :meth:`~gbrank.Loss.grad_hess` to the boosters.
+
+``step="sweep"`` is the ``"auto"`` step computed in O(n·K + near pairs) per
+list of more than 2,048 rows (:mod:`gbrank._kernels.approx_sweep`: the rows
+sorted by score, far pairs by a series carried down the list, near pairs one
+by one); the gradient is the same to ~1e-12, the surrogate takes
+:math:`c_j + c_k` instead of :math:`|c_j - c_k|` on far pairs (an upper bound,
+so a looser one). One 100,000-row list: 0.21 s instead of 4.8 s (Gumbel, 8
+draws: 1.4 s instead of 39 s). It is not the default because the looser
+surrogate trains worse: 40 synthetic lists of 3,000 rows (30 train, 10 test,
+50 rounds), NDCG@10 ``"sweep"`` vs ``"auto"``: ApproxNDCG 0.943 vs 0.951 and
+0.844 vs 0.906 on LightGBM (seeds 0, 1), 0.937 vs 0.939 and 0.874 vs 0.873
+on XGBoost; ApproxMRR 0.910 vs 0.944 (LightGBM) and 0.930 vs 0.936 (XGBoost).
 """
 
 from __future__ import annotations
@@ -56,7 +68,7 @@ STEP_SCALE = 0.1
 """Factor of the normalised surrogate in the ``"auto"`` booster step: Newton
 steps of up to 10 effective temperatures."""
 
-STEPS = ("auto", "exact")
+STEPS = ("auto", "sweep", "exact")
 
 
 def normalized_step(
@@ -99,7 +111,9 @@ class _ApproxLoss(Loss):
         """Return the booster step (module docstring): ``"auto"`` or ``"exact"``."""
         if self.step == "exact":
             return super().compute_booster(batch)
-        _, grad, hess = self._run(batch, self._config(False, cutoff_gradient=False))
+        config = self._config(False, cutoff_gradient=False)
+        config = config._replace(sweep=self.step == "sweep")
+        _, grad, hess = self._run(batch, config)
         scale = STEP_SCALE * float(self.temperature) / self._smoothing()
         return normalized_step(batch, grad, hess, scale)
 
@@ -154,11 +168,13 @@ class ApproxNDCGLoss(_ApproxLoss):
         point :math:`c` halfway between the ``topn``-th and the next smallest
         approximate rank, and the ideal DCG is cut at ``topn``. A list of at
         most ``topn`` rows is not cut.
-    step : {"auto", "exact"}, default "auto"
+    step : {"auto", "sweep", "exact"}, default "auto"
         The booster step (module :mod:`gbrank.losses.approx`): ``"auto"``
         normalises each list's gradient and surrogate and allows Newton steps
         of up to 10 T (with ``topn``, with rax's gradient, the cutoff point
-        held fixed); ``"exact"`` hands :meth:`grad_hess` to the boosters.
+        held fixed); ``"sweep"`` is ``"auto"`` with a looser surrogate in
+        O(n log n)-like time on lists of more than 2,048 rows (module
+        docstring); ``"exact"`` hands :meth:`grad_hess` to the boosters.
 
     Notes
     -----
@@ -274,7 +290,7 @@ class ApproxMRRLoss(_ApproxLoss):
     ----------
     temperature : float, default 0.1
         :math:`T` of the approximate ranks; must be >= 1e-150.
-    step : {"auto", "exact"}, default "auto"
+    step : {"auto", "sweep", "exact"}, default "auto"
         The booster step, as :class:`ApproxNDCGLoss`'s.
 
     Notes
@@ -348,7 +364,7 @@ class GumbelApproxNDCGLoss(_ApproxLoss):
         1 is the same); must be >= 0 (0: :class:`ApproxNDCGLoss`).
     seed : int, default 0
         Seed of the draws.
-    step : {"auto", "exact"}, default "auto"
+    step : {"auto", "sweep", "exact"}, default "auto"
         The booster step, as :class:`ApproxNDCGLoss`'s, with steps of up to
         :math:`10 \sqrt{T^2 + \beta^2}` (the noise smooths the expected ranks
         at the scale :math:`\beta`; measured: 0.708 NDCG@10 with steps of 10 T,
