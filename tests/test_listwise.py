@@ -20,7 +20,7 @@ import pytest
 import gbrank
 from gbrank._kernels import softmax_variants
 from gbrank._kernels.approx import gumbel, row_key
-from gbrank._kernels.approx_sweep import NEAR, SWEEP_ROWS
+from gbrank._kernels.approx_sweep import MAX_LEVELS, NEAR, SWEEP_ROWS
 from gbrank._kernels.common import Rows, Terms
 from gbrank.losses import approx
 from gbrank.losses.approx import STEP_SCALE
@@ -423,7 +423,8 @@ def _sweep_step(labels, scores, temperature, metric):
 
     Gradient and surrogate up to the list's constant factor (the normalisation
     removes it): ``c`` is ``G |D'(r)|`` (NDCG) or ``y / r^2`` (MRR); the
-    surrogate takes ``|c_j - c_k|`` on near pairs, ``c_j + c_k`` on far ones.
+    surrogate takes ``c_j + c_k`` on far pairs whose upper row has the lower
+    label (every far pair past MAX_LEVELS labels), ``|c_j - c_k|`` on the others.
     """
     valid = labels >= 0
     y, s = labels[valid], scores[valid]
@@ -438,8 +439,14 @@ def _sweep_step(labels, scores, temperature, metric):
     np.fill_diagonal(slope, 0.0)
     difference = c[None, :] - c[:, None]
     grad = (slope * difference).sum(axis=1) / temperature
-    far = np.abs(x) >= NEAR
-    pairs = np.where(far, c[None, :] + c[:, None], np.abs(difference))
+    above_k = s[None, :] > s[:, None]  # row j above row k
+    ordered = (above_k & (y[None, :] >= y[:, None])) | (
+        ~above_k & (y[None, :] <= y[:, None])
+    )
+    if np.unique(y).size > MAX_LEVELS:  # too many levels to sum apart
+        ordered[:] = False
+    loose = (np.abs(x) >= NEAR) & ~ordered
+    pairs = np.where(loose, c[None, :] + c[:, None], np.abs(difference))
     hess = (slope * pairs).sum(axis=1) / temperature**2
     mean = hess.mean()
     out_grad, out_hess = np.zeros(labels.size), np.zeros(labels.size)
@@ -447,23 +454,41 @@ def _sweep_step(labels, scores, temperature, metric):
     return out_grad, out_hess
 
 
+def _swept_step(loss, labels, scores, weights=None, sweep_above=2):
+    """The "auto" step with the sweep on lists longer than ``sweep_above`` rows."""
+    batch = loss._batch(labels, scores, None, None, weights, None)
+    config = loss._config(False, cutoff_gradient=False)
+    _, grad, hess = loss._run(batch, config._replace(sweep_above=sweep_above))
+    scale = STEP_SCALE * loss.temperature / loss._smoothing()
+    return approx.normalized_step(batch, grad, hess, scale)
+
+
 @pytest.mark.parametrize("name", ["approx_ndcg", "approx_mrr"])
 @pytest.mark.parametrize(
-    ("score_scale", "decimals"),
-    [(1.0, 1), (0.02, 3), (100.0, 0)],  # ties; all pairs near; spreads past 600
+    ("score_scale", "decimals", "graded"),
+    [
+        (1.0, 1, False),  # ties
+        (0.02, 3, False),  # every pair near
+        (100.0, 0, False),  # spreads past 600: one exp per pair
+        (1.0, 6, True),  # more labels than MAX_LEVELS
+    ],
 )
-def test_auto_step_of_long_lists_sweeps_sorted_scores(name, score_scale, decimals):
-    """step="sweep" on lists longer than SWEEP_ROWS: far pairs by their series,
-    near pairs one by one (gbrank._kernels.approx_sweep); equal to the sums over
-    every pair."""
+def test_sweep_of_a_list_equals_its_sums_over_every_pair(
+    name, score_scale, decimals, graded
+):
+    """The sorted sweep (gbrank._kernels.approx_sweep): far pairs by their
+    series, near pairs one by one; equal to the documented step's sums over
+    every pair (NumPy)."""
     rng = np.random.default_rng(11)
-    n = SWEEP_ROWS + 500
+    n = 2500
     labels = rng.integers(-1, 3, size=n).astype(float)  # ignored rows included
     labels[labels < 0] = np.where(rng.random((labels < 0).sum()) < 0.5, -1.0, 0.0)
+    if graded:
+        labels[labels >= 0] = np.round(rng.random((labels >= 0).sum()) * 3, 2)
     scores = np.round(rng.normal(scale=score_scale, size=n), decimals)
     weights = np.full(n, 2.5)
-    loss = gbrank.get_loss(name, step="sweep")
-    grad, hess = loss.booster_grad_hess(labels, scores, sample_weight=weights)
+    loss = gbrank.get_loss(name)
+    grad, hess = _swept_step(loss, labels, scores, weights)
     metric = "ndcg" if name == "approx_ndcg" else "mrr"
     expected_grad, expected_hess = _sweep_step(labels, scores, loss.temperature, metric)
     scale = np.abs(expected_grad).max()
@@ -472,36 +497,48 @@ def test_auto_step_of_long_lists_sweeps_sorted_scores(name, score_scale, decimal
     np.testing.assert_allclose(
         hess[valid], expected_hess[valid], rtol=1e-8, atol=1e-12 * STEP_SCALE
     )
-    assert np.all(np.isfinite(hess) & (hess > 0))
+    assert np.all(np.isfinite(hess))
+    assert np.all(hess[valid] > 0)
 
 
-def test_sweep_step_has_the_gradient_of_every_pair_and_leaves_topn_alone():
-    """The "sweep" step's gradient is grad_hess's, its surrogate is looser; the
-    default step and top-n lists sum every pair."""
+@pytest.mark.parametrize("name", APPROX_LOSSES)
+def test_sweep_step_sweeps_lists_longer_than_sweep_rows(name):
+    """Past SWEEP_ROWS rows step="sweep" has grad_hess's gradient (same draws)
+    and another surrogate; up to SWEEP_ROWS, and with "auto", every pair."""
     rng = np.random.default_rng(12)
     n = SWEEP_ROWS + 100
     labels = rng.integers(0, 3, size=n).astype(float)
     scores = rng.normal(size=n)
-    loss = gbrank.ApproxNDCGLoss(step="sweep")
+    auto = gbrank.get_loss(name)
+    dense = _swept_step(auto, labels, scores, sweep_above=0)
+    grad, hess = auto.booster_grad_hess(labels, scores)
+    np.testing.assert_allclose(grad, dense[0], rtol=1e-12)
+    np.testing.assert_allclose(hess, np.maximum(dense[1], 1e-16), rtol=1e-12)
+    loss = gbrank.get_loss(name, step="sweep")
     dense_grad, dense_hess = loss.grad_hess(labels, scores)
     grad, hess = loss.booster_grad_hess(labels, scores)
-    mean = dense_grad[0] / grad[0]  # the sweep surrogate's mean
-    np.testing.assert_allclose(grad * mean, dense_grad, rtol=1e-8, atol=1e-12)
-    surrogate = hess * mean / STEP_SCALE
-    assert np.all(surrogate >= dense_hess * (1 - 1e-9))  # looser than every pair's
-    assert surrogate.sum() > 1.01 * dense_hess.sum()
-    auto_grad, auto_hess = gbrank.ApproxNDCGLoss().booster_grad_hess(labels, scores)
-    dense_mean = dense_hess.mean()
-    np.testing.assert_allclose(auto_grad, dense_grad / dense_mean, rtol=1e-12)
-    np.testing.assert_allclose(
-        auto_hess, dense_hess / dense_mean * STEP_SCALE, rtol=1e-12
-    )
-    top = gbrank.ApproxNDCGLoss(topn=10, step="sweep")
-    batch = top._batch(labels, scores, None, None, None, None)
-    config = top._config(False, cutoff_gradient=False)
-    expected = top._run(batch, config)
-    got = top._run(batch, config._replace(sweep=True))
-    for a, b in zip(got[1:], expected[1:], strict=True):
+    factor = dense_grad[0] / grad[0]  # the normalisation, a constant per list
+    np.testing.assert_allclose(grad * factor, dense_grad, rtol=1e-8, atol=1e-12)
+    surrogate = hess * factor
+    ratio = surrogate / dense_hess
+    assert ratio.min() >= ratio.mean() * 0.2  # bounded below (same shape)
+    assert not np.allclose(ratio, ratio[0], rtol=1e-3)  # not every pair's
+    short = slice(0, SWEEP_ROWS)
+    dense_grad, dense_hess = loss.grad_hess(labels[short], scores[short])
+    grad, hess = loss.booster_grad_hess(labels[short], scores[short])
+    factor = dense_grad[0] / grad[0]
+    np.testing.assert_allclose(grad * factor, dense_grad, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(hess / hess.sum(), dense_hess / dense_hess.sum())
+
+
+def test_sweep_leaves_lists_with_a_cutoff_alone():
+    rng = np.random.default_rng(13)
+    labels = rng.integers(0, 3, size=300).astype(float)
+    scores = rng.normal(size=300)
+    top = gbrank.ApproxNDCGLoss(topn=10)
+    expected = _swept_step(top, labels, scores, sweep_above=0)  # no sweep
+    got = _swept_step(top, labels, scores)
+    for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

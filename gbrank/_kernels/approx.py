@@ -30,7 +30,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from gbrank._kernels.approx_sweep import NEAR, SWEEP_ROWS, far_above, far_below
+from gbrank._kernels.approx_sweep import (
+    MAX_LEVELS,
+    NEAR,
+    far_above,
+    far_below,
+)
 from gbrank._kernels.common import (
     LN2,
     Array,
@@ -75,10 +80,10 @@ class ApproxConfig(NamedTuple):
         Seed of the noise.
     need_loss : bool
         Whether to compute the loss values.
-    sweep : bool
-        Lists of more than :data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`
-        rows without ``topn`` take the sorted sweep (:func:`_sweep_ranks`,
-        :func:`_sweep_pair_sums`): the ``"sweep"`` booster step.
+    sweep_above : int
+        Lists of more valid rows than this, without ``topn``, take the sorted
+        sweep (:func:`_one_draw_sweep`); 0: none. The ``"sweep"`` booster step
+        passes :data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`.
     """
 
     metric: int
@@ -89,7 +94,7 @@ class ApproxConfig(NamedTuple):
     beta: float
     seed: int
     need_loss: bool
-    sweep: bool = False
+    sweep_above: int = 0
 
 
 @njit(cache=True, nogil=True)
@@ -416,25 +421,23 @@ def _near_stop(z: Array, inv_t: float, a: int, stop: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _sweep_ranks(z: Array, inv_t: float, work: Scratch, far_spread: Array) -> bool:
+def _sweep_ranks(z: Array, inv_t: float, work: Scratch) -> bool:
     """:func:`approx_ranks` of scores sorted descending, in O(n K + near pairs).
 
     Far pairs (:mod:`gbrank._kernels.approx_sweep`) by their series, near pairs
-    as in :func:`approx_ranks`. Writes ``far_spread[a]``, the sum of
-    ``sigma'`` over row a's far pairs. Returns whether ``work.e`` /
-    ``work.inverse`` hold the exponentials.
+    as in :func:`approx_ranks`. Returns whether ``work.e`` / ``work.inverse``
+    hold the exponentials.
     """
     n = z.size
     e, inverse, ranks = work.e, work.inverse, work.ranks
-    below = np.empty(n)
-    below_slope = np.empty(n)
-    ones = np.ones(n)
-    far_below(z, ones, inv_t, below, below_slope)
-    far_above(z, ones, inv_t, ranks, far_spread)
+    slot = np.zeros(n, dtype=np.int64)
+    below, below_slope = np.empty((n, 2)), np.empty((n, 2))
+    above, above_slope = np.empty((n, 2)), np.empty((n, 2))
+    far_below(z, slot, np.zeros(n), 1, inv_t, below, below_slope)
+    far_above(z, slot, np.zeros(n), 1, inv_t, above, above_slope)
     tempered = np.empty(n)
     for a in range(n):
-        ranks[a] += 1.0 + below[a]
-        far_spread[a] += below_slope[a]
+        ranks[a] = 1.0 + below[a, 0] + above[a, 0]
         tempered[a] = z[a] * inv_t
     ratios = ratio_exponentials(tempered, e, inverse)
     no_slopes = np.empty(0)
@@ -450,22 +453,24 @@ def _sweep_ranks(z: Array, inv_t: float, work: Scratch, far_spread: Array) -> bo
 
 @njit(cache=True, nogil=True)
 def _sweep_pair_sums(
-    z: Array, inv_t: float, ratios: bool, far_spread: Array, work: Scratch
+    z: Array, level: IntArray, levels: int, inv_t: float, ratios: bool, work: Scratch
 ) -> None:
     """:func:`_pair_sums` of scores sorted descending, after :func:`_sweep_ranks`.
 
-    The gradient's sums are the same; the surrogate takes ``sigma' |c_b - c_a|``
-    on near pairs and ``sigma' (c_b + c_a)`` on far ones (``c >= 0``, so at
-    least ``|c_b - c_a|``): ``hess_a = near + B_a + c_a A_a`` over the far pairs.
+    ``c_a = t_a h(r_a)`` with ``h`` decreasing in the rank (``t`` the gain or
+    label, of level ``level[a]`` among ``levels`` ascending values). A far pair
+    whose upper row has the higher or equal level is ordered, ``c`` included,
+    so its ``|c_b - c_a|`` is a difference of separable sums; the other far
+    pairs take ``c_b + c_a >= |c_b - c_a|`` (``c >= 0``). With ``levels`` 1 and
+    ``level`` 0 the caller asks for ``c_b + c_a`` on every far pair. Near
+    pairs and the gradient are exact.
     """
     n = z.size
     c, grad, hess, e, inverse = work.c, work.grad, work.hess, work.e, work.inverse
-    below = np.empty(n)
-    below_slope = np.empty(n)
-    above = np.empty(n)
-    above_slope = np.empty(n)
-    far_below(z, c, inv_t, below, below_slope)
-    far_above(z, c, inv_t, above, above_slope)
+    below, below_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
+    above, above_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
+    far_below(z, level, c, levels, inv_t, below, below_slope)
+    far_above(z, level, c, levels, inv_t, above, above_slope)
     grad[:] = 0.0
     hess[:] = 0.0
     stop = 0
@@ -477,10 +482,21 @@ def _sweep_pair_sums(
             grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, stop, inv_t)
         grad[a] += grad_a
         hess[a] += hess_a
+    ordered = levels > 1
     for a in range(n):
-        far_c = below_slope[a] + above_slope[a]
-        grad[a] += far_c - c[a] * far_spread[a]
-        hess[a] += far_c + c[a] * far_spread[a]
+        c_a = c[a]
+        for v in range(levels):
+            lower, lower_c = below_slope[a, v], below_slope[a, levels + v]
+            upper, upper_c = above_slope[a, v], above_slope[a, levels + v]
+            grad[a] += lower_c - c_a * lower + upper_c - c_a * upper
+            if ordered and v <= level[a]:  # c_b <= c_a
+                hess[a] += max(c_a * lower - lower_c, 0.0)
+            else:
+                hess[a] += lower_c + c_a * lower
+            if ordered and v >= level[a]:  # c_b >= c_a
+                hess[a] += max(upper_c - c_a * upper, 0.0)
+            else:
+                hess[a] += upper_c + c_a * upper
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -612,12 +628,18 @@ def _one_draw_sweep(
     for a in range(n):
         z_sorted[a] = z[order[a]]
         terms_sorted[a] = terms[order[a]]
-    far_spread = np.empty(n)
-    ratios = _sweep_ranks(z_sorted, inv_t, work, far_spread)
+    ratios = _sweep_ranks(z_sorted, inv_t, work)
     value, _ = _row_terms(
         config, work.ranks, terms_sorted, scale, np.inf, False, work.c, np.empty(0)
     )
-    _sweep_pair_sums(z_sorted, inv_t, ratios, far_spread, work)
+    values = np.unique(terms_sorted)
+    level = np.zeros(n, dtype=np.int64)
+    levels = 1
+    if values.size <= MAX_LEVELS:
+        levels = values.size
+        for a in range(n):
+            level[a] = np.searchsorted(values, terms_sorted[a])
+    _sweep_pair_sums(z_sorted, level, levels, inv_t, ratios, work)
     for a in range(n):
         grad[order[a]] += work.grad[a] * inv_t
         hess[order[a]] += work.hess[a] * inv_t * inv_t
@@ -636,13 +658,13 @@ def _one_draw(
 ) -> float:
     """Add one list's (one draw's) gradient and surrogate; return its value.
 
-    ``terms`` are the gains (NDCG) or labels (MRR) of the rows of ``z``. With
-    ``config.sweep``, lists longer than ``SWEEP_ROWS`` without a cutoff take
+    ``terms`` are the gains (NDCG) or labels (MRR) of the rows of ``z``. Lists
+    longer than ``config.sweep_above`` (if not 0) without a cutoff take
     :func:`_one_draw_sweep`.
     """
     n = z.size
     curved = config.metric == ApproxMetric.NDCG and 0 < config.topn < n
-    if config.sweep and n > SWEEP_ROWS and not curved:
+    if 0 < config.sweep_above < n and not curved:
         return _one_draw_sweep(z, terms, config, scale, work, grad, hess)
     inv_t = 1.0 / config.temperature
     ratios = approx_ranks(z, inv_t, work)
