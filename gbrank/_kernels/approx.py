@@ -433,7 +433,7 @@ def _sweep_ranks(z: Array, inv_t: float, work: Scratch) -> bool:
     slot = np.zeros(n, dtype=np.int64)
     below, below_slope = np.empty((n, 2)), np.empty((n, 2))
     above, above_slope = np.empty((n, 2)), np.empty((n, 2))
-    far_below(z, slot, np.zeros(n), 1, inv_t, below, below_slope)
+    far_below(z, slot, np.zeros(n), 1, inv_t, below, below_slope, np.empty((n, 2)))
     far_above(z, slot, np.zeros(n), 1, inv_t, above, above_slope)
     tempered = np.empty(n)
     for a in range(n):
@@ -469,7 +469,7 @@ def _sweep_pair_sums(
     c, grad, hess, e, inverse = work.c, work.grad, work.hess, work.e, work.inverse
     below, below_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
     above, above_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
-    far_below(z, level, c, levels, inv_t, below, below_slope)
+    far_below(z, level, c, levels, inv_t, below, below_slope, np.empty_like(below))
     far_above(z, level, c, levels, inv_t, above, above_slope)
     grad[:] = 0.0
     hess[:] = 0.0

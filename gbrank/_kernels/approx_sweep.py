@@ -112,20 +112,24 @@ def far_below(
     inv_t: float,
     f_out: Array,
     g_out: Array,
+    mass_out: Array,
 ) -> None:
     """Write each row's far sums of ``f(x_ib)`` and ``g(x_ib)`` over rows b below it.
 
     ``z`` descending. Row b counts in vector ``slot[b]`` with weight 1 and in
-    vector ``slots + slot[b]`` with ``weight[b]``; ``f_out[i, v]`` and
-    ``g_out[i, v]`` are vector v's sums of row i (shape ``(n, 2 slots)``). A
+    vector ``slots + slot[b]`` with ``weight[b]``; ``f_out[i, v]``,
+    ``g_out[i, v]`` and ``mass_out[i, v]`` are vector v's sums of ``w f``,
+    ``w g`` and ``w`` over row i's far partners (shape ``(n, 2 slots)``). A
     partner enters at its distance from the previous row, then every partner
     moves on to the current row.
     """
     n = z.size
     sums = np.zeros((2 * slots, TERMS))
     used = np.zeros(2 * slots, dtype=np.bool_)
+    mass = np.zeros(2 * slots)
     f_out[:] = 0.0
     g_out[:] = 0.0
+    mass_out[:] = 0.0
     p = n  # the far partners of row i are the rows p..n-1
     for i in range(n - 2, -1, -1):
         while p - 1 > i and (z[i] - z[p - 1]) * inv_t >= NEAR:
@@ -133,13 +137,16 @@ def far_below(
             decay = math.exp(-(z[i + 1] - z[p]) * inv_t)
             _enter(sums[slot[p]], decay, 1.0)
             used[slot[p]] = True
+            mass[slot[p]] += 1.0
             if weight[p] != 0.0:
                 _enter(sums[slots + slot[p]], decay, weight[p])
                 used[slots + slot[p]] = True
+                mass[slots + slot[p]] += weight[p]
         ratio = math.exp(-(z[i] - z[i + 1]) * inv_t)
         for v in range(2 * slots):
             if used[v]:
                 f_out[i, v], g_out[i, v] = _carry(sums[v], ratio)
+                mass_out[i, v] = mass[v]
 
 
 @njit(cache=True, nogil=True)
@@ -154,29 +161,21 @@ def far_above(
 ) -> None:
     """:func:`far_below` over the rows a above each row, with ``1 - f(x_ai)``.
 
-    ``f_out[i, v]`` is vector v's sum of ``w_a (1 - f(x_ai))``; the sweep runs
-    down the list.
+    ``f_out[i, v]`` is vector v's sum of ``w_a (1 - f(x_ai))``. The rows above
+    are the rows below in the reversed list of negated scores (the same
+    differences, to the bit).
     """
     n = z.size
-    sums = np.zeros((2 * slots, TERMS))
-    used = np.zeros(2 * slots, dtype=np.bool_)
-    mass = np.zeros(2 * slots)
-    f_out[:] = 0.0
-    g_out[:] = 0.0
-    m = 0  # the far partners of row i are the rows 0..m-1
-    for i in range(1, n):
-        while m < i and (z[m] - z[i]) * inv_t >= NEAR:
-            decay = math.exp(-(z[m] - z[i - 1]) * inv_t)
-            _enter(sums[slot[m]], decay, 1.0)
-            used[slot[m]] = True
-            mass[slot[m]] += 1.0
-            if weight[m] != 0.0:
-                _enter(sums[slots + slot[m]], decay, weight[m])
-                used[slots + slot[m]] = True
-                mass[slots + slot[m]] += weight[m]
-            m += 1
-        ratio = math.exp(-(z[i - 1] - z[i]) * inv_t)
-        for v in range(2 * slots):
-            if used[v]:
-                f, g_out[i, v] = _carry(sums[v], ratio)
-                f_out[i, v] = mass[v] - f
+    flipped = np.empty(n)
+    flipped_slot = np.empty(n, dtype=np.int64)
+    flipped_weight = np.empty(n)
+    for i in range(n):
+        flipped[i] = -z[n - 1 - i]
+        flipped_slot[i] = slot[n - 1 - i]
+        flipped_weight[i] = weight[n - 1 - i]
+    f, g, mass = np.empty_like(f_out), np.empty_like(g_out), np.empty_like(f_out)
+    far_below(flipped, flipped_slot, flipped_weight, slots, inv_t, f, g, mass)
+    for i in range(n):
+        for v in range(f_out.shape[1]):
+            f_out[i, v] = mass[n - 1 - i, v] - f[n - 1 - i, v]
+            g_out[i, v] = g[n - 1 - i, v]

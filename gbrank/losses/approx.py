@@ -47,7 +47,7 @@ whose upper row has the higher label (their :math:`c` are ordered) and takes
 list: 0.42 s instead of 4.8 s. It is not the default because it trains a little
 worse: 60 synthetic lists of 3,000 rows (40 train, 20 test, 50 rounds, the
 sweep forced on every list), 12 seeds, 240 test lists, NDCG@10 with the sweep
-minus every pair -0.0066 ± 0.0032 (s.e.) on LightGBM, -0.0061 ± 0.0036 on
+minus every pair -0.0062 ± 0.0032 (s.e.) on LightGBM, -0.0058 ± 0.0037 on
 XGBoost; with :math:`c_j + c_k` on every far pair it was worse still (one
 LightGBM seed: 0.844 vs 0.906).
 """
