@@ -136,11 +136,11 @@ class _ApproxLoss(Loss):
     def _run(self, batch: Batch, config: ApproxConfig) -> tuple[Array, Array, Array]:
         bits = batch.labels.view(np.int64)
         sizes = np.diff(batch.groups.offsets).astype(np.float64)
+        sweep = config.sweep_above > 0  # a kernel of its own: compiled when used
+        kernel = kernels.approx_metric_sweep if sweep else kernels.approx_metric
         return self.run_groups(
             batch,
-            lambda first, stop, rows, out: kernels.approx_metric(
-                first, stop, rows, bits, config, out
-            ),
+            lambda first, stop, rows, out: kernel(first, stop, rows, bits, config, out),
             sizes * sizes * (PAIR_NS * max(config.samples, 1)),
         )
 
