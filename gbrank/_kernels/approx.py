@@ -13,7 +13,8 @@ a metric of these ranks is a sum of per-row terms :math:`\phi_i(r_i)`, and with
    \qquad d_{kj} = (s_k - s_j) / T.
 
 Both sums run over the pairs of a group, O(n²) per group of n valid rows with
-O(n) memory: the rows are sorted by score once, so every pair's
+O(n) memory (:func:`approx_metric_sweep`: long lists in O(n·K + near pairs),
+:mod:`gbrank._kernels.approx_sweep`): the rows are sorted by score once, so every pair's
 :math:`e^{-|d|}` is the product of one row's :math:`e^{(s - \max s)/T}` and the
 other's inverse (no ``exp`` per pair) while the group's tempered scores spread
 at most :data:`~gbrank._kernels.common.SPREAD_FOR_RATIOS`; beyond, one ``exp`` per pair.
@@ -81,9 +82,9 @@ class ApproxConfig(NamedTuple):
     need_loss : bool
         Whether to compute the loss values.
     sweep_above : int
-        With :func:`approx_metric`'s ``sweep``, lists of more valid rows than
-        this, without ``topn``, take the sorted sweep (:func:`_one_draw_sweep`).
-        The ``"sweep"`` booster step passes
+        In :func:`approx_metric_sweep`, lists of more valid rows than this,
+        without ``topn``, take the sorted sweep (:func:`_one_draw_sweep`); the
+        ``"sweep"`` booster step passes
         :data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`.
     """
 
@@ -454,7 +455,13 @@ def _sweep_ranks(z: Array, inv_t: float, work: Scratch) -> bool:
 
 @njit(cache=True, nogil=True)
 def _sweep_pair_sums(
-    z: Array, level: IntArray, levels: int, inv_t: float, ratios: bool, work: Scratch
+    z: Array,
+    level: IntArray,
+    levels: int,
+    ordered: bool,
+    inv_t: float,
+    ratios: bool,
+    work: Scratch,
 ) -> None:
     """:func:`_pair_sums` of scores sorted descending, after :func:`_sweep_ranks`.
 
@@ -462,9 +469,9 @@ def _sweep_pair_sums(
     label, of level ``level[a]`` among ``levels`` ascending values). A far pair
     whose upper row has the higher or equal level is ordered, ``c`` included,
     so its ``|c_b - c_a|`` is a difference of separable sums; the other far
-    pairs take ``c_b + c_a >= |c_b - c_a|`` (``c >= 0``). With ``levels`` 1 and
-    ``level`` 0 the caller asks for ``c_b + c_a`` on every far pair. Near
-    pairs and the gradient are exact.
+    pairs take ``c_b + c_a >= |c_b - c_a|`` (``c >= 0``). Not ``ordered`` (too
+    many levels to sum apart: one level 0 for all): ``c_b + c_a`` on every far
+    pair. Near pairs and the gradient are exact.
     """
     n = z.size
     c, grad, hess, e, inverse = work.c, work.grad, work.hess, work.e, work.inverse
@@ -483,7 +490,6 @@ def _sweep_pair_sums(
             grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, stop, inv_t)
         grad[a] += grad_a
         hess[a] += hess_a
-    ordered = levels > 1
     for a in range(n):
         c_a = c[a]
         for v in range(levels):
@@ -682,13 +688,13 @@ def _one_draw_sweep(
         config, work.ranks, terms_sorted, scale, np.inf, False, work.c, np.empty(0)
     )
     values = np.unique(terms_sorted)
+    ordered = values.size <= MAX_LEVELS
     level = np.zeros(n, dtype=np.int64)
-    levels = 1
-    if values.size <= MAX_LEVELS:
-        levels = values.size
+    if ordered:
         for a in range(n):
             level[a] = np.searchsorted(values, terms_sorted[a])
-    _sweep_pair_sums(z_sorted, level, levels, inv_t, ratios, work)
+    levels = values.size if ordered else 1
+    _sweep_pair_sums(z_sorted, level, levels, ordered, inv_t, ratios, work)
     for a in range(n):
         grad[order[a]] += work.grad[a] * inv_t
         hess[order[a]] += work.hess[a] * inv_t * inv_t

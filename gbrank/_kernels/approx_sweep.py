@@ -20,7 +20,7 @@ once as it becomes far), and likewise above. Every factor is at most 1, so
 nothing overflows.
 
 Error: a far pair's cut series is off by at most :math:`(K + 1) e^{-(K+1)
-x_0}` (:math:`x_0` = :data:`NEAR`, K = :data:`TERMS`: 5e-16 for the
+x_0}` (:math:`x_0` = :data:`NEAR`, K = :data:`TERMS`: 2e-16 for the
 derivative, 3e-18 for :math:`f`), and the alternating sums lose about K ulps of
 their largest term, which is at most the number of rows (for :math:`g`, times
 :math:`1 / (e x_0)`): a rank, :math:`A_i` and :math:`B_i` come out within
