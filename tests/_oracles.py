@@ -20,29 +20,34 @@ from gbrank.losses import HESSIAN_FLOOR
 
 from . import _oracles_listwise
 
-SWAP_METRICS = (
-    gbrank.PrecisionLambdaWeight,
-    gbrank.MRRLambdaWeight,
-    gbrank.ERRLambdaWeight,
-)  # MAPLambdaWeight is an MRRLambdaWeight
-
 
 def lambda_matrix(labels, scores, lambda_weight, ideal_topn=None):
-    """lam[i, j] of every pair of one group, from plain definitions: ranks count
-    the valid rows scored higher (or equal and earlier), the ideal DCG sums the
-    sorted gains (its cutoff: the weight's topn, else ideal_topn, else none)."""
-    n = len(labels)
+    """lam[i, j] of every pair of one group from the weight's oracle in
+    :data:`LAMBDA_ORACLES` (None: every pair weighs 1)."""
     if lambda_weight is None:
-        return np.ones((n, n))
+        return np.ones((len(labels), len(labels)))
     if isinstance(lambda_weight, str):
         lambda_weight = gbrank.losses.lambdaweights.SHORTCUTS[lambda_weight]()
+    oracle = LAMBDA_ORACLES.get(type(lambda_weight))
+    if oracle is None:
+        raise NotImplementedError(
+            f"no oracle for {type(lambda_weight).__name__}: add one to LAMBDA_ORACLES"
+        )
+    return oracle(labels, scores, lambda_weight, ideal_topn)
+
+
+def label_diff_matrix(labels, scores, lambda_weight, ideal_topn=None):
+    """|y_i - y_j|."""
+    return np.abs(np.subtract.outer(labels, labels))
+
+
+def dcg_matrix(labels, scores, lambda_weight, ideal_topn=None):
+    """|G_i - G_j| |D(r_i) - D(r_j)| from plain definitions (NDCG: over the
+    ideal DCG): ranks count the valid rows scored higher (or equal and
+    earlier), the ideal DCG sums the sorted gains (its cutoff: the weight's
+    topn, else ideal_topn, else none)."""
+    n = len(labels)
     valid = [i for i in range(n) if labels[i] >= 0]
-    if isinstance(lambda_weight, SWAP_METRICS):
-        return swap_matrix(labels, scores, lambda_weight)
-    if isinstance(lambda_weight, gbrank.NDCG2LambdaWeight):
-        return ndcg2_matrix(labels, scores, lambda_weight, ideal_topn)
-    if isinstance(lambda_weight, gbrank.LabelDiffLambdaWeight):
-        return np.abs(np.subtract.outer(labels, labels))
     params = lambda_weight.get_params()
     topn = params["topn"] or n
 
@@ -128,7 +133,7 @@ def err_terms(ranked, k, max_label):
     return terms
 
 
-def swap_matrix(labels, scores, lambda_weight):
+def swap_matrix(labels, scores, lambda_weight, ideal_topn=None):
     """|M(rows i and j swapped) - M| by brute force, M the weight's metric on
     the ranking of the current scores."""
     n = len(labels)
@@ -202,6 +207,20 @@ def ndcg2_matrix(labels, scores, lambda_weight, ideal_topn=None):
                 / idcg
             )
     return lam
+
+
+# one oracle per lambda weight class, written from the weight's definition
+# (tests/test_lambdaweights.py checks that every shortcut has one)
+LAMBDA_ORACLES = {
+    gbrank.LabelDiffLambdaWeight: label_diff_matrix,
+    gbrank.DCGLambdaWeight: dcg_matrix,
+    gbrank.NDCGLambdaWeight: dcg_matrix,
+    gbrank.NDCG2LambdaWeight: ndcg2_matrix,
+    gbrank.PrecisionLambdaWeight: swap_matrix,
+    gbrank.MRRLambdaWeight: swap_matrix,
+    gbrank.MAPLambdaWeight: swap_matrix,
+    gbrank.ERRLambdaWeight: swap_matrix,
+}
 
 
 def _pairwise(labels, scores, weights, temperature, lambda_weight, pair_fn, all_pairs):

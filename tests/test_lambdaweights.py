@@ -14,8 +14,13 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank._kernels.lambdaweights import LambdaKind
 from gbrank.losses import HESSIAN_FLOOR
-from gbrank.losses.lambdaweights import SHORTCUTS, resolve_lambda_weight
+from gbrank.losses.lambdaweights import (
+    SHORTCUTS,
+    LambdaWeight,
+    resolve_lambda_weight,
+)
 from gbrank.losses.steps import PairStep
 
 from . import _oracles
@@ -360,6 +365,34 @@ def test_err_is_finite_for_huge_labels():
 
 
 # -- objects and parameters -----------------------------------------------------------
+
+
+def _defined_weights(cls=LambdaWeight):
+    """The public lambda weight classes that gbrank defines."""
+    for sub in cls.__subclasses__():
+        if sub.__module__ == LambdaWeight.__module__ and not sub.__name__.startswith(
+            "_"
+        ):
+            yield sub
+        yield from _defined_weights(sub)
+
+
+# kinds the pairwise losses do not take (LambdaLoss's own pair schemes)
+LAMBDALOSS_KINDS = {LambdaKind.LAMBDALOSS, LambdaKind.LAMBDALOSS_ROW}
+
+
+def test_every_lambda_weight_is_complete():
+    """A lambda weight is a class with its kernel kind, a shortcut, an export and
+    an oracle; each kernel kind has a class: leaving a piece out fails here (and
+    a kind without its branches in the kernel fails the oracle tests above)."""
+    defined = set(_defined_weights())
+    assert set(SHORTCUTS.values()) == defined
+    assert set(_oracles.LAMBDA_ORACLES) == defined
+    for cls in defined:
+        assert getattr(gbrank, cls.__name__) is cls
+        assert cls.__name__ in gbrank.__all__
+    kinds = sorted(cls._kind for cls in defined)
+    assert kinds == sorted(set(LambdaKind) - LAMBDALOSS_KINDS - {LambdaKind.NONE})
 
 
 def test_shortcuts_are_the_default_objects():
