@@ -122,19 +122,6 @@ def drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in params.items() if value is not None}
 
 
-def position_options(
-    train: TrainingSet, position_bias: PositionBias | None
-) -> dict[str, Any]:
-    """Keywords of an :class:`ObjectiveAdapter` for the training rows' positions.
-
-    ``position=`` and ``position_bias=`` when ``train`` has display positions;
-    none otherwise (the adapter then reads the data's own, if any).
-    """
-    if train.positions is None:
-        return {}
-    return {"position": train.positions, "position_bias": position_bias}
-
-
 class Engine(ABC):
     """A gradient-boosting library as gbrank uses it.
 
@@ -436,6 +423,54 @@ class Engine(ABC):
     def model_tags(self, booster: Any) -> dict[str, str]:
         """Return the gbrank entries recorded with a booster ({}: none)."""
         return {}
+
+    def _training_params(
+        self,
+        objective: Loss | str,
+        settings: Settings,
+        train: TrainingSet,
+        position_bias: PositionBias | None,
+        **options: Any,
+    ) -> tuple[dict[str, Any], Any]:
+        """Return the parameters and the custom objective :meth:`train` trains with.
+
+        The arguments are those of :meth:`train`; ``options`` are further
+        keywords of :meth:`objective` (e.g. per-row weights).
+
+        Returns
+        -------
+        params : dict
+            :meth:`params` of ``settings``; with ``"objective"`` set to the
+            name of a native objective.
+        custom : objective adapter or None
+            :meth:`objective`'s adapter of a gbrank loss, given the training
+            rows' display positions (if any) and ``position_bias``; None for a
+            native objective.
+        """
+        params = self.params(settings)
+        if isinstance(objective, str):
+            params["objective"] = objective
+            return params, None
+        if train.positions is not None:
+            options.update(position=train.positions, position_bias=position_bias)
+        return params, self.objective(objective, **options)
+
+    def _fitted(
+        self,
+        booster: Any,
+        objective: Loss | str,
+        best_iteration: int,
+        evals_result: dict[str, dict[str, list[float]]] | None = None,
+    ) -> Fitted:
+        """Return the :class:`Fitted` of a booster, its gbrank loss recorded with it.
+
+        ``objective`` is what it trained with (see :meth:`_record_objective`);
+        ``evals_result`` the eval sets' metric values per round (None: {}).
+        """
+        self._record_objective(booster, objective)
+        return Fitted(
+            booster, best_iteration, {} if evals_result is None else evals_result
+        )
 
     def _record_objective(self, booster: Any, objective: Loss | str) -> None:
         """Record a gbrank loss (name and parameters) with the booster it trained.

@@ -36,7 +36,6 @@ from gbrank.engines.base import (
     Settings,
     TrainingSet,
     drop_none,
-    position_options,
 )
 from gbrank.losses.base import Loss
 from gbrank.metrics import RankingMetric
@@ -591,13 +590,11 @@ class LightGBMEngine(Engine):
             wired.append(FirstEvalSetStopping(early_stopping_rounds))
         if verbose and valid:
             wired.append(lgb.log_evaluation(int(verbose)))
-        params = self.params(settings)
-        if isinstance(objective, str):
-            params["objective"] = objective
-        else:
-            params["objective"] = LightGBMObjective(
-                objective, **position_options(train, position_bias)
-            )
+        params, custom = self._training_params(
+            objective, settings, train, position_bias
+        )
+        if custom is not None:
+            params["objective"] = custom
         booster = lgb.train(
             params,
             train_set,
@@ -608,8 +605,7 @@ class LightGBMEngine(Engine):
             callbacks=[*wired, *callbacks],
         )
         best = booster.best_iteration or booster.current_iteration()
-        self._record_objective(booster, objective)
-        return Fitted(booster, best, evals_result)
+        return self._fitted(booster, objective, best, evals_result)
 
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw scores, (n,) or (n, n_classes), using the first ``n_iterations``."""
@@ -737,8 +733,7 @@ class LightGBMEngine(Engine):
             warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
             model.fit(X, y, sample_weight=sample_weight, **extra)
         booster = model.booster_
-        self._record_objective(booster, loss)
-        return Fitted(booster, booster.current_iteration())
+        return self._fitted(booster, loss, booster.current_iteration())
 
 
 def cv(

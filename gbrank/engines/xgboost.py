@@ -35,7 +35,6 @@ from gbrank.engines.base import (
     Settings,
     TrainingSet,
     drop_none,
-    position_options,
 )
 from gbrank.losses.base import Loss
 from gbrank.metrics import RankingMetric
@@ -448,17 +447,10 @@ class XGBoostEngine(Engine):
         verbose: int = 0,
     ) -> Fitted:
         """Train with ``xgboost.train``."""
-        native = isinstance(objective, str)
-        params = self.params(settings)
-        custom = None
-        if isinstance(objective, str):
-            params["objective"] = objective
-        else:
-            custom = XGBoostObjective(
-                objective,
-                sample_weight=train.weights,
-                **position_options(train, position_bias),
-            )
+        params, custom = self._training_params(
+            objective, settings, train, position_bias, sample_weight=train.weights
+        )
+        native = custom is None
         evals = [(_dmatrix(part, native), f"valid_{i}") for i, part in enumerate(valid)]
         evals_result: dict[str, dict[str, list[float]]] = {}
         metrics = list(metric) if isinstance(metric, (list, tuple)) else [metric]
@@ -492,8 +484,7 @@ class XGBoostEngine(Engine):
             if early_stopping_rounds is not None and valid
             else booster.num_boosted_rounds()
         )
-        self._record_objective(booster, objective)
-        return Fitted(booster, best, evals_result)
+        return self._fitted(booster, objective, best, evals_result)
 
     def predict_raw(self, booster: Any, X: Any, n_iterations: int) -> Array:
         """Raw margins, (n,) or (n, n_classes), using the first ``n_iterations``."""
@@ -602,5 +593,4 @@ class XGBoostEngine(Engine):
         # predict like a locally trained model: on arrays, without column names
         booster.feature_names = None
         booster.feature_types = None
-        self._record_objective(booster, loss)
-        return Fitted(booster, booster.num_boosted_rounds())
+        return self._fitted(booster, loss, booster.num_boosted_rounds())
