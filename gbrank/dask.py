@@ -467,6 +467,7 @@ random_state, n_jobs, booster_params
     """
 
     _local_class = GBRankRegressor
+    _classifier = "DaskGBRankClassifier"
 
     def fit(  # type: ignore[override]
         self,
@@ -513,14 +514,7 @@ random_state, n_jobs, booster_params
         -------
         self : DaskGBRankRegressor
         """
-        loss = self._start_fit(early_stopping_rounds)
-        if loss.is_multiclass:
-            raise ValueError(
-                f"loss {loss.name!r} is a classification loss; use "
-                "DaskGBRankClassifier."
-            )
-        if early_stopping_rounds is not None and not eval_set:
-            raise ValueError("early_stopping_rounds needs at least one eval_set.")
+        loss = self._start_fit(early_stopping_rounds, eval_set)
         check_dask(X, y, qid, sample_weight)
         client = _client(client)
         group = _group_array(check_query_partitions(qid))
@@ -573,6 +567,7 @@ random_state, n_jobs, booster_params
     """
 
     _local_class = GBRankClassifier
+    _ranker = "DaskGBRankRegressor"
 
     def fit(  # type: ignore[override]
         self,
@@ -611,13 +606,7 @@ random_state, n_jobs, booster_params
         import dask.array as da
         from sklearn.preprocessing import LabelEncoder
 
-        loss = self._start_fit(early_stopping_rounds)
-        if loss.needs_groups:
-            raise ValueError(
-                f"loss {loss.name!r} is a ranking loss; use DaskGBRankRegressor."
-            )
-        if early_stopping_rounds is not None and not eval_set:
-            raise ValueError("early_stopping_rounds needs at least one eval_set.")
+        loss = self._start_fit(early_stopping_rounds, eval_set)
         check_dask(X, y, None, sample_weight)
         client = _client(client)
         evals = eval_sets(client, X, eval_set, None, eval_sample_weight, False)
@@ -644,11 +633,7 @@ random_state, n_jobs, booster_params
     def predict_proba(self, X: Any, num_iteration: int | None = None) -> Any:
         """Class probabilities; a lazy Dask array for Dask input.
 
-        Parameters
-        ----------
-        X : dask.array.Array, dask.dataframe.DataFrame or array-like
-        num_iteration : int, optional
-            Rounds to predict with; default ``best_iteration_``.
+        Parameters are those of :meth:`predict`.
 
         Returns
         -------

@@ -254,13 +254,36 @@ class _GBRankModel(BaseEstimator):
         return get_loss(self._default_loss if self.loss is None else self.loss)
 
     def _start_fit(
-        self, early_stopping_rounds: int | None, verbose: bool | int = False
+        self,
+        early_stopping_rounds: int | None,
+        eval_set: Sequence[Any] | None,
+        verbose: bool | int = False,
     ) -> Loss:
-        """Validate every parameter, before any data is touched; return the loss."""
+        """Validate every parameter, before any data is touched; return the loss.
+
+        Parameters
+        ----------
+        early_stopping_rounds, eval_set, verbose
+            The ``fit`` arguments of the same names (``eval_set`` only for
+            whether there is one).
+
+        Returns
+        -------
+        Loss
+            The loss to train, of the kind the estimator trains
+            (:meth:`_check_loss`).
+        """
         self._validate_params()
         check_int(early_stopping_rounds, "early_stopping_rounds", allow_none=True)
         check_int(int(verbose), "verbose (the log period in rounds)", minimum=0)
-        return self._resolve_loss()
+        loss = self._resolve_loss()
+        self._check_loss(loss)
+        if early_stopping_rounds is not None and not eval_set:
+            raise ValueError("early_stopping_rounds needs at least one eval_set.")
+        return loss
+
+    def _check_loss(self, loss: Loss) -> None:
+        """Raise if ``loss`` is of the kind the other estimator trains."""
 
     def _validate_params(self) -> None:
         """Check every booster setting before any data is touched."""
@@ -330,8 +353,6 @@ class _GBRankModel(BaseEstimator):
         verbose: bool | int,
     ) -> None:
         """Train on the engine with the ``fit`` arguments of both estimators."""
-        if early_stopping_rounds is not None and not valid:
-            raise ValueError("early_stopping_rounds needs at least one eval_set.")
         settings = self._settings(n_classes)
         bias = self._resolve_position_bias(loss, train)
         with num_threads(self._kernel_threads()):
@@ -613,6 +634,14 @@ random_state, n_jobs, booster_params, importance_type
 
     _default_loss = DEFAULT_RANKING_LOSS
     _kind = "ranker"
+    _classifier: ClassVar[str] = "GBRankClassifier"  # trains classification losses
+
+    def _check_loss(self, loss: Loss) -> None:
+        """Raise if ``loss`` is a classification loss."""
+        if loss.is_multiclass:
+            raise ValueError(
+                f"loss {loss.name!r} is a classification loss; use {self._classifier}."
+            )
 
     def fit(
         self,
@@ -674,12 +703,8 @@ random_state, n_jobs, booster_params, importance_type
         -------
         self : GBRankRegressor
         """
-        loss = self._start_fit(early_stopping_rounds, verbose)
+        loss = self._start_fit(early_stopping_rounds, eval_set, verbose)
         cutoffs = _check_eval_at(eval_at)
-        if loss.is_multiclass:
-            raise ValueError(
-                f"loss {loss.name!r} is a classification loss; use GBRankClassifier."
-            )
         _check_columns(X, "X")
         _check_relevance(y, "y")
         features, labels = validate_data(
@@ -836,6 +861,14 @@ position_offsets_
 
     _default_loss = "categorical_cross_entropy"
     _kind = "classifier"
+    _ranker: ClassVar[str] = "GBRankRegressor"  # trains ranking losses
+
+    def _check_loss(self, loss: Loss) -> None:
+        """Raise if ``loss`` is a ranking loss."""
+        if loss.needs_groups:
+            raise ValueError(
+                f"loss {loss.name!r} is a ranking loss; use {self._ranker}."
+            )
 
     def fit(
         self,
@@ -876,11 +909,7 @@ position_offsets_
         -------
         self : GBRankClassifier
         """
-        loss = self._start_fit(early_stopping_rounds, verbose)
-        if loss.needs_groups:
-            raise ValueError(
-                f"loss {loss.name!r} is a ranking loss; use GBRankRegressor."
-            )
+        loss = self._start_fit(early_stopping_rounds, eval_set, verbose)
         _check_columns(X, "X")
         features, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, ensure_all_finite=False

@@ -95,6 +95,28 @@ class Batch:
         return Rows(self.labels, self.scores, self.weights, self.groups.offsets)
 
 
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """The arguments of one loss call, labels and scores converted to float64.
+
+    What :meth:`Loss._flatten` validates and turns into a :class:`Batch`.
+
+    Attributes
+    ----------
+    labels, scores : ndarray of float64, 1-D or 2-D
+        ``y_true`` and ``y_pred`` (a dict's ``"labels"`` for ``y_true``).
+    group, qid, sample_weight, mask
+        As passed (a dict ``y_true``'s ``"mask"`` for ``mask``).
+    """
+
+    labels: Array
+    scores: Array
+    group: ArrayLike | None
+    qid: ArrayLike | None
+    sample_weight: ArrayLike | float | None
+    mask: ArrayLike | None
+
+
 class Loss(Parameters):
     """Base class of gbrank losses.
 
@@ -551,18 +573,12 @@ class Loss(Parameters):
             y_true = y_true["labels"]
         scores = as_float_array(y_pred, "y_pred", ndim=(1, 2))
         labels = as_float_array(y_true, "y_true", ndim=(1, 2))
-        return self._flatten(labels, scores, group, qid, sample_weight, mask)
+        return self._flatten(Inputs(labels, scores, group, qid, sample_weight, mask))
 
-    def _flatten(
-        self,
-        labels: Array,
-        scores: Array,
-        group: ArrayLike | None,
-        qid: ArrayLike | None,
-        sample_weight: ArrayLike | float | None,
-        mask: ArrayLike | None,
-    ) -> Batch:
-        """Turn validated arrays into a flat :class:`Batch` (ranking layout)."""
+    def _flatten(self, inputs: Inputs) -> Batch:
+        """Turn converted inputs into a flat :class:`Batch` (ranking layout)."""
+        labels, scores = inputs.labels, inputs.scores
+        group, qid, mask = inputs.group, inputs.qid, inputs.mask
         check_same_shape(labels, "y_true", scores, "y_pred")
         layout: tuple[int, int] | None = None
         if scores.ndim == 2:
@@ -589,7 +605,7 @@ class Loss(Parameters):
             valid &= mask_array
         flat_labels = np.where(valid, labels, -1.0).ravel()
         self.check_labels(flat_labels)
-        weights, weight_sum = _row_weights(sample_weight, labels.shape, layout)
+        weights, weight_sum = _row_weights(inputs.sample_weight, labels.shape, layout)
         return Batch(flat_labels, scores.ravel(), weights, groups, layout, weight_sum)
 
     def _check_finite(self, batch: Batch, values: Array, what: str) -> None:

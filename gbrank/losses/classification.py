@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from gbrank._groups import make_groups, one_group
 from gbrank._validation import check_bool_mask, check_choice, check_positive
-from gbrank.losses.base import Array, Batch, Loss, _row_weights
+from gbrank.losses.base import Array, Batch, Inputs, Loss, _row_weights
 
 NAMED_HESSIAN_FACTORS: dict[str, Callable[[int], float]] = {
     "exact": lambda n_classes: 1.0,
@@ -99,34 +98,28 @@ CategoricalCrossEntropy
             return NAMED_HESSIAN_FACTORS[factor or "exact"](n_classes)
         return float(factor)
 
-    def _flatten(
-        self,
-        labels: Array,
-        scores: Array,
-        group: ArrayLike | None,
-        qid: ArrayLike | None,
-        sample_weight: ArrayLike | float | None,
-        mask: ArrayLike | None,
-    ) -> Batch:
+    def _flatten(self, inputs: Inputs) -> Batch:
+        """Validate class ids (or one-hot rows) and 2-D scores; one row a sample."""
+        scores = inputs.scores
         if scores.ndim != 2 or scores.shape[1] < 2:
             raise ValueError(
                 f"{self.name} needs 2-D scores y_pred of shape (n_samples, "
                 f"n_classes) with n_classes >= 2, got shape {scores.shape}."
             )
         n_samples = scores.shape[0]
-        classes = _class_ids(labels, scores.shape)
-        if mask is not None:
-            keep = check_bool_mask(mask, "mask")
+        classes = _class_ids(inputs.labels, scores.shape)
+        if inputs.mask is not None:
+            keep = check_bool_mask(inputs.mask, "mask")
             if keep.shape != (n_samples,):
                 raise ValueError(
                     f"mask has shape {keep.shape}; expected ({n_samples},)."
                 )
             classes = np.where(keep, classes, -1.0)
-        weights, weight_sum = _row_weights(sample_weight, (n_samples,), None)
+        weights, weight_sum = _row_weights(inputs.sample_weight, (n_samples,), None)
         groups = (
             one_group(n_samples)  # samples are not ranked: no query structure
-            if group is None and qid is None
-            else make_groups(n_samples, group=group, qid=qid)
+            if inputs.group is None and inputs.qid is None
+            else make_groups(n_samples, group=inputs.group, qid=inputs.qid)
         )
         return Batch(classes, scores, weights, groups, None, weight_sum)
 
