@@ -14,7 +14,8 @@
 - :mod:`~gbrank._kernels.metrics`: NDCG, MAP, MRR, precision;
 - :mod:`~gbrank._kernels.query`: CatBoost's QueryRMSE and QuerySoftMax;
 - :mod:`~gbrank._kernels.ordinal`: the ordinal loss (per row, not per group);
-- :mod:`~gbrank._kernels.common`: stable argsort, valid rows, log-add-exp;
+- :mod:`~gbrank._kernels.common`: stable argsort, valid rows (by label too),
+  log-add-exp, a list's exponentials below its top row;
 - :mod:`~gbrank._kernels.threads`: the thread pool that runs them.
 
 Conventions shared by every kernel:

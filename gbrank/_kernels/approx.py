@@ -290,6 +290,13 @@ def approx_ranks(z: Array, inv_temperature: float, work: Scratch) -> bool:
     return ratios
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sigmoid_slope(small: float) -> float:
+    """Return ``sigma'(x) = e / (1 + e)^2`` from ``e = exp(-|x|)``."""
+    inv = 1.0 / (1.0 + small)
+    return small * inv * inv
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def _pair_row(
     slopes: Array, c: Array, grad: Array, hess: Array, a: int, offset: int
@@ -323,9 +330,7 @@ def _pair_row_ratio(
     hess_a = 0.0
     c_a = c[a]
     for b in range(np.uint64(a + 1), np.uint64(stop)):
-        big = e[b] * scale
-        inv = 1.0 / (1.0 + big)
-        term = big * inv * inv * (c[b] - c_a)
+        term = _sigmoid_slope(e[b] * scale) * (c[b] - c_a)
         grad_a += term
         grad[b] -= term
         size = abs(term)
@@ -345,14 +350,24 @@ def _pair_row_exp(
     z_a = z[a]
     for b in range(np.uint64(a + 1), np.uint64(stop)):
         small = math.exp(-abs(z[b] - z_a) * inv_t)
-        inv = 1.0 / (1.0 + small)
-        term = small * inv * inv * (c[b] - c_a)
+        term = _sigmoid_slope(small) * (c[b] - c_a)
         grad_a += term
         grad[b] -= term
         size = abs(term)
         hess_a += size
         hess[b] += size
     return grad_a, hess_a
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pair_row_recomputed(
+    z: Array, work: Scratch, ratios: bool, inv_t: float, a: int, stop: int
+) -> tuple[float, float]:
+    """:func:`_pair_row_ratio` if ``ratios``, else :func:`_pair_row_exp`."""
+    c, grad, hess = work.c, work.grad, work.hess
+    if ratios:
+        return _pair_row_ratio(work.e, c, grad, hess, a, stop, work.inverse[a])
+    return _pair_row_exp(z, c, grad, hess, a, stop, inv_t)
 
 
 @njit(cache=True, nogil=True)
@@ -364,8 +379,7 @@ def _slope(
     if work.slopes.size > 0:
         return work.slopes[a * (2 * n - a - 1) // 2 + b - a - 1]
     big = work.e[b] * work.inverse[a] if ratios else math.exp(-abs(z[b] - z[a]) * inv_t)
-    inv = 1.0 / (1.0 + big)
-    return big * inv * inv
+    return _sigmoid_slope(big)
 
 
 @njit(cache=True, nogil=True)
@@ -381,7 +395,6 @@ def _pair_sums(
     """
     n = z.size
     c, grad, hess, slopes = work.c, work.grad, work.hess, work.slopes
-    e, inverse = work.e, work.inverse
     grad[:] = 0.0
     hess[:] = 0.0
     curved = curvature.size > 0
@@ -403,10 +416,10 @@ def _pair_sums(
         else:
             if slopes.size > 0:
                 grad_a, hess_a = _pair_row(slopes, c, grad, hess, a, offset)
-            elif ratios:
-                grad_a, hess_a = _pair_row_ratio(e, c, grad, hess, a, n, inverse[a])
             else:
-                grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, n, inv_temperature)
+                grad_a, hess_a = _pair_row_recomputed(
+                    z, work, ratios, inv_temperature, a, n
+                )
             grad[a] += grad_a
             hess[a] += hess_a
         offset += n - 1 - a
@@ -474,7 +487,7 @@ def _sweep_pair_sums(
     pair. Near pairs and the gradient are exact.
     """
     n = z.size
-    c, grad, hess, e, inverse = work.c, work.grad, work.hess, work.e, work.inverse
+    c, grad, hess = work.c, work.grad, work.hess
     below, below_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
     above, above_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
     far_below(z, level, c, levels, inv_t, below, below_slope, np.empty_like(below))
@@ -484,10 +497,7 @@ def _sweep_pair_sums(
     stop = 0
     for a in range(n - 1):
         stop = _near_stop(z, inv_t, a, stop)
-        if ratios:
-            grad_a, hess_a = _pair_row_ratio(e, c, grad, hess, a, stop, inverse[a])
-        else:
-            grad_a, hess_a = _pair_row_exp(z, c, grad, hess, a, stop, inv_t)
+        grad_a, hess_a = _pair_row_recomputed(z, work, ratios, inv_t, a, stop)
         grad[a] += grad_a
         hess[a] += hess_a
     for a in range(n):

@@ -148,6 +148,43 @@ def valid_rows(labels: Array, start: int, stop: int) -> IntArray:
     return rows
 
 
+@njit(cache=True, nogil=True)
+def valid_by_label(labels: Array, start: int, stop: int) -> IntArray:
+    """Return the valid rows of ``start:stop`` by label, descending, ties by row."""
+    return argsort_descending(labels, valid_rows(labels, start, stop))
+
+
+@njit(cache=True, nogil=True)
+def top_exponentials(
+    labels: Array, scores: Array, start: int, stop: int, e_out: Array
+) -> tuple[int, int, float]:
+    """Find the top valid row of ``start:stop``; write the others' ``exp(s - s_top)``.
+
+    The top row is the first valid row of the largest score. Each other valid
+    row i gets ``e_i = exp(s_i - s_top) <= 1`` in ``e_out[i]`` (the top row's
+    entry is not written). Returns the top row (-1 without a valid row), the
+    number of valid rows and ``R``, the sum of the ``e_i``: then ``p_i = e_i /
+    (1 + R)`` and the top row's ``1 - p = R / (1 + R)`` are exact.
+    """
+    top = -1
+    n_valid = 0
+    for i in range(start, stop):
+        if labels[i] >= 0:
+            n_valid += 1
+            if top < 0 or scores[i] > scores[top]:
+                top = i
+    rest = 0.0
+    if top < 0:
+        return top, n_valid, rest
+    s_top = scores[top]
+    for i in range(start, stop):
+        if labels[i] >= 0 and i != top:
+            e = math.exp(scores[i] - s_top)
+            e_out[i] = e
+            rest += e
+    return top, n_valid, rest
+
+
 @njit(cache=True, nogil=True, inline="always")
 def list_weight(labels: Array, weights: Array, valid: IntArray) -> tuple[float, float]:
     """Return ``sum y_i`` and the list weight ``W = sum w_i y_i / sum y_i``.

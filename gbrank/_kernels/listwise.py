@@ -20,9 +20,9 @@ from gbrank._kernels.common import (
     IntArray,
     Rows,
     Terms,
-    argsort_descending,
     logaddexp,
-    valid_rows,
+    top_exponentials,
+    valid_by_label,
 )
 
 
@@ -240,10 +240,9 @@ def listmle(
     """
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
-        order = valid_rows(labels, offsets[g], offsets[g + 1])
+        order = valid_by_label(labels, offsets[g], offsets[g + 1])
         if order.size == 0:
             continue
-        order = argsort_descending(labels, order)
         t = np.empty(order.size)
         for k in range(order.size):  # a loop, not scores[order]: faster to compile
             t[k] = scores[order[k]] * inv_temperature
@@ -279,22 +278,10 @@ def rank_one_listnet(
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
         start, end = offsets[g], offsets[g + 1]
-        top = -1
-        n_valid = 0
-        for i in range(start, end):
-            if labels[i] >= 0:
-                n_valid += 1
-                if top < 0 or scores[i] > scores[top]:
-                    top = i
+        top, n_valid, rest = top_exponentials(labels, scores, start, end, out.grad)
         if n_valid < 2:
             continue  # p = 1 whatever the score: constant loss, zero gradient
         s_top = scores[top]
-        rest = 0.0
-        for i in range(start, end):
-            if labels[i] >= 0 and i != top:
-                e = math.exp(scores[i] - s_top)
-                out.grad[i] = e
-                rest += e
         total = 1.0 + rest
         tiny = rest < 1e-300
         log_total = math.log1p(rest) if need_loss or tiny else 0.0

@@ -16,10 +16,10 @@ from gbrank._kernels.common import (
     IntArray,
     Rows,
     Terms,
-    argsort_descending,
     exp2_gain,
     logaddexp,
-    valid_rows,
+    top_exponentials,
+    valid_by_label,
 )
 
 
@@ -39,24 +39,14 @@ def poly1_softmax(
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
         start, end = offsets[g], offsets[g + 1]
-        top = -1
-        n_valid = 0
-        mass = 0.0
-        for i in range(start, end):
-            if labels[i] >= 0:
-                n_valid += 1
-                mass += weights[i] * labels[i]
-                if top < 0 or scores[i] > scores[top]:
-                    top = i
+        top, n_valid, rest = top_exponentials(labels, scores, start, end, out.hess)
         if n_valid == 0:
             continue
         s_top = scores[top]
-        rest = 0.0
+        mass = 0.0
         for i in range(start, end):
-            if labels[i] >= 0 and i != top:
-                e = math.exp(scores[i] - s_top)
-                out.hess[i] = e
-                rest += e
+            if labels[i] >= 0:
+                mass += weights[i] * labels[i]
         total = 1.0 + rest
         log_total = math.log1p(rest) if need_loss else 0.0
         uniform = 1.0 / n_valid
@@ -104,6 +94,15 @@ def _level_end(labels: Array, order: IntArray, lo: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _level_start(labels: Array, order: IntArray, hi: int) -> int:
+    """Return the first position of ``hi - 1``'s label level in ``order``."""
+    lo = hi - 1
+    while lo > 0 and labels[order[lo - 1]] == labels[order[hi - 1]]:
+        lo -= 1
+    return lo
+
+
+@njit(cache=True, nogil=True)
 def _unique_linear(
     order: IntArray,
     labels: Array,
@@ -134,9 +133,7 @@ def _unique_linear(
     acc = 0.0
     hi = n_valid
     while hi > 0:
-        lo = hi - 1
-        while lo > 0 and labels[order[lo - 1]] == labels[order[hi - 1]]:
-            lo -= 1
+        lo = _level_start(labels, order, hi)
         level = 0.0
         for a in range(lo, hi):
             below[a] = acc
@@ -209,9 +206,7 @@ def _unique_log(
     acc = -np.inf
     hi = n_valid
     while hi > 0:
-        lo = hi - 1
-        while lo > 0 and labels[order[lo - 1]] == labels[order[hi - 1]]:
-            lo -= 1
+        lo = _level_start(labels, order, hi)
         level = -np.inf
         for a in range(lo, hi):
             below[a] = acc
@@ -296,10 +291,9 @@ def unique_softmax(
     """
     labels, scores, weights, offsets = rows
     for g in range(first, stop):
-        order = valid_rows(labels, offsets[g], offsets[g + 1])
+        order = valid_by_label(labels, offsets[g], offsets[g + 1])
         if order.size == 0:
             continue
-        order = argsort_descending(labels, order)
         low = np.inf
         high = -np.inf
         for a in range(order.size):
