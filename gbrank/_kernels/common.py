@@ -148,13 +148,13 @@ def valid_rows(labels: Array, start: int, stop: int) -> IntArray:
     return rows
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def valid_by_label(labels: Array, start: int, stop: int) -> IntArray:
     """Return the valid rows of ``start:stop`` by label, descending, ties by row."""
     return argsort_descending(labels, valid_rows(labels, start, stop))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def top_exponentials(
     labels: Array, scores: Array, start: int, stop: int, e_out: Array
 ) -> tuple[int, int, float]:

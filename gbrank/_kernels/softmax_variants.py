@@ -93,7 +93,7 @@ def _level_end(labels: Array, order: IntArray, lo: int) -> int:
     return hi
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _level_start(labels: Array, order: IntArray, hi: int) -> int:
     """Return the first position of ``hi - 1``'s label level in ``order``."""
     lo = hi - 1
