@@ -119,7 +119,10 @@ class _GBRankModel(BaseEstimator):
         L2 regularisation of leaf values (XGBoost's default; LightGBM's own is
         0; see ``min_child_weight``); None keeps the engine's default.
     random_state : int or None, default None
-        Seed of the engine.
+        Seed of the engine. A fit is reproducible: on LightGBM gbrank sets
+        ``force_col_wise=True`` (unless ``booster_params`` chooses a layout),
+        since LightGBM otherwise times both histogram layouts and keeps the
+        faster, so the model would depend on the machine's load.
     n_jobs : int or None, default None
         Threads (None or -1: all cores).
     booster_params : dict or None, default None

@@ -9,6 +9,7 @@ through the engine's file format bit for bit, and a third engine plugs in.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -313,3 +314,20 @@ def test_a_lightgbm_alias_replaces_the_main_name_gbrank_sets():
     assert params["subsample_freq"] == 4
     assert "bagging_freq" not in params
     assert params["bagging_fraction"] == 0.5
+
+
+def test_lightgbm_fixes_its_histogram_layout_unless_the_user_chooses_one():
+    engine = get_engine("lightgbm")
+    chosen = {"force_row_wise": True}
+    assert engine.params(SETTINGS)["force_col_wise"] is True
+    params = engine.params(dataclasses.replace(SETTINGS, booster_params=chosen))
+    assert params["force_row_wise"] is True
+    assert "force_col_wise" not in params
+
+
+def test_a_lightgbm_layout_the_user_chooses_trains(data):
+    """LightGBM refuses both layouts at once: gbrank's yields to the user's."""
+    ranker = GBRankRegressor(
+        n_estimators=2, booster_params={"force_row_wise": True, "verbose": -1}
+    ).fit(data.X, data.y, group=np.diff(data.groups.offsets))
+    assert np.isfinite(ranker.predict(data.X)).all()
