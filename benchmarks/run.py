@@ -49,8 +49,8 @@ LOSSES = [  # LambdaMART and every single-score loss at its defaults
         if not gbrank.LOSSES[name].is_multiclass
     ),
 ]
-SWEPT = [  # step="sweep" of the approximate-rank losses: the one-query table only
-    (name, {"step": "sweep"})
+EVERY_PAIR = [  # the approximate-rank losses' O(n²) step: the one-query table only
+    (name, {"step": "pairs"})
     for name in gbrank.available_losses()
     if gbrank.LOSSES[name].__module__ == "gbrank.losses.approx"
 ]
@@ -156,7 +156,7 @@ def peak_rss_mb() -> float:
 
 def single_query_rows(n_rows: int) -> list[dict]:
     rows = []
-    for name, params in [*LOSSES, *SWEPT]:
+    for name, params in [*LOSSES, *EVERY_PAIR]:
         if not gbrank.LOSSES[name].needs_groups:
             continue
         limit = getattr(gbrank.LOSSES[name], "max_list_size", None)

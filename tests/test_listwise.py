@@ -423,8 +423,9 @@ def _sweep_step(labels, scores, temperature, metric):
 
     Gradient and surrogate up to the list's constant factor (the normalisation
     removes it): ``c`` is ``G |D'(r)|`` (NDCG) or ``y / r^2`` (MRR); the
-    surrogate takes ``c_j + c_k`` on far pairs whose upper row has the lower
-    label (every far pair past MAX_LEVELS labels), ``|c_j - c_k|`` on the others.
+    surrogate takes ``|c_j - c_k|`` on near pairs and, on the far pairs of row
+    k, ``|sum_j s'_kj (c_j - c_k)|`` per label level and side (above or below
+    k); past MAX_LEVELS labels ``c_j + c_k`` on every far pair.
     """
     valid = labels >= 0
     y, s = labels[valid], scores[valid]
@@ -439,15 +440,19 @@ def _sweep_step(labels, scores, temperature, metric):
     np.fill_diagonal(slope, 0.0)
     difference = c[None, :] - c[:, None]
     grad = (slope * difference).sum(axis=1) / temperature
-    above_k = s[None, :] > s[:, None]  # row j above row k
-    ordered = (above_k & (y[None, :] >= y[:, None])) | (
-        ~above_k & (y[None, :] <= y[:, None])
-    )
+    far = np.abs(x) >= NEAR
+    near_terms = np.where(far, 0.0, slope * np.abs(difference))
+    hess = near_terms.sum(axis=1)
     if np.unique(y).size > MAX_LEVELS:  # too many levels to sum apart
-        ordered[:] = False
-    loose = (np.abs(x) >= NEAR) & ~ordered
-    pairs = np.where(loose, c[None, :] + c[:, None], np.abs(difference))
-    hess = (slope * pairs).sum(axis=1) / temperature**2
+        hess += np.where(far, slope * (c[None, :] + c[:, None]), 0.0).sum(axis=1)
+    else:
+        far_terms = np.where(far, slope * difference, 0.0)
+        above_k = s[None, :] > s[:, None]  # row j above row k
+        for level in np.unique(y):
+            for side in (above_k, ~above_k):
+                part = (y[None, :] == level) & side
+                hess += np.abs(np.where(part, far_terms, 0.0).sum(axis=1))
+    hess /= temperature**2
     mean = hess.mean()
     out_grad, out_hess = np.zeros(labels.size), np.zeros(labels.size)
     out_grad[valid], out_hess[valid] = grad / mean, hess / mean * STEP_SCALE
@@ -505,26 +510,35 @@ def test_sweep_of_a_list_equals_its_sums_over_every_pair(
 
 
 @pytest.mark.parametrize("name", APPROX_LOSSES)
-def test_sweep_step_sweeps_lists_longer_than_sweep_rows(name):
-    """Past SWEEP_ROWS rows step="sweep" has grad_hess's gradient (same draws)
-    and another surrogate; up to SWEEP_ROWS, and with "auto", every pair."""
+def test_auto_step_sweeps_lists_longer_than_sweep_rows(name):
+    """Past SWEEP_ROWS rows the default step has grad_hess's gradient (same
+    draws) and a surrogate between the gradient and every pair's; up to
+    SWEEP_ROWS, and with "pairs", every pair; "sweep" is "auto"."""
     rng = np.random.default_rng(12)
     n = SWEEP_ROWS + 100
     labels = rng.integers(0, 3, size=n).astype(float)
     scores = rng.normal(size=n)
-    auto = gbrank.get_loss(name)
-    dense = _swept_step(auto, labels, scores, sweep_above=0)
-    grad, hess = auto.booster_grad_hess(labels, scores)
+    pairs = gbrank.get_loss(name, step="pairs")
+    dense = _swept_step(pairs, labels, scores, sweep_above=0)
+    grad, hess = pairs.booster_grad_hess(labels, scores)
     np.testing.assert_allclose(grad, dense[0], rtol=1e-12)
     np.testing.assert_allclose(hess, np.maximum(dense[1], 1e-16), rtol=1e-12)
-    loss = gbrank.get_loss(name, step="sweep")
+    loss = gbrank.get_loss(name)
     dense_grad, dense_hess = loss.grad_hess(labels, scores)
     grad, hess = loss.booster_grad_hess(labels, scores)
+    named = gbrank.get_loss(name, step="sweep").booster_grad_hess(labels, scores)
+    np.testing.assert_array_equal(named[0], grad)
+    np.testing.assert_array_equal(named[1], hess)
+    scale = STEP_SCALE * loss.temperature / loss._smoothing()
     factor = dense_grad[0] / grad[0]  # the normalisation, a constant per list
     np.testing.assert_allclose(grad * factor, dense_grad, rtol=1e-8, atol=1e-12)
-    surrogate = hess * factor / (STEP_SCALE * loss.temperature / loss._smoothing())
-    assert np.all(surrogate >= dense_hess * (1 - 1e-9))  # >= every pair's
-    assert surrogate.sum() > 1.001 * dense_hess.sum()  # and looser
+    surrogate = hess * factor / scale
+    every_pair = dense[1] * (dense_grad[0] / dense[0][0]) / scale
+    assert np.all(loss.temperature * surrogate >= np.abs(dense_grad) * (1 - 1e-9))
+    assert np.all(surrogate <= every_pair * (1 + 1e-9))
+    assert 0.9 * every_pair.sum() < surrogate.sum() < (1 - 1e-6) * every_pair.sum()
+    swept = _swept_step(loss, labels, scores, sweep_above=SWEEP_ROWS)
+    np.testing.assert_array_equal(hess, np.maximum(swept[1], 1e-16))
     short = slice(0, SWEEP_ROWS)
     dense_grad, dense_hess = loss.grad_hess(labels[short], scores[short])
     grad, hess = loss.booster_grad_hess(labels[short], scores[short])

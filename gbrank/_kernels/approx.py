@@ -84,8 +84,9 @@ class ApproxConfig(NamedTuple):
     sweep_above : int
         In :func:`approx_metric_sweep`, lists of more valid rows than this,
         without ``topn``, take the sorted sweep (:func:`_one_draw_sweep`); the
-        ``"sweep"`` booster step passes
-        :data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`.
+        default (``"auto"``) booster step passes
+        :data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS` when a list is that
+        long.
     """
 
     metric: int
@@ -479,12 +480,15 @@ def _sweep_pair_sums(
     """:func:`_pair_sums` of scores sorted descending, after :func:`_sweep_ranks`.
 
     ``c_a = t_a h(r_a)`` with ``h`` decreasing in the rank (``t`` the gain or
-    label, of level ``level[a]`` among ``levels`` ascending values). A far pair
-    whose upper row has the higher or equal level is ordered, ``c`` included,
-    so its ``|c_b - c_a|`` is a difference of separable sums; the other far
-    pairs take ``c_b + c_a >= |c_b - c_a|`` (``c >= 0``). Not ``ordered`` (too
-    many levels to sum apart: one level 0 for all): ``c_b + c_a`` on every far
-    pair. Near pairs and the gradient are exact.
+    label, of level ``level[a]`` among ``levels`` ascending values). The far
+    pairs of row a enter the surrogate per level and side,
+    ``|sum_b s'_ab (c_b - c_a)|`` over the partners b of one level below a
+    (and above): exactly their ``sum_b s'_ab |c_b - c_a|`` when the
+    differences share a sign, as they do where the upper row has the higher
+    level (``c`` is then ordered too), and less where they do not; never less
+    than the row's share of the gradient. Not ``ordered`` (too many levels to
+    sum apart: one level 0 for all): ``c_b + c_a >= |c_b - c_a|`` (``c >= 0``)
+    on every far pair. Near pairs and the gradient are exact.
     """
     n = z.size
     c, grad, hess = work.c, work.grad, work.hess
@@ -506,14 +510,10 @@ def _sweep_pair_sums(
             lower, lower_c = below_slope[a, v], below_slope[a, levels + v]
             upper, upper_c = above_slope[a, v], above_slope[a, levels + v]
             grad[a] += lower_c - c_a * lower + upper_c - c_a * upper
-            if ordered and v <= level[a]:  # c_b <= c_a
-                hess[a] += max(c_a * lower - lower_c, 0.0)
+            if ordered:
+                hess[a] += abs(lower_c - c_a * lower) + abs(upper_c - c_a * upper)
             else:
-                hess[a] += lower_c + c_a * lower
-            if ordered and v >= level[a]:  # c_b >= c_a
-                hess[a] += max(upper_c - c_a * upper, 0.0)
-            else:
-                hess[a] += upper_c + c_a * upper
+                hess[a] += lower_c + c_a * lower + upper_c + c_a * upper
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -50,8 +50,8 @@ Measured (ApproxNDCG's booster step, labels 0-4, N(0, 1) scores, T = 0.1),
 rows, 45 ms on 10,000 (the sweep at 0.5: 28 ms)."""
 
 SWEEP_ROWS = 8192
-"""Lists of more rows take the sweep in the ``"sweep"`` booster step; shorter
-ones sum every pair, which is faster up to about 6,000 rows (``TERMS``)."""
+"""Lists of more rows take the sweep in the default (``"auto"``) booster step;
+shorter ones sum every pair, which is faster up to about 6,000 rows (``TERMS``)."""
 
 MAX_LEVELS = 16
 """Lists with more distinct gains (labels) take ``c_b + c_a`` on every far pair

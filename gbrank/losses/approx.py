@@ -15,7 +15,7 @@ by their number (``"sum_over_batch_size"``, Keras' ``AUTO``). Scores are raw
 ranking scores (activation: identity).
 
 Cost: O(n²) time per list of n rows (every pair enters every approximate rank;
-the references build the n x n matrix of pairs), O(n) memory; the ``"sweep"``
+the references build the n x n matrix of pairs), O(n) memory; the default
 booster step of lists of more than 8,192 rows: O(n·K + near pairs) (below).
 
 Booster step (``step="auto"``): the hessian surrogate :math:`h` bounds the
@@ -37,19 +37,26 @@ LightGBM and 0.641 -> 0.799 on XGBoost; over seeds 0-3 it averages 0.802
 0.002-0.003 on the long lists and lost 0.01 on the bundled sample.
 ``step="exact"`` hands :meth:`~gbrank.Loss.grad_hess` to the boosters.
 
-``step="sweep"`` is the ``"auto"`` step computed, on lists of more than 8,192
-rows (:data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`), in a sorted sweep,
-O(n·K + near pairs) instead of O(n²) (:mod:`gbrank._kernels.approx_sweep`:
-far pairs by a series carried down the list, near pairs one by one): the same
-gradient to ~1e-12; the surrogate is the same on near pairs and on far pairs
-whose upper row has the higher label (their :math:`c` are ordered) and takes
-:math:`c_j + c_k \ge |c_j - c_k|` on the other far pairs. One 100,000-row
-list: 0.42 s instead of about 5 s. It is not the default because it trains a little
-worse: 60 synthetic lists of 3,000 rows (40 train, 20 test, 50 rounds, the
-sweep forced on every list), 12 seeds, 240 test lists, NDCG@10 with the sweep
-minus every pair -0.0062 ± 0.0032 (s.e.) on LightGBM, -0.0058 ± 0.0037 on
-XGBoost; with :math:`c_j + c_k` on every far pair it was worse still (one
-LightGBM seed: 0.844 vs 0.906).
+Long lists: on lists of more than 8,192 rows
+(:data:`~gbrank._kernels.approx_sweep.SWEEP_ROWS`; without ``topn``) the
+``"auto"`` step is computed in a sorted sweep, O(n·K + near pairs) instead of
+O(n²) (:mod:`gbrank._kernels.approx_sweep`: far pairs by a series carried down
+the list, near pairs one by one). The gradient is the same to ~1e-12; the
+surrogate is the same on near pairs, and the far pairs of a row enter it per
+label level and side as :math:`|\sum_j \sigma'_{kj} (c_j - c_k)|`: exactly
+their :math:`\sum_j \sigma'_{kj} |c_j - c_k|` where the differences share a
+sign (always where the upper row has the higher label), less where they do
+not, never less than the row's gradient (so :math:`|g_k| \le T h_k` holds).
+One 100,000-row list: 0.42-0.51 s instead of about 5 s. It trains as every
+pair does: 60 synthetic lists of 3,000 rows (40 train, 20 test, 50 rounds,
+the sweep forced on every list), 12 seeds, 240 test lists, NDCG@10 with the
+sweep minus every pair +0.0005 ± 0.0026 (s.e.) on LightGBM, -0.0013 ± 0.0030
+on XGBoost. Taking :math:`c_j + c_k \ge |c_j - c_k|` on the far pairs whose
+upper row has the lower label instead, as until 2026-12-07 (then the
+``"sweep"`` step, not the default), lost -0.0062 ± 0.0032 and -0.0058 ± 0.0037
+on the same lists. ``step="pairs"`` sums every pair at any length (the
+``"auto"`` step before 2026-12-07); ``"sweep"`` is accepted as a name of
+``"auto"``, so that models saved with it load.
 """
 
 from __future__ import annotations
@@ -72,7 +79,7 @@ STEP_SCALE = 0.1
 """Factor of the normalised surrogate in the ``"auto"`` booster step: Newton
 steps of up to 10 effective temperatures."""
 
-STEPS = ("auto", "sweep", "exact")
+STEPS = ("auto", "pairs", "exact", "sweep")
 
 
 def normalized_step(
@@ -112,11 +119,11 @@ class _ApproxLoss(Loss):
         return float(self.temperature)
 
     def compute_booster(self, batch: Batch) -> tuple[Array, Array]:
-        """Return the booster step (module docstring): auto, sweep or exact."""
+        """Return the booster step (module docstring): auto, pairs or exact."""
         if self.step == "exact":
             return super().compute_booster(batch)
         config = self._config(False, cutoff_gradient=False)
-        config = config._replace(sweep_above=SWEEP_ROWS if self.step == "sweep" else 0)
+        config = config._replace(sweep_above=0 if self.step == "pairs" else SWEEP_ROWS)
         _, grad, hess = self._run(batch, config)
         scale = STEP_SCALE * float(self.temperature) / self._smoothing()
         return normalized_step(batch, grad, hess, scale)
@@ -136,7 +143,8 @@ class _ApproxLoss(Loss):
     def _run(self, batch: Batch, config: ApproxConfig) -> tuple[Array, Array, Array]:
         bits = batch.labels.view(np.int64)
         sizes = np.diff(batch.groups.offsets).astype(np.float64)
-        sweep = config.sweep_above > 0  # a kernel of its own: compiled when used
+        # the sweep has a kernel of its own, compiled only when a list needs it
+        sweep = 0 < config.sweep_above < sizes.max(initial=0)
         kernel = kernels.approx_metric_sweep if sweep else kernels.approx_metric
         return self.run_groups(
             batch,
@@ -172,13 +180,14 @@ class ApproxNDCGLoss(_ApproxLoss):
         point :math:`c` halfway between the ``topn``-th and the next smallest
         approximate rank, and the ideal DCG is cut at ``topn``. A list of at
         most ``topn`` rows is not cut.
-    step : {"auto", "sweep", "exact"}, default "auto"
+    step : {"auto", "pairs", "exact"}, default "auto"
         The booster step (module :mod:`gbrank.losses.approx`): ``"auto"``
         normalises each list's gradient and surrogate and allows Newton steps
         of up to 10 T (with ``topn``, with rax's gradient, the cutoff point
-        held fixed); ``"sweep"`` computes it faster on lists of more than 8,192
-        rows, with a looser surrogate (module docstring); ``"exact"`` hands
-        :meth:`grad_hess` to the boosters.
+        held fixed), on lists of more than 8,192 rows in O(n·K) by a sorted
+        sweep with a per-level surrogate (module docstring); ``"pairs"`` sums
+        every pair at any length, O(n²); ``"exact"`` hands :meth:`grad_hess`
+        to the boosters. ``"sweep"``: another name of ``"auto"``.
 
     Notes
     -----
@@ -294,7 +303,7 @@ class ApproxMRRLoss(_ApproxLoss):
     ----------
     temperature : float, default 0.1
         :math:`T` of the approximate ranks; must be >= 1e-150.
-    step : {"auto", "sweep", "exact"}, default "auto"
+    step : {"auto", "pairs", "exact"}, default "auto"
         The booster step, as :class:`ApproxNDCGLoss`'s.
 
     Notes
@@ -368,7 +377,7 @@ class GumbelApproxNDCGLoss(_ApproxLoss):
         1 is the same); must be >= 0 (0: :class:`ApproxNDCGLoss`).
     seed : int, default 0
         Seed of the draws.
-    step : {"auto", "sweep", "exact"}, default "auto"
+    step : {"auto", "pairs", "exact"}, default "auto"
         The booster step, as :class:`ApproxNDCGLoss`'s, with steps of up to
         :math:`10 \sqrt{T^2 + \beta^2}` (the noise smooths the expected ranks
         at the scale :math:`\beta`; measured: 0.708 NDCG@10 with steps of 10 T,
