@@ -79,7 +79,7 @@ class NeuralNDCGLoss(Loss):
     (``hessian_bounds_exact`` is False).
 
     Cost: O(I n²) time per list for I Sinkhorn iterations (usually all 50 on
-    lists of ~100 rows: about 0.4 ms per 100-row list and thread, 30-45 times
+    lists of ~100 rows: about 0.4 ms per 100-row list and thread, 30-55 times
     the booster step of :class:`PairwiseLogisticLoss`; with one iteration it is
     still ~7 times, the n x n softmax and its backward pass), O(n²) memory
     allocated per list: lists of more than ``max_list_size`` valid rows are
