@@ -18,8 +18,9 @@ Cost: O(n²) time per list of n rows (every pair enters every approximate rank;
 the references build the n x n matrix of pairs), O(n) memory; the default
 booster step of lists of more than 8,192 rows: O(n·K + near pairs) (below).
 
-Booster step (``step="auto"``): the hessian surrogate :math:`h` bounds the
-exact diagonal and keeps :math:`|g_k| \le T h_k`, so a plain Newton step moves
+Booster step (``step="auto"``): the hessian surrogate :math:`h` of
+:meth:`~gbrank.Loss.grad_hess` bounds the exact diagonal and keeps
+:math:`|g_k| \le T h_k`, so a plain Newton step moves
 a row by at most :math:`T` per round, too little on long lists (measured below).
 The boosters get instead, per list, the gradient and the surrogate divided by
 the list's mean surrogate (hessians then average 1 per row, so XGBoost's
