@@ -22,14 +22,24 @@ import gbrank._kernels
 from gbrank._kernels import threads
 from gbrank._kernels.common import Rows, Terms, argsort_descending
 from gbrank._kernels.lambdaweights import Gain, LambdaKind
-from gbrank._kernels.pairfunctions import HINGE, SQUARED_ERROR
+from gbrank._kernels.pairfunctions import (
+    HINGE,
+    LOGISTIC,
+    QUANTILE,
+    SOFT_ZERO_ONE,
+    SQUARED_ERROR,
+)
 from gbrank._kernels.pairwise import (
     LARGE_GROUP,
     PairConfig,
     PairHessian,
+    PairSelection,
     hinge_sorted,
+    is_top_step,
+    pair_groups,
     pair_sums,
     squared_error_sums,
+    top_step_kernel,
 )
 from gbrank.losses import HESSIAN_FLOOR
 
@@ -167,6 +177,68 @@ def test_squared_error_sums_equal_all_pairs_on_a_20k_row_query():
     pair_sums(rows, config, slow)
     for got, expected in zip(fast, slow, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-6)
+
+
+PRODUCT_KINDS = [
+    LambdaKind.NONE,
+    LambdaKind.LABEL_DIFF,
+    LambdaKind.DCG,
+    LambdaKind.NDCG,
+    LambdaKind.PRECISION,
+]
+
+
+@pytest.mark.parametrize(
+    "pair", [HINGE, LOGISTIC, SOFT_ZERO_ONE, QUANTILE], ids=lambda pair: pair.name
+)
+def test_top_step_kernels_equal_the_general_kernel_to_the_bit(pair):
+    """The booster steps' own kernels (top_step_kernel) give pair_groups's sums
+    exactly: every product lambda weight, both gains, a cutoff, score
+    normalisation, both hessians, two temperatures; groups with score and
+    label ties, ignored rows, a singleton, an empty group, and one whose
+    tempered scores spread past the logistic step's exponentials (left to
+    pair_groups: its todo flag stays set, and only there)."""
+    rng = np.random.default_rng(7)
+    sizes = np.array([1, 2, 7, 30, 45, 100, 3, 0, 60])
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    n = int(offsets[-1])
+    labels = rng.integers(-1, 4, n).astype(float)  # ~20 % ignored rows
+    scores = rng.integers(-8, 9, n) * 0.25  # ties
+    wide = slice(offsets[-2], offsets[-1])  # spread 40 / T > 600
+    scores[wide] = rng.uniform(-20.0, 20.0, sizes[-1])
+    rows = Rows(labels, scores, rng.uniform(0.5, 2.0, n), offsets)
+    settings = itertools.product(
+        PRODUCT_KINDS, Gain, [0, 10], [False, True], PairHessian, [1.0, 0.05]
+    )
+    for kind, gain, topn, normalization, hessian, temperature in settings:
+        config = PairConfig(
+            pair.code,
+            temperature,
+            int(hessian),
+            int(kind),
+            topn,
+            int(gain),
+            need_loss=False,
+            selection=int(PairSelection.TOPK),
+            topk=20,
+            score_normalization=normalization,
+            parameters=(0.3, 0.0) if pair is QUANTILE else (0.0, 0.0),
+        )
+        assert is_top_step(config)
+        fast, slow = _outputs(n), _outputs(n)
+        fast_mass, slow_mass = np.zeros(sizes.size), np.zeros(sizes.size)
+        todo = np.ones(sizes.size, dtype=np.bool_)
+        top_step_kernel(pair.code)(0, sizes.size, rows, config, fast, fast_mass, todo)
+        left = np.zeros(sizes.size, dtype=np.bool_)
+        left[-1] = pair is LOGISTIC and temperature < 1.0
+        np.testing.assert_array_equal(todo, left)
+        pair_groups(0, sizes.size, rows, config, fast, fast_mass, todo)
+        pair_groups(0, sizes.size, rows, config, slow, slow_mass, np.ones_like(todo))
+        np.testing.assert_array_equal(fast.grad, slow.grad)
+        np.testing.assert_array_equal(fast.hess, slow.hess)
+        np.testing.assert_array_equal(fast_mass, slow_mass)
+        vacuous = kind == LambdaKind.PRECISION and topn == 0  # every weight 0
+        assert (np.abs(slow.grad).sum() > 0.0) != vacuous
 
 
 @pytest.mark.parametrize("name", RANKING_LOSSES)

@@ -234,6 +234,76 @@ def _err_terms(
         discount_out[position] = x - remaining
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _fill_gains(
+    labels: Array, order: IntArray, config: Any, top: float, out: Array
+) -> None:
+    """Write the positions' gains: ``y``, ``2^y - 1``, or ``2^(y - top) - 2^-top``.
+
+    The last (``top > 0``, the largest label) are LambdaLoss's exponential
+    gains scaled by ``2^-top``: finite for any label.
+    """
+    for k in range(order.size):
+        y = labels[order[k]]
+        if config.gain == Gain.LINEAR:
+            out[k] = y
+        elif top > 0.0:
+            out[k] = 2.0 ** (y - top) - 2.0**-top
+        else:
+            out[k] = exp2_gain(y)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ndcg_scale(gain: Array, config: Any, by_score: bool, cutoff: int) -> float:
+    """Return 1 / the ideal DCG of the NDCG weights (0 when it is 0).
+
+    Cut at ``cutoff``, or, without ``topn``, at the top-k booster step's ``topk``
+    (as LightGBM's ``lambdarank``).
+    """
+    ideal_cutoff = cutoff
+    if config.topn <= 0 and by_score and config.topk > 0:
+        ideal_cutoff = min(config.topk, gain.size)
+    ideal = _ideal_dcg(gain, not by_score, ideal_cutoff)
+    return 1.0 / ideal if ideal > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def product_terms(
+    labels: Array,
+    order: IntArray,
+    by_rank: IntArray,
+    config: Any,
+    by_score: bool,
+    gain_out: Array,
+    discount_out: Array,
+) -> float:
+    """:func:`lambda_terms` of the kinds of :func:`is_product`; return the scale.
+
+    ``by_rank[r]`` is the position of rank r + 1 (unread by LABEL_DIFF). Its own
+    kernel so that the booster steps of these weights compile without the others.
+    """
+    kind = config.lambda_kind
+    n_valid = order.size
+    if kind == LambdaKind.LABEL_DIFF:
+        for k in range(n_valid):
+            gain_out[k] = labels[order[k]]
+        return 1.0
+    cutoff = n_valid if config.topn <= 0 else min(config.topn, n_valid)
+    if kind == LambdaKind.PRECISION:
+        for k in range(n_valid):
+            if labels[order[k]] > 0.0:
+                gain_out[k] = 1.0
+        for rank in range(n_valid):
+            discount_out[by_rank[rank]] = 1.0 if rank < cutoff else 0.0
+        return 1.0
+    _fill_gains(labels, order, config, 0.0, gain_out)
+    for rank in range(n_valid):
+        discount_out[by_rank[rank]] = _discount(rank + 1) if rank < cutoff else 0.0
+    if kind == LambdaKind.NDCG:
+        return _ndcg_scale(gain_out, config, by_score, cutoff)
+    return 1.0
+
+
 @njit(cache=True, nogil=True)
 def lambda_terms(
     labels: Array,
@@ -260,21 +330,25 @@ def lambda_terms(
     n_valid = order.size
     if n_valid == 0:
         return 1.0, 0.0, 0.0
-    if kind == LambdaKind.LABEL_DIFF:
-        for k in range(n_valid):
-            gain_out[k] = labels[order[k]]
-        return 1.0, 0.0, 0.0
     lambdaloss = kind == LambdaKind.LAMBDALOSS or kind == LambdaKind.LAMBDALOSS_ROW
-    by_rank = ranking(
-        labels, scores, order, by_score, lambdaloss and config.pessimistic_ties
-    )
+    if kind == LambdaKind.LABEL_DIFF:  # reads no rank
+        by_rank = order
+    else:
+        by_rank = ranking(
+            labels, scores, order, by_score, lambdaloss and config.pessimistic_ties
+        )
+    if is_product(kind):
+        scale = product_terms(
+            labels, order, by_rank, config, by_score, gain_out, discount_out
+        )
+        return scale, 0.0, 0.0
     cutoff = n_valid if config.topn <= 0 else min(config.topn, n_valid)
     if kind == LambdaKind.ERR:
         _err_terms(
             labels, order, by_rank, cutoff, config.max_label, gain_out, discount_out
         )
         return 1.0, 0.0, 0.0
-    if kind in (LambdaKind.PRECISION, LambdaKind.MRR, LambdaKind.MAP):
+    if kind == LambdaKind.MRR or kind == LambdaKind.MAP:
         relevant = 0
         for k in range(n_valid):
             if labels[order[k]] > 0.0:
@@ -286,11 +360,7 @@ def lambda_terms(
         second = 0.0
         for rank in range(n_valid):
             position = by_rank[rank]
-            within = rank < cutoff
-            if kind == LambdaKind.PRECISION:
-                discount_out[position] = 1.0 if within else 0.0
-                continue
-            inverse = 1.0 / (rank + 1.0) if within else 0.0
+            inverse = 1.0 / (rank + 1.0) if rank < cutoff else 0.0
             discount_out[position] = inverse
             if kind == LambdaKind.MAP:
                 # V = P' - S' - 1/r, P' = (hits + 1)/r: see lambda_weight
@@ -314,19 +384,7 @@ def lambda_terms(
     if lambdaloss and config.gain == Gain.EXP2:
         for k in range(n_valid):
             top = max(top, labels[order[k]])
-    for k in range(n_valid):
-        y = labels[order[k]]
-        if config.gain == Gain.LINEAR:
-            gain_out[k] = y
-        elif top > 0.0:
-            gain_out[k] = 2.0 ** (y - top) - 2.0**-top
-        else:
-            gain_out[k] = exp2_gain(y)
-    if kind == LambdaKind.DCG or kind == LambdaKind.NDCG:
-        for rank in range(n_valid):
-            discount_out[by_rank[rank]] = _discount(rank + 1) if rank < cutoff else 0.0
-        if kind == LambdaKind.DCG:
-            return 1.0, 0.0, 0.0
+    _fill_gains(labels, order, config, top, gain_out)
     if kind == LambdaKind.NDCG2:
         for rank in range(n_valid):
             position = by_rank[rank]
@@ -337,12 +395,7 @@ def lambda_terms(
                 1.0 / (1.0 - _discount(rank + 1)) if beyond else 1.0
             )
         _fill_ladder(ladder_out)
-    if kind == LambdaKind.NDCG or kind == LambdaKind.NDCG2:
-        ideal_cutoff = cutoff
-        if config.topn <= 0 and by_score and config.topk > 0:
-            ideal_cutoff = min(config.topk, n_valid)
-        ideal = _ideal_dcg(gain_out, not by_score, ideal_cutoff)
-        return (1.0 / ideal if ideal > 0.0 else 0.0), 0.0, 0.0
+        return _ndcg_scale(gain_out, config, by_score, cutoff), 0.0, 0.0
     # LambdaLoss (allRank): gains over maxDCG@k, D(r) without cutoff, ranks
     if config.gain == Gain.EXP2:
         ideal = _ideal_dcg(gain_out, not by_score, cutoff)

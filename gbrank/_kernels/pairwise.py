@@ -8,7 +8,11 @@ Three algorithms, chosen by :mod:`gbrank.losses.pairwise`:
   the current top k, O(n k); or a fixed number of sampled partners per row,
   O(n). Groups are dealt to the threads, and a group of :data:`LARGE_GROUP`
   rows or more is itself cut into ranges of positions, each thread adding
-  into its own accumulators.
+  into its own accumulators. The top-k booster steps with no lambda weight or
+  a product one (RankNet, LambdaMART, the hinge's default step, ...) run in a
+  kernel per pair function (:func:`top_step_kernel`) that compiles with that
+  pair function only: a first call of seconds, not the 20-30 s numba takes for
+  the kernel of every pair function, weight and selection.
 - :func:`hinge_sorted`: the hinge without lambda weights, O(n log n) per group.
   After one sort by score, a row's active partners (``d < 1``) are a prefix of
   that order; two sweeps keep running Fenwick trees over label ranks.
@@ -23,8 +27,9 @@ Options travel in one :class:`PairConfig`. Conventions: :mod:`gbrank._kernels`.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -32,6 +37,7 @@ from numba import njit
 from gbrank._kernels.common import (
     LN2,
     Array,
+    BoolArray,
     IntArray,
     Rows,
     Terms,
@@ -46,6 +52,7 @@ from gbrank._kernels.lambdaweights import (
     is_product,
     lambda_terms,
     lambda_weight,
+    product_terms,
     product_weight,
     sort_pessimistic,
 )
@@ -179,24 +186,22 @@ def _lambda_reads(kind: int) -> tuple[bool, bool, bool]:
     return kind != LambdaKind.NONE, laddered, wide
 
 
-@njit(cache=True, nogil=True)
-def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
-    """Order a group's valid rows; lambda terms; each row's label bucket.
+@njit(cache=True, nogil=True, inline="always")
+def _setup(product: bool, rows: Rows, group: int, config: PairConfig) -> PairSetup:
+    """:func:`pair_setup`; with a constant ``product``, the top-k booster step's.
 
-    ``order``: the valid rows by score (``TOPK``) or by label (otherwise),
-    descending, ties by row (by score with ``pessimistic_ties``: lower label
-    first, then row). With label order, the rows of position a's label are
-    positions ``upper[a]:lower[a]`` (partners with a lower label:
-    ``lower[a]:``). Also returns the per-position gains, discounts and extras,
-    the ladder and the group terms of the lambda weights
-    (:func:`~gbrank._kernels.lambdaweights.lambda_terms`; zeros without) and
-    whether score normalisation applies (the group's scores are not all equal).
+    ``product`` (``TOPK``, no lambda weight or one of
+    :func:`~gbrank._kernels.lambdaweights.is_product`, no pessimistic ties)
+    compiles only the score order and
+    :func:`~gbrank._kernels.lambdaweights.product_terms`.
     """
     labels, scores, _, offsets = rows
     valid = valid_rows(labels, offsets[group], offsets[group + 1])
-    by_score = config.selection == PairSelection.TOPK
+    by_score = True if product else config.selection == PairSelection.TOPK
     n_valid = valid.size
-    if by_score and config.pessimistic_ties:
+    if product:
+        order = argsort_descending(scores, valid)
+    elif by_score and config.pessimistic_ties:
         order = sort_pessimistic(labels, scores, valid)
     else:
         order = argsort_descending(scores if by_score else labels, valid)
@@ -220,7 +225,12 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
     laddered = _lambda_reads(kind)[1]
     ladder = np.zeros(n_valid + 1 if laddered else 1)
     terms = (1.0, 0.0, 0.0)
-    if kind != LambdaKind.NONE:
+    if product:
+        if kind != LambdaKind.NONE and n_valid > 0:
+            by_rank = np.arange(n_valid)
+            scale = product_terms(labels, order, by_rank, config, True, gain, discount)
+            terms = (scale, 0.0, 0.0)
+    elif kind != LambdaKind.NONE:
         terms = lambda_terms(
             labels, scores, order, config, by_score, gain, discount, extra, ladder
         )
@@ -230,6 +240,28 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
         for m in range(n_valid):
             normalized = normalized or scores[order[m]] != top
     return group, order, upper, lower, gain, discount, extra, ladder, terms, normalized
+
+
+@njit(cache=True, nogil=True)
+def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
+    """Order a group's valid rows; lambda terms; each row's label bucket.
+
+    ``order``: the valid rows by score (``TOPK``) or by label (otherwise),
+    descending, ties by row (by score with ``pessimistic_ties``: lower label
+    first, then row). With label order, the rows of position a's label are
+    positions ``upper[a]:lower[a]`` (partners with a lower label:
+    ``lower[a]:``). Also returns the per-position gains, discounts and extras,
+    the ladder and the group terms of the lambda weights
+    (:func:`~gbrank._kernels.lambdaweights.lambda_terms`; zeros without) and
+    whether score normalisation applies (the group's scores are not all equal).
+    """
+    return _setup(False, rows, group, config)
+
+
+@njit(cache=True, nogil=True)
+def _product_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
+    """:func:`pair_setup` of :func:`top_step_kernel`'s steps."""
+    return _setup(True, rows, group, config)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -364,15 +396,28 @@ def _credited_lambda(
     )
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _in_order(rows: Rows, order: IntArray) -> tuple[Array, Array, Array]:
+    """Return the labels, scores and weights of the positions of ``order``."""
+    labels, scores, weights, _ = rows
+    n_valid = order.size
+    label = np.empty(n_valid)
+    score = np.empty(n_valid)
+    weight_of = np.empty(n_valid)
+    for m in range(n_valid):
+        label[m] = labels[order[m]]
+        score[m] = scores[order[m]]
+        weight_of[m] = weights[order[m]]
+    return label, score, weight_of
+
+
+NOT_DONE = -1.0
+"""What :func:`_logistic_top_step` returns for a group it leaves to the general loop."""
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=VECTORIZE)
 def _logistic_top_step(
-    ordered: tuple[Array, Array, Array, Array, Array, Array, Array],
-    scale: float,
-    normalized: bool,
-    first: int,
-    stop: int,
-    config: PairConfig,
-    acc: Terms,
+    rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
 ) -> float:
     """:func:`_top_pairs` of the logistic pair function in a booster step.
 
@@ -383,13 +428,18 @@ def _logistic_top_step(
     pair's ``exp(-|d|)`` one product of the positions' exponentials (all > 0
     here; its ``abs`` lets LLVM drop the pair function's branch for a missing
     one), and the rows' sums free to be reassociated (:data:`VECTORIZE`).
-    ``ordered`` holds the positions' labels, scores, weights, exponentials,
-    their inverses, gains and discounts. Measured 2026-12-06 (one thread,
-    8,000 lists of 100 rows, top 30, the whole kernel): RankNet 189 -> 98 ms,
-    LambdaMART 273 -> 148 ms, of which the setup (sort, copies, lambda terms)
-    takes 36 and 79 ms.
+    Returns :data:`NOT_DONE` (and adds nothing) for a group whose tempered
+    scores spread too far for the exponentials. Measured 2026-12-06 (one
+    thread, 8,000 lists of 100 rows, top 30, the whole kernel): RankNet 189 ->
+    98 ms, LambdaMART 273 -> 148 ms, of which the setup (sort, copies, lambda
+    terms) takes 36 and 79 ms.
     """
-    label, score, weight_of, expo, inverse, gain, discount = ordered
+    _, order, _, _, gain, discount, _, _, terms, normalized = setup
+    expo, inverse = _exponentials(rows.scores, order, config)
+    if order.size > 0 and inverse[0] <= 0.0:
+        return NOT_DONE
+    label, score, weight_of = _in_order(rows, order)
+    scale = terms[0]
     kind = config.lambda_kind
     weighted = kind != LambdaKind.NONE
     n_valid = label.size
@@ -425,9 +475,16 @@ def _logistic_top_step(
     return 2.0 * mass
 
 
-@njit(cache=True, nogil=True)
-def _top_pairs(
-    rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
+@njit(cache=True, nogil=True, inline="always")
+def _top_pairs_of(
+    pair: int,
+    product: bool,
+    rows: Rows,
+    setup: PairSetup,
+    first: int,
+    stop: int,
+    config: PairConfig,
+    acc: Terms,
 ) -> float:
     """``TOPK`` for pair functions of ``y_i > y_j`` pairs: :func:`pair_positions`.
 
@@ -439,29 +496,25 @@ def _top_pairs(
     thread, 10,000 lists of 100 rows: 237 -> 175 ms; measured 2026-12-06).
     The logistic pair function's booster steps with a product lambda weight
     (or none) go on to the vectorised :func:`_logistic_top_step`.
+
+    ``pair`` is ``config.pair``; where it is a constant, the branches on it
+    fold away before numba types them, and so do those on a constant
+    ``product`` (True: the lambda weight is one of
+    :func:`~gbrank._kernels.lambdaweights.is_product`, or none).
     """
-    labels, scores, weights, _ = rows
+    if (
+        pair == LOGISTIC_CODE
+        and not config.need_loss
+        and is_product(config.lambda_kind)
+    ):
+        mass = _logistic_top_step(rows, setup, first, stop, config, acc)
+        if mass != NOT_DONE:
+            return mass
     _, order, _, _, gain, discount, extra, ladder, terms, normalized = setup
     weighted, laddered, wide = _lambda_reads(config.lambda_kind)
     n_valid = order.size
-    expo, inverse = _exponentials(scores, order, config)
-    label = np.empty(n_valid)
-    score = np.empty(n_valid)
-    weight_of = np.empty(n_valid)
-    for m in range(n_valid):
-        label[m] = labels[order[m]]
-        score[m] = scores[order[m]]
-        weight_of[m] = weights[order[m]]
-    if (
-        config.pair == LOGISTIC_CODE
-        and not config.need_loss
-        and is_product(config.lambda_kind)
-        and (n_valid == 0 or inverse[0] > 0.0)  # the exponentials are there
-    ):
-        ordered = (label, score, weight_of, expo, inverse, gain, discount)
-        return _logistic_top_step(
-            ordered, terms[0], normalized, first, stop, config, acc
-        )
+    expo, inverse = _exponentials(rows.scores, order, config)
+    label, score, weight_of = _in_order(rows, order)
     mass = 0.0
     for a in range(first, stop):
         y_a, s_a, w_a, inverse_a = label[a], score[a], weight_of[a], inverse[a]
@@ -476,7 +529,11 @@ def _top_pairs(
             a_credited = y_a > y_b
             sign = 1.0 if a_credited else -1.0
             weight = w_a if a_credited else weight_of[b]
-            if weighted:
+            if product:
+                weight *= product_weight(
+                    config.lambda_kind, terms[0], g_a, gain[b], d_a, discount[b]
+                )
+            elif weighted:
                 e_b = extra[b] if wide else 0.0
                 weight *= _credited_lambda(
                     a_credited,
@@ -486,7 +543,7 @@ def _top_pairs(
                     config,
                 )
             value, g, h = _pair(
-                config.pair,
+                pair,
                 weight,
                 sign * (s_a - score[b]),
                 expo[b] * inverse_a if inverse_a > 0.0 else -1.0,
@@ -503,6 +560,14 @@ def _top_pairs(
         acc.grad[a] += grad_a
         acc.hess[a] += hess_a
     return 2.0 * mass
+
+
+@njit(cache=True, nogil=True)
+def _top_pairs(
+    rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
+) -> float:
+    """:func:`_top_pairs_of` for any pair function and lambda weight."""
+    return _top_pairs_of(config.pair, False, rows, setup, first, stop, config, acc)
 
 
 @njit(cache=True, nogil=True)
@@ -655,19 +720,77 @@ def pair_groups(
     config: PairConfig,
     out: Terms,
     mass_out: Array,
+    todo: BoolArray,
 ) -> None:
-    """Sum the pairs of the groups ``first <= g < stop`` below ``LARGE_GROUP`` rows."""
-    offsets = rows.offsets
+    """Sum the pairs of the groups ``first <= g < stop`` with ``todo[g]``."""
     for g in range(first, stop):
-        if offsets[g + 1] - offsets[g] >= LARGE_GROUP:
-            continue
-        setup = pair_setup(rows, g, config)
-        n_valid = setup[1].size
-        acc = Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))
-        mass_out[g] = pair_positions(
-            rows, setup, 0, _positions(setup, config), config, acc
-        )
-        scatter(setup[1], acc, out)
+        if todo[g]:
+            setup = pair_setup(rows, g, config)
+            n_valid = setup[1].size
+            acc = Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))
+            mass_out[g] = pair_positions(
+                rows, setup, 0, _positions(setup, config), config, acc
+            )
+            scatter(setup[1], acc, out)
+
+
+@functools.cache
+def top_step_kernel(pair: int) -> Any:
+    """Return :func:`pair_groups` for the ``TOPK`` booster steps of pair ``pair``.
+
+    For the steps of :func:`is_top_step`: no loss values, no lambda weight or
+    one of :func:`~gbrank._kernels.lambdaweights.is_product` (RankNet and
+    LambdaMART among them), no pessimistic ties. The same arithmetic as
+    :func:`pair_groups`, in a kernel of its own per pair function that
+    compiles only that pair function and the product weights (the pair
+    function is a constant of the closure, an ``int``, which numba's disk
+    cache keys it by). A group it leaves (:data:`NOT_DONE`: the logistic step's
+    exponentials out of range) keeps ``todo[g]``, for :func:`pair_groups`; the
+    others are cleared. First call, fresh cache: 7-11 s instead of
+    :func:`pair_groups`'s 20-30 s (``benchmarks/compile.py``, 2026-12-07).
+    """
+    constant_pair = pair
+
+    @njit(cache=True, nogil=True)
+    def top_step_groups(
+        first: int,
+        stop: int,
+        rows: Rows,
+        config: PairConfig,
+        out: Terms,
+        mass_out: Array,
+        todo: BoolArray,
+    ) -> None:
+        for g in range(first, stop):
+            if not todo[g]:
+                continue
+            setup = _product_setup(rows, g, config)
+            n_valid = setup[1].size
+            stop_at = min(config.topk, n_valid)
+            acc = Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))
+            if constant_pair == LOGISTIC_CODE:  # folds away with the constant
+                mass = _logistic_top_step(rows, setup, 0, stop_at, config, acc)
+            else:
+                mass = _top_pairs_of(
+                    constant_pair, True, rows, setup, 0, stop_at, config, acc
+                )
+            if mass != NOT_DONE:
+                mass_out[g] = mass
+                scatter(setup[1], acc, out)
+                todo[g] = False
+
+    return top_step_groups
+
+
+def is_top_step(config: PairConfig) -> bool:
+    """Whether :func:`top_step_kernel` computes ``config``'s pair sums."""
+    return (
+        config.selection == PairSelection.TOPK
+        and not config.need_loss
+        and not _every.py_func(config)
+        and is_product.py_func(config.lambda_kind)
+        and not config.pessimistic_ties
+    )
 
 
 def _large_group(
@@ -742,10 +865,18 @@ def pair_sums(rows: Rows, config: PairConfig, out: Terms) -> Array:
     else:
         cost = sizes * sizes * PAIR_NS
     mass = np.zeros(sizes.size)
-    run_groups(
-        lambda first, stop: pair_groups(first, stop, rows, config, out, mass),
-        np.where(large, 0.0, cost),
-    )
+    todo = ~large
+    if is_top_step(config):
+        kernel = top_step_kernel(config.pair)
+        run_groups(
+            lambda first, stop: kernel(first, stop, rows, config, out, mass, todo),
+            np.where(large, 0.0, cost),
+        )
+    if todo.any():
+        run_groups(
+            lambda first, stop: pair_groups(first, stop, rows, config, out, mass, todo),
+            np.where(todo, cost, 0.0),
+        )
     for group in np.flatnonzero(large):
         _large_group(rows, int(group), config, out, mass)
     return mass
