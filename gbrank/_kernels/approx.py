@@ -50,6 +50,7 @@ from gbrank._kernels.common import (
     ratio_exponentials,
     valid_rows,
 )
+from gbrank._kernels.lambdaweights import ideal_dcg
 
 
 class ApproxMetric(IntEnum):
@@ -712,20 +713,8 @@ def _one_draw_sweep(
 
 
 @njit(cache=True, nogil=True)
-def _discounts(offsets: IntArray, first: int, stop: int) -> Array:
-    """Return ``1 / log2(1 + rank)`` for the ranks of the longest group."""
-    longest = 0
-    for g in range(first, stop):
-        longest = max(longest, offsets[g + 1] - offsets[g])
-    discount = np.empty(longest)
-    for rank in range(longest):
-        discount[rank] = 1.0 / math.log2(rank + 2.0)
-    return discount
-
-
-@njit(cache=True, nogil=True)
 def _prepare(
-    g: int, rows: Rows, label_bits: IntArray, config: ApproxConfig, discount: Array
+    g: int, rows: Rows, label_bits: IntArray, config: ApproxConfig
 ) -> tuple[IntArray, Array, float, np.ndarray]:
     """Return group g's valid rows, terms, scale and noise keys.
 
@@ -743,12 +732,8 @@ def _prepare(
         y = labels[valid[a]]
         terms[a] = exp2_gain(y) if config.metric == ApproxMetric.NDCG else y
     if config.metric == ApproxMetric.NDCG:
-        ideal_gains = np.sort(terms)
         cut = n if config.topn <= 0 else min(config.topn, n)
-        ideal = 0.0
-        for rank in range(cut):
-            ideal += ideal_gains[n - 1 - rank] * discount[rank]
-        scale = weight / ideal
+        scale = weight / ideal_dcg(terms, False, cut)
     else:
         scale = weight / label_sum
     if config.samples > 0:
@@ -807,9 +792,8 @@ def approx_metric(
     row, see :func:`noise_keys`), and the loss, gradient and surrogate are the
     means over the draws. ``label_bits`` are the labels' float64 bit patterns.
     """
-    discount = _discounts(rows.offsets, first, stop)
     for g in range(first, stop):
-        valid, terms, scale, keys = _prepare(g, rows, label_bits, config, discount)
+        valid, terms, scale, keys = _prepare(g, rows, label_bits, config)
         n = valid.size
         if n == 0:
             continue
@@ -835,9 +819,8 @@ def approx_metric_sweep(
     A kernel of its own so that the sweep is compiled only when it is used
     (with it in :func:`approx_metric`, its first call took 20 s instead of 10).
     """
-    discount = _discounts(rows.offsets, first, stop)
     for g in range(first, stop):
-        valid, terms, scale, keys = _prepare(g, rows, label_bits, config, discount)
+        valid, terms, scale, keys = _prepare(g, rows, label_bits, config)
         n = valid.size
         if n == 0:
             continue

@@ -70,7 +70,7 @@ class Gain(IntEnum):
 
 
 _LEVELS_CUTOFF = 32
-"""Longest cutoff for which :func:`_ideal_dcg` takes the gains level by level."""
+"""Longest cutoff for which :func:`ideal_dcg` takes the gains level by level."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -136,7 +136,7 @@ def ranking(
 
 
 @njit(cache=True, nogil=True)
-def _ideal_dcg(gain: Array, sorted_by_label: bool, cutoff: int) -> float:
+def ideal_dcg(gain: Array, sorted_by_label: bool, cutoff: int) -> float:
     """DCG of the gains sorted descending, over the first ``cutoff`` ranks.
 
     Unsorted gains with a short cutoff (the top-k booster steps) are taken one
@@ -263,7 +263,7 @@ def _ndcg_scale(gain: Array, config: Any, by_score: bool, cutoff: int) -> float:
     ideal_cutoff = cutoff
     if config.topn <= 0 and by_score and config.topk > 0:
         ideal_cutoff = min(config.topk, gain.size)
-    ideal = _ideal_dcg(gain, not by_score, ideal_cutoff)
+    ideal = ideal_dcg(gain, not by_score, ideal_cutoff)
     return 1.0 / ideal if ideal > 0.0 else 0.0
 
 
@@ -398,7 +398,7 @@ def lambda_terms(
         return _ndcg_scale(gain_out, config, by_score, cutoff), 0.0, 0.0
     # LambdaLoss (allRank): gains over maxDCG@k, D(r) without cutoff, ranks
     if config.gain == Gain.EXP2:
-        ideal = _ideal_dcg(gain_out, not by_score, cutoff)
+        ideal = ideal_dcg(gain_out, not by_score, cutoff)
         norm = 1.0 / ideal if ideal > 0.0 else 0.0
         for k in range(n_valid):
             gain_out[k] *= norm

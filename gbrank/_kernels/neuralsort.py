@@ -41,6 +41,7 @@ from gbrank._kernels.common import (
     list_weight,
     valid_rows,
 )
+from gbrank._kernels.lambdaweights import ideal_dcg
 
 SUM_FLOOR = 1e-10
 """allRank's clamp of the row and column sums (``DEFAULT_EPS``); a clamped
@@ -328,11 +329,8 @@ def neural_ndcg(
         for a in range(n):
             gains[a] = exp2_gain(labels[valid[a]])
             s[a] = scores[valid[a]]
-        ideal_gains = np.sort(gains)[::-1]
         cut = n if config.topn <= 0 else min(config.topn, n)
-        ideal = 0.0
-        for r in range(cut):
-            ideal += ideal_gains[r] / math.log2(r + 2.0)
+        ideal = ideal_dcg(gains, False, cut)
         grad = np.zeros(n)
         value = _one_list(s, gains, weight / ideal, config, grad)
         for a in range(n):
