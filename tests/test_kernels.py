@@ -30,16 +30,18 @@ from gbrank._kernels.pairfunctions import (
     SQUARED_ERROR,
 )
 from gbrank._kernels.pairwise import (
+    LAMBDALOSS_WEIGHTS,
     LARGE_GROUP,
+    PRODUCT_WEIGHTS,
     PairConfig,
     PairHessian,
     PairSelection,
     hinge_sorted,
-    is_top_step,
     pair_groups,
     pair_sums,
     squared_error_sums,
     top_step_kernel,
+    top_step_weights,
 )
 from gbrank.losses import HESSIAN_FLOOR
 
@@ -188,16 +190,10 @@ PRODUCT_KINDS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "pair", [HINGE, LOGISTIC, SOFT_ZERO_ONE, QUANTILE], ids=lambda pair: pair.name
-)
-def test_top_step_kernels_equal_the_general_kernel_to_the_bit(pair):
-    """The booster steps' own kernels (top_step_kernel) give pair_groups's sums
-    exactly: every product lambda weight, both gains, a cutoff, score
-    normalisation, both hessians, two temperatures; groups with score and
-    label ties, ignored rows, a singleton, an empty group, and one whose
-    tempered scores spread past the logistic step's exponentials (left to
-    pair_groups: its todo flag stays set, and only there)."""
+def _top_step_case():
+    """Groups with score and label ties, ignored rows, a singleton, an empty
+    group, and one whose tempered scores spread past the logistic step's
+    exponentials."""
     rng = np.random.default_rng(7)
     sizes = np.array([1, 2, 7, 30, 45, 100, 3, 0, 60])
     offsets = np.concatenate(([0], np.cumsum(sizes)))
@@ -206,7 +202,44 @@ def test_top_step_kernels_equal_the_general_kernel_to_the_bit(pair):
     scores = rng.integers(-8, 9, n) * 0.25  # ties
     wide = slice(offsets[-2], offsets[-1])  # spread 40 / T > 600
     scores[wide] = rng.uniform(-20.0, 20.0, sizes[-1])
-    rows = Rows(labels, scores, rng.uniform(0.5, 2.0, n), offsets)
+    return Rows(labels, scores, rng.uniform(0.5, 2.0, n), offsets)
+
+
+def _assert_top_step_equals_pair_groups(rows, config, left_last):
+    """top_step_kernel's sums equal pair_groups's to the bit; it leaves only
+    the last group (``left_last``) to pair_groups."""
+    weights = top_step_weights(config)
+    assert weights is not None
+    n, n_groups = rows.labels.size, rows.offsets.size - 1
+    fast, slow = _outputs(n), _outputs(n)
+    fast_mass, slow_mass = np.zeros(n_groups), np.zeros(n_groups)
+    todo = np.ones(n_groups, dtype=np.bool_)
+    top_step_kernel(config.pair, weights)(
+        0, n_groups, rows, config, fast, fast_mass, todo
+    )
+    left = np.zeros(n_groups, dtype=np.bool_)
+    left[-1] = left_last
+    np.testing.assert_array_equal(todo, left)
+    pair_groups(0, n_groups, rows, config, fast, fast_mass, todo)
+    pair_groups(0, n_groups, rows, config, slow, slow_mass, np.ones_like(todo))
+    np.testing.assert_array_equal(fast.grad, slow.grad)
+    np.testing.assert_array_equal(fast.hess, slow.hess)
+    np.testing.assert_array_equal(fast_mass, slow_mass)
+    return slow
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [HINGE, LOGISTIC, SOFT_ZERO_ONE, QUANTILE, SQUARED_ERROR],
+    ids=lambda pair: pair.name,
+)
+def test_top_step_kernels_equal_the_general_kernel_to_the_bit(pair):
+    """The booster steps' own kernels (top_step_kernel) give pair_groups's sums
+    exactly: every product lambda weight, both gains, a cutoff, score
+    normalisation, both hessians, two temperatures, on the groups of
+    _top_step_case (the one past the exponentials is left to pair_groups by
+    the logistic step, and only that one)."""
+    rows = _top_step_case()
     settings = itertools.product(
         PRODUCT_KINDS, Gain, [0, 10], [False, True], PairHessian, [1.0, 0.05]
     )
@@ -224,21 +257,60 @@ def test_top_step_kernels_equal_the_general_kernel_to_the_bit(pair):
             score_normalization=normalization,
             parameters=(0.3, 0.0) if pair is QUANTILE else (0.0, 0.0),
         )
-        assert is_top_step(config)
-        fast, slow = _outputs(n), _outputs(n)
-        fast_mass, slow_mass = np.zeros(sizes.size), np.zeros(sizes.size)
-        todo = np.ones(sizes.size, dtype=np.bool_)
-        top_step_kernel(pair.code)(0, sizes.size, rows, config, fast, fast_mass, todo)
-        left = np.zeros(sizes.size, dtype=np.bool_)
-        left[-1] = pair is LOGISTIC and temperature < 1.0
-        np.testing.assert_array_equal(todo, left)
-        pair_groups(0, sizes.size, rows, config, fast, fast_mass, todo)
-        pair_groups(0, sizes.size, rows, config, slow, slow_mass, np.ones_like(todo))
-        np.testing.assert_array_equal(fast.grad, slow.grad)
-        np.testing.assert_array_equal(fast.hess, slow.hess)
-        np.testing.assert_array_equal(fast_mass, slow_mass)
+        left_last = pair is LOGISTIC and temperature < 1.0
+        slow = _assert_top_step_equals_pair_groups(rows, config, left_last)
         vacuous = kind == LambdaKind.PRECISION and topn == 0  # every weight 0
         assert (np.abs(slow.grad).sum() > 0.0) != vacuous
+
+
+def test_lambdaloss_top_step_kernel_equals_the_general_kernel_to_the_bit():
+    """LambdaLoss's booster steps in their own kernel: every LAMBDALOSS scheme
+    (NDCG-Loss2, NDCG-Loss2++, ARP-Loss2 mixes, both gains), a cutoff, both
+    tie orders, query-style and score normalisation, two temperatures."""
+    rows = _top_step_case()
+    mixes = [(1.0, 0.0, 0.0), (10.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
+    settings = itertools.product(
+        mixes, Gain, [0, 5], [False, True], [False, True], [1.0, 0.05]
+    )
+    for mix, gain, topn, pessimistic, normalization, temperature in settings:
+        config = PairConfig(
+            LOGISTIC.code,
+            temperature,
+            int(PairHessian.CURVATURE),
+            int(LambdaKind.LAMBDALOSS),
+            topn,
+            int(gain),
+            need_loss=False,
+            selection=int(PairSelection.TOPK),
+            topk=20,
+            score_normalization=normalization,
+            mix=mix,
+            pessimistic_ties=pessimistic,
+        )
+        slow = _assert_top_step_equals_pair_groups(rows, config, False)
+        assert np.abs(slow.grad).sum() > 0.0
+
+
+def test_top_step_weights_choose_the_kernels():
+    """Which steps get a kernel of their own, and which stay general."""
+    top = {"need_loss": False, "selection": int(PairSelection.TOPK), "topk": 30}
+    args = (LOGISTIC.code, 1.0, 0)
+
+    def config(kind, pair=LOGISTIC, **options):
+        return PairConfig(pair.code, *args[1:], int(kind), 0, 0, **{**top, **options})
+
+    assert top_step_weights(config(LambdaKind.NDCG)) == PRODUCT_WEIGHTS
+    assert top_step_weights(config(LambdaKind.NONE, SQUARED_ERROR)) == PRODUCT_WEIGHTS
+    assert top_step_weights(config(LambdaKind.LAMBDALOSS)) == LAMBDALOSS_WEIGHTS
+    general = [
+        config(LambdaKind.NDCG, need_loss=True),
+        config(LambdaKind.NDCG, selection=int(PairSelection.ALL)),
+        config(LambdaKind.NDCG, pessimistic_ties=True),
+        config(LambdaKind.LAMBDALOSS_ROW),
+        config(LambdaKind.LAMBDALOSS, SQUARED_ERROR),
+        config(LambdaKind.MRR),
+    ]
+    assert all(top_step_weights(c) is None for c in general)
 
 
 @pytest.mark.parametrize("name", RANKING_LOSSES)

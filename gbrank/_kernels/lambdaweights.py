@@ -377,15 +377,8 @@ def lambda_terms(
         if kind == LambdaKind.MAP:
             return (1.0 / min(relevant, cutoff) if relevant else 0.0), 0.0, 0.0
         return 1.0, first, second
-    # gains (label order sorts them descending; exp2 and linear are monotone);
-    # LambdaLoss only uses gains over the ideal DCG, so it scales them by
-    # 2^-max(y) first: finite for any label
-    top = 0.0
-    if lambdaloss and config.gain == Gain.EXP2:
-        for k in range(n_valid):
-            top = max(top, labels[order[k]])
-    _fill_gains(labels, order, config, top, gain_out)
     if kind == LambdaKind.NDCG2:
+        _fill_gains(labels, order, config, 0.0, gain_out)
         for rank in range(n_valid):
             position = by_rank[rank]
             extra_out[position] = rank + 1.0
@@ -396,21 +389,64 @@ def lambda_terms(
             )
         _fill_ladder(ladder_out)
         return _ndcg_scale(gain_out, config, by_score, cutoff), 0.0, 0.0
-    # LambdaLoss (allRank): gains over maxDCG@k, D(r) without cutoff, ranks
-    if config.gain == Gain.EXP2:
+    scale = lambdaloss_terms(
+        labels,
+        order,
+        by_rank,
+        config,
+        by_score,
+        gain_out,
+        discount_out,
+        extra_out,
+        ladder_out,
+    )
+    return scale, 0.0, 0.0
+
+
+@njit(cache=True, nogil=True)
+def lambdaloss_terms(
+    labels: Array,
+    order: IntArray,
+    by_rank: IntArray,
+    config: Any,
+    by_score: bool,
+    gain_out: Array,
+    discount_out: Array,
+    extra_out: Array,
+    ladder_out: Array,
+) -> float:
+    """:func:`lambda_terms` of LAMBDALOSS and LAMBDALOSS_ROW; return the scale.
+
+    allRank's terms: gains over the ideal DCG at the cutoff (exponential gains
+    scaled by ``2^-max(y)`` first, finite for any label; linear gains as they
+    are), discounts ``D(r)`` without cutoff, ranks as extras; NDCG-Loss1
+    divides the gains by the discounts; LAMBDALOSS fills the ladder. The scale
+    is ``1 / ln 2`` (log2 units). Its own kernel, like :func:`product_terms`, so
+    that LambdaLoss's booster step compiles without the other weights.
+    """
+    n_valid = order.size
+    cutoff = n_valid if config.topn <= 0 else min(config.topn, n_valid)
+    exponential = config.gain == Gain.EXP2
+    top = 0.0
+    if exponential:
+        for k in range(n_valid):
+            top = max(top, labels[order[k]])
+    _fill_gains(labels, order, config, top, gain_out)
+    if exponential:
         ideal = ideal_dcg(gain_out, not by_score, cutoff)
         norm = 1.0 / ideal if ideal > 0.0 else 0.0
         for k in range(n_valid):
             gain_out[k] *= norm
+    per_row = config.lambda_kind == LambdaKind.LAMBDALOSS_ROW and exponential
     for rank in range(n_valid):
         position = by_rank[rank]
         extra_out[position] = rank + 1.0
         discount_out[position] = _discount(rank + 1)
-        if kind == LambdaKind.LAMBDALOSS_ROW and config.gain == Gain.EXP2:
+        if per_row:
             gain_out[position] *= discount_out[position]  # NDCG-Loss1: G / D
-    if kind == LambdaKind.LAMBDALOSS:
+    if config.lambda_kind == LambdaKind.LAMBDALOSS:
         _fill_ladder(ladder_out)
-    return 1.0 / LN2, 0.0, 0.0
+    return 1.0 / LN2
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -503,10 +539,32 @@ def lambda_weight(
     if kind == LambdaKind.ERR:
         upper = gain_a if discount_a > discount_b else gain_b
         return abs(gain_a - gain_b) * abs(discount_a - discount_b) / (1.0 - upper)
-    # LambdaLoss: pairs with both rows within the cutoff
+    return lambdaloss_weight(
+        gain_a, gain_b, discount_a, discount_b, extra_a, extra_b, rung, scale, config
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def lambdaloss_weight(
+    gain_a: float,
+    gain_b: float,
+    discount_a: float,
+    discount_b: float,
+    extra_a: float,
+    extra_b: float,
+    rung: float,
+    scale: float,
+    config: Any,
+) -> float:
+    """:func:`lambda_weight` of the LAMBDALOSS and LAMBDALOSS_ROW kinds.
+
+    0 unless both rows are within the cutoff; NDCG-Loss1 / ARP-Loss1: the
+    credited row's gain; the others: ``|G_a - G_b|`` times the ``config.mix``
+    of the rung, the discount difference and 1 (symmetric in a and b).
+    """
     if config.topn > 0 and max(extra_a, extra_b) > config.topn:
         return 0.0
-    if kind == LambdaKind.LAMBDALOSS_ROW:
+    if config.lambda_kind == LambdaKind.LAMBDALOSS_ROW:
         return scale * gain_a
     ladder_share, discount_share, constant = config.mix
     return (

@@ -9,10 +9,11 @@ Three algorithms, chosen by :mod:`gbrank.losses.pairwise`:
   O(n). Groups are dealt to the threads, and a group of :data:`LARGE_GROUP`
   rows or more is itself cut into ranges of positions, each thread adding
   into its own accumulators. The top-k booster steps with no lambda weight or
-  a product one (RankNet, LambdaMART, the hinge's default step, ...) run in a
-  kernel per pair function (:func:`top_step_kernel`) that compiles with that
-  pair function only: a first call of seconds, not the 20-30 s numba takes for
-  the kernel of every pair function, weight and selection.
+  a product one (RankNet, LambdaMART, the hinge's and the squared error's
+  default steps, ...) and LambdaLoss's run in a kernel per pair function and
+  weight family (:func:`top_step_kernel`) that compiles with those only: a
+  first call of seconds, not the 20-30 s numba takes for the kernel of every
+  pair function, weight and selection.
 - :func:`hinge_sorted`: the hinge without lambda weights, O(n log n) per group.
   After one sort by score, a row's active partners (``d < 1``) are a prefix of
   that order; two sweeps keep running Fenwick trees over label ranks.
@@ -52,6 +53,8 @@ from gbrank._kernels.lambdaweights import (
     is_product,
     lambda_terms,
     lambda_weight,
+    lambdaloss_terms,
+    lambdaloss_weight,
     product_terms,
     product_weight,
     sort_pessimistic,
@@ -86,6 +89,17 @@ LOGISTIC_CODE = LOGISTIC.code
 
 PAIR_NS = 2.5
 """Estimated nanoseconds per (ordered) pair of rows, for cutting work into chunks."""
+
+# Which lambda weights a pair loop compiles: a constant of each kernel, plain
+# ints so that numba folds the branches on them away before typing.
+EVERY_WEIGHT = 0
+"""Any :class:`~gbrank._kernels.lambdaweights.LambdaKind` (:func:`pair_groups`)."""
+PRODUCT_WEIGHTS = 1
+"""None or one of :func:`~gbrank._kernels.lambdaweights.is_product` (RankNet,
+LambdaMART, the hinge's default step, ...)."""
+LAMBDALOSS_WEIGHTS = 2
+"""``LambdaKind.LAMBDALOSS``: LambdaLoss's pair weights (NDCG-Loss2, NDCG-Loss2++,
+ARP-Loss2)."""
 
 
 class PairHessian(IntEnum):
@@ -187,19 +201,23 @@ def _lambda_reads(kind: int) -> tuple[bool, bool, bool]:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _setup(product: bool, rows: Rows, group: int, config: PairConfig) -> PairSetup:
-    """:func:`pair_setup`; with a constant ``product``, the top-k booster step's.
+def _setup(weights: int, rows: Rows, group: int, config: PairConfig) -> PairSetup:
+    """:func:`pair_setup` of a pair loop that compiles ``weights`` (a constant).
 
-    ``product`` (``TOPK``, no lambda weight or one of
-    :func:`~gbrank._kernels.lambdaweights.is_product`, no pessimistic ties)
-    compiles only the score order and
-    :func:`~gbrank._kernels.lambdaweights.product_terms`.
+    The top-k booster steps' (``TOPK``): ``PRODUCT_WEIGHTS`` (no pessimistic
+    ties) compiles only the score order and
+    :func:`~gbrank._kernels.lambdaweights.product_terms`; ``LAMBDALOSS_WEIGHTS``
+    only the score orders and
+    :func:`~gbrank._kernels.lambdaweights.lambdaloss_terms`.
     """
     labels, scores, _, offsets = rows
     valid = valid_rows(labels, offsets[group], offsets[group + 1])
-    by_score = True if product else config.selection == PairSelection.TOPK
+    if weights == EVERY_WEIGHT:
+        by_score = config.selection == PairSelection.TOPK
+    else:
+        by_score = True
     n_valid = valid.size
-    if product:
+    if weights == PRODUCT_WEIGHTS:
         order = argsort_descending(scores, valid)
     elif by_score and config.pessimistic_ties:
         order = sort_pessimistic(labels, scores, valid)
@@ -225,10 +243,24 @@ def _setup(product: bool, rows: Rows, group: int, config: PairConfig) -> PairSet
     laddered = _lambda_reads(kind)[1]
     ladder = np.zeros(n_valid + 1 if laddered else 1)
     terms = (1.0, 0.0, 0.0)
-    if product:
+    if weights == PRODUCT_WEIGHTS:
         if kind != LambdaKind.NONE and n_valid > 0:
             by_rank = np.arange(n_valid)
             scale = product_terms(labels, order, by_rank, config, True, gain, discount)
+            terms = (scale, 0.0, 0.0)
+    elif weights == LAMBDALOSS_WEIGHTS:
+        if n_valid > 0:
+            scale = lambdaloss_terms(
+                labels,
+                order,
+                np.arange(n_valid),
+                config,
+                True,
+                gain,
+                discount,
+                extra,
+                ladder,
+            )
             terms = (scale, 0.0, 0.0)
     elif kind != LambdaKind.NONE:
         terms = lambda_terms(
@@ -255,13 +287,19 @@ def pair_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
     (:func:`~gbrank._kernels.lambdaweights.lambda_terms`; zeros without) and
     whether score normalisation applies (the group's scores are not all equal).
     """
-    return _setup(False, rows, group, config)
+    return _setup(EVERY_WEIGHT, rows, group, config)
 
 
 @njit(cache=True, nogil=True)
 def _product_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
-    """:func:`pair_setup` of :func:`top_step_kernel`'s steps."""
-    return _setup(True, rows, group, config)
+    """:func:`pair_setup` of :func:`top_step_kernel`'s product-weight steps."""
+    return _setup(PRODUCT_WEIGHTS, rows, group, config)
+
+
+@njit(cache=True, nogil=True)
+def _lambdaloss_setup(rows: Rows, group: int, config: PairConfig) -> PairSetup:
+    """:func:`pair_setup` of :func:`top_step_kernel`'s LambdaLoss steps."""
+    return _setup(LAMBDALOSS_WEIGHTS, rows, group, config)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -478,7 +516,7 @@ def _logistic_top_step(
 @njit(cache=True, nogil=True, inline="always")
 def _top_pairs_of(
     pair: int,
-    product: bool,
+    weights: int,
     rows: Rows,
     setup: PairSetup,
     first: int,
@@ -498,12 +536,13 @@ def _top_pairs_of(
     (or none) go on to the vectorised :func:`_logistic_top_step`.
 
     ``pair`` is ``config.pair``; where it is a constant, the branches on it
-    fold away before numba types them, and so do those on a constant
-    ``product`` (True: the lambda weight is one of
-    :func:`~gbrank._kernels.lambdaweights.is_product`, or none).
+    fold away before numba types them, and so do those on ``weights``, the
+    lambda weights compiled (:data:`EVERY_WEIGHT`, :data:`PRODUCT_WEIGHTS` or
+    :data:`LAMBDALOSS_WEIGHTS`).
     """
     if (
-        pair == LOGISTIC_CODE
+        weights != LAMBDALOSS_WEIGHTS
+        and pair == LOGISTIC_CODE
         and not config.need_loss
         and is_product(config.lambda_kind)
     ):
@@ -529,9 +568,22 @@ def _top_pairs_of(
             a_credited = y_a > y_b
             sign = 1.0 if a_credited else -1.0
             weight = w_a if a_credited else weight_of[b]
-            if product:
+            if weights == PRODUCT_WEIGHTS:
                 weight *= product_weight(
                     config.lambda_kind, terms[0], g_a, gain[b], d_a, discount[b]
+                )
+            elif weights == LAMBDALOSS_WEIGHTS:  # symmetric: either row credited
+                e_b = extra[b]
+                weight *= lambdaloss_weight(
+                    g_a,
+                    gain[b],
+                    d_a,
+                    discount[b],
+                    e_a,
+                    e_b,
+                    ladder[int(abs(e_a - e_b))],
+                    terms[0],
+                    config,
                 )
             elif weighted:
                 e_b = extra[b] if wide else 0.0
@@ -567,7 +619,9 @@ def _top_pairs(
     rows: Rows, setup: PairSetup, first: int, stop: int, config: PairConfig, acc: Terms
 ) -> float:
     """:func:`_top_pairs_of` for any pair function and lambda weight."""
-    return _top_pairs_of(config.pair, False, rows, setup, first, stop, config, acc)
+    return _top_pairs_of(
+        config.pair, EVERY_WEIGHT, rows, setup, first, stop, config, acc
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -593,7 +647,7 @@ def pair_positions(
     if config.selection == PairSelection.TOPK and not every:
         return _top_pairs(rows, setup, first, stop, config, acc)
     labels, scores, weights, _ = rows
-    group, order, upper, lower, gain, discount, extra, ladder, terms, normalized = setup
+    _, order, _, lower, gain, discount, extra, ladder, terms, normalized = setup
     kind = config.lambda_kind
     weighted, laddered, wide = _lambda_reads(kind)
     n_valid = order.size
@@ -643,55 +697,103 @@ def pair_positions(
                 value_a += value
                 grad_a, hess_a, mass = _credit(acc, b, g, h, grad_a, hess_a, mass)
         else:  # every pair (ALL or TOPK) or SAMPLED: either row may be credited
-            # (one _pair call site: each inlined copy costs compile time)
-            later = config.selection != PairSelection.SAMPLED  # the rows after a
-            own = 0 if later else lower[a] - upper[a]
-            if later:  # both ordered pairs of a and each later row
-                n_terms = (n_valid - a - 1) * 2
-            else:
-                n_terms = config.pairs_per_row if own < n_valid else 0
-            for t in range(n_terms):
-                if later:
-                    b = a + 1 + t // 2
-                    a_credited = t % 2 == 0
-                else:
-                    b = _draw(config.seed, group, a, t, n_valid - own)
-                    if b >= upper[a]:  # skip the rows of a's own label
-                        b += own
-                    a_credited = every or b >= lower[a]
-                j = order[b]
-                sign = 1.0 if a_credited else -1.0
-                weight = w_a if a_credited else weights[j]
-                if weighted:
-                    e_b = extra[b] if wide else 0.0
-                    weight *= _credited_lambda(
-                        a_credited,
-                        (g_a, gain[b], d_a, discount[b], e_a, e_b),
-                        ladder[int(abs(e_a - e_b))] if laddered else 0.0,
-                        terms,
-                        config,
-                    )
-                value, g, h = _pair(
-                    config.pair,
-                    weight,
-                    sign * (s_a - scores[j]),
-                    _ratio(expo_a, inverse_a, expo[b], inverse[b]),
-                    sign * (y_a - labels[j]),
-                    normalized,
-                    config,
-                    config.need_loss,
-                )
-                if a_credited:
-                    value_a += value
-                else:
-                    acc.loss[b] += value
-                grad_a, hess_a, mass = _credit(
-                    acc, b, sign * g, h, grad_a, hess_a, mass
-                )
+            value_a, grad_a, hess_a, mass = _unordered_pairs(
+                config.pair,
+                EVERY_WEIGHT,
+                rows,
+                setup,
+                a,
+                (expo, inverse),
+                config,
+                acc,
+                (value_a, grad_a, hess_a, mass),
+            )
         acc.loss[a] += value_a
         acc.grad[a] += grad_a
         acc.hess[a] += hess_a
     return 2.0 * mass
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unordered_pairs(
+    pair: int,
+    weights: int,
+    rows: Rows,
+    setup: PairSetup,
+    a: int,
+    exponentials: tuple[Array, Array],
+    config: PairConfig,
+    acc: Terms,
+    sums: tuple[float, float, float, float],
+) -> tuple[float, float, float, float]:
+    """Add position a's pairs that either row may be credited for.
+
+    The pairs of :func:`pair_positions` with every pair (``ALL`` or ``TOPK``) or
+    ``SAMPLED``.
+
+    ``sums`` are a's running loss, gradient, hessian and the pair mass, returned
+    with the pairs added; ``pair`` and ``weights`` as in :func:`_top_pairs_of`
+    (:data:`PRODUCT_WEIGHTS`: the top-k booster steps of the every-pair
+    functions, :func:`top_step_kernel`). One ``_pair`` call site: each inlined
+    copy costs compile time.
+    """
+    labels, scores, row_weights, _ = rows
+    group, order, upper, lower, gain, discount, extra, ladder, terms, normalized = setup
+    expo, inverse = exponentials
+    value_a, grad_a, hess_a, mass = sums
+    kind = config.lambda_kind
+    weighted, laddered, wide = _lambda_reads(kind)
+    every = _every(config)
+    n_valid = order.size
+    i = order[a]
+    y_a, s_a, w_a = labels[i], scores[i], row_weights[i]
+    expo_a, inverse_a = expo[a], inverse[a]
+    g_a, d_a, e_a = gain[a], discount[a], extra[a]
+    later = config.selection != PairSelection.SAMPLED  # the rows after a
+    own = 0 if later else lower[a] - upper[a]
+    if later:  # both ordered pairs of a and each later row
+        n_terms = (n_valid - a - 1) * 2
+    else:
+        n_terms = config.pairs_per_row if own < n_valid else 0
+    for t in range(n_terms):
+        if later:
+            b = a + 1 + t // 2
+            a_credited = t % 2 == 0
+        else:
+            b = _draw(config.seed, group, a, t, n_valid - own)
+            if b >= upper[a]:  # skip the rows of a's own label
+                b += own
+            a_credited = every or b >= lower[a]
+        j = order[b]
+        sign = 1.0 if a_credited else -1.0
+        weight = w_a if a_credited else row_weights[j]
+        if weights == PRODUCT_WEIGHTS:  # symmetric: either row credited
+            weight *= product_weight(kind, terms[0], g_a, gain[b], d_a, discount[b])
+        elif weighted:
+            e_b = extra[b] if wide else 0.0
+            weight *= _credited_lambda(
+                a_credited,
+                (g_a, gain[b], d_a, discount[b], e_a, e_b),
+                ladder[int(abs(e_a - e_b))] if laddered else 0.0,
+                terms,
+                config,
+            )
+        value, g, h = _pair(
+            pair,
+            weight,
+            sign * (s_a - scores[j]),
+            _ratio(expo_a, inverse_a, expo[b], inverse[b]),
+            sign * (y_a - labels[j]),
+            normalized,
+            config,
+            config.need_loss,
+        )
+        if a_credited:
+            value_a += value
+        else:
+            acc.loss[b] += value
+        grad_a, hess_a, mass = _credit(acc, b, sign * g, h, grad_a, hess_a, mass)
+    return value_a, grad_a, hess_a, mass
 
 
 @njit(cache=True, nogil=True)
@@ -735,21 +837,24 @@ def pair_groups(
 
 
 @functools.cache
-def top_step_kernel(pair: int) -> Any:
-    """Return :func:`pair_groups` for the ``TOPK`` booster steps of pair ``pair``.
+def top_step_kernel(pair: int, weights: int) -> Any:
+    """Return :func:`pair_groups` for the ``TOPK`` booster steps of ``pair``.
 
-    For the steps of :func:`is_top_step`: no loss values, no lambda weight or
-    one of :func:`~gbrank._kernels.lambdaweights.is_product` (RankNet and
-    LambdaMART among them), no pessimistic ties. The same arithmetic as
-    :func:`pair_groups`, in a kernel of its own per pair function that
-    compiles only that pair function and the product weights (the pair
-    function is a constant of the closure, an ``int``, which numba's disk
-    cache keys it by). A group it leaves (:data:`NOT_DONE`: the logistic step's
+    For the steps of :func:`top_step_weights`: no loss values, the lambda
+    weights ``weights`` (:data:`PRODUCT_WEIGHTS`: none or one of
+    :func:`~gbrank._kernels.lambdaweights.is_product`, as RankNet and
+    LambdaMART, without pessimistic ties; :data:`LAMBDALOSS_WEIGHTS`: the
+    LambdaLoss pair weights). The same arithmetic as :func:`pair_groups`, in a
+    kernel of its own per pair function and weights that compiles only those
+    (both are constants of the closure, ``int``, which numba's disk cache keys
+    it by). A group it leaves (:data:`NOT_DONE`: the logistic step's
     exponentials out of range) keeps ``todo[g]``, for :func:`pair_groups`; the
     others are cleared. First call, fresh cache: 7-11 s instead of
     :func:`pair_groups`'s 20-30 s (``benchmarks/compile.py``, 2026-12-07).
     """
-    constant_pair = pair
+    pair_code = pair
+    weight_code = weights
+    every_pair = has.py_func(EVERY_PAIR, pair)
 
     @njit(cache=True, nogil=True)
     def top_step_groups(
@@ -764,15 +869,37 @@ def top_step_kernel(pair: int) -> Any:
         for g in range(first, stop):
             if not todo[g]:
                 continue
-            setup = _product_setup(rows, g, config)
+            # the branches on the constants fold away
+            if weight_code == PRODUCT_WEIGHTS:
+                setup = _product_setup(rows, g, config)
+            else:
+                setup = _lambdaloss_setup(rows, g, config)
             n_valid = setup[1].size
             stop_at = min(config.topk, n_valid)
             acc = Terms(np.zeros(n_valid), np.zeros(n_valid), np.zeros(n_valid))
-            if constant_pair == LOGISTIC_CODE:  # folds away with the constant
+            if weight_code == PRODUCT_WEIGHTS and pair_code == LOGISTIC_CODE:
                 mass = _logistic_top_step(rows, setup, 0, stop_at, config, acc)
+            elif every_pair:  # squared error: both ordered pairs of a and each b > a
+                exponentials = _exponentials(rows.scores, setup[1], config)
+                mass = 0.0
+                for a in range(stop_at):
+                    _, grad_a, hess_a, mass = _unordered_pairs(
+                        pair_code,
+                        weight_code,
+                        rows,
+                        setup,
+                        a,
+                        exponentials,
+                        config,
+                        acc,
+                        (0.0, 0.0, 0.0, mass),
+                    )
+                    acc.grad[a] += grad_a
+                    acc.hess[a] += hess_a
+                mass *= 2.0
             else:
                 mass = _top_pairs_of(
-                    constant_pair, True, rows, setup, 0, stop_at, config, acc
+                    pair_code, weight_code, rows, setup, 0, stop_at, config, acc
                 )
             if mass != NOT_DONE:
                 mass_out[g] = mass
@@ -782,15 +909,16 @@ def top_step_kernel(pair: int) -> Any:
     return top_step_groups
 
 
-def is_top_step(config: PairConfig) -> bool:
-    """Whether :func:`top_step_kernel` computes ``config``'s pair sums."""
-    return (
-        config.selection == PairSelection.TOPK
-        and not config.need_loss
-        and not _every.py_func(config)
-        and is_product.py_func(config.lambda_kind)
-        and not config.pessimistic_ties
-    )
+def top_step_weights(config: PairConfig) -> int | None:
+    """Return the ``weights`` of :func:`top_step_kernel` for ``config`` (None: none)."""
+    if config.selection != PairSelection.TOPK or config.need_loss:
+        return None
+    kind = config.lambda_kind
+    if is_product.py_func(kind) and not config.pessimistic_ties:
+        return PRODUCT_WEIGHTS
+    if kind == LambdaKind.LAMBDALOSS and not _every.py_func(config):
+        return LAMBDALOSS_WEIGHTS
+    return None
 
 
 def _large_group(
@@ -866,8 +994,9 @@ def pair_sums(rows: Rows, config: PairConfig, out: Terms) -> Array:
         cost = sizes * sizes * PAIR_NS
     mass = np.zeros(sizes.size)
     todo = ~large
-    if is_top_step(config):
-        kernel = top_step_kernel(config.pair)
+    weights = top_step_weights(config)
+    if weights is not None:
+        kernel = top_step_kernel(config.pair, weights)
         run_groups(
             lambda first, stop: kernel(first, stop, rows, config, out, mass, todo),
             np.where(large, 0.0, cost),
