@@ -266,7 +266,8 @@ def test_top_step_kernels_equal_the_general_kernel_to_the_bit(pair):
 def test_lambdaloss_top_step_kernel_equals_the_general_kernel_to_the_bit():
     """LambdaLoss's booster steps in their own kernel: every LAMBDALOSS scheme
     (NDCG-Loss2, NDCG-Loss2++, ARP-Loss2 mixes, both gains), a cutoff, both
-    tie orders, query-style and score normalisation, two temperatures."""
+    tie orders, score normalisation, two temperatures, on the groups of
+    _top_step_case."""
     rows = _top_step_case()
     mixes = [(1.0, 0.0, 0.0), (10.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
     settings = itertools.product(
