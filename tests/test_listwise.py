@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 
 import gbrank
+from gbrank._kernels import approx as kernels
 from gbrank._kernels import softmax_variants
 from gbrank._kernels.approx import gumbel, row_key
 from gbrank._kernels.approx_sweep import MAX_LEVELS, NEAR, SWEEP_ROWS
 from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.threads import num_threads
 from gbrank.losses import approx
 from gbrank.losses.approx import STEP_SCALE
 from gbrank.testing import Case, central_difference
@@ -545,6 +547,35 @@ def test_auto_step_sweeps_lists_longer_than_sweep_rows(name):
     factor = dense_grad[0] / grad[0]
     np.testing.assert_allclose(grad * factor, dense_grad, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(hess / hess.sum(), dense_hess / dense_hess.sum())
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_long_lists_draws_on_the_threads_equal_the_kernel_to_the_bit(n_threads):
+    """A swept list's Gumbel draws run on the threads (draws_in_parallel), each
+    into its own sums added up in draw order: loss, gradient and surrogate
+    equal the kernel's draw after draw, for any number of threads; lists with
+    no valid or no relevant row, and short ones, as before."""
+    rng = np.random.default_rng(14)
+    sizes = [40, 300, 5, 250, 120]
+    labels = rng.integers(0, 3, size=sum(sizes)).astype(float)
+    labels[340:345] = -1.0  # no valid row
+    labels[345:595] = 0.0  # no relevant row
+    scores = np.round(rng.normal(size=labels.size), 2)  # ties
+    weights = rng.uniform(0.5, 2.0, labels.size)
+    loss = gbrank.GumbelApproxNDCGLoss(seed=3)
+    batch = loss._batch(labels, scores, sizes, None, weights, None)
+    config = loss._config(True)._replace(sweep_above=100)
+    with num_threads(n_threads):
+        got = loss._run(batch, config)
+    expected = loss.outputs(batch)
+    every = np.ones(len(sizes), dtype=np.bool_)
+    bits = batch.labels.view(np.int64)
+    kernels.approx_metric_sweep(
+        0, len(sizes), batch.rows, bits, config, every, expected
+    )
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(got[1][40:340]).sum() > 0.0
 
 
 def test_sweep_leaves_lists_with_a_cutoff_alone():

@@ -147,11 +147,19 @@ class _ApproxLoss(Loss):
         # the sweep has a kernel of its own, compiled only when a list needs it
         sweep = 0 < config.sweep_above < sizes.max(initial=0)
         kernel = kernels.approx_metric_sweep if sweep else kernels.approx_metric
-        return self.run_groups(
+        # the swept lists' Gumbel draws run on the threads, a list at a time
+        drawn = (sizes > config.sweep_above) & (sweep and config.samples > 1)
+        todo = ~drawn
+        out = self.run_groups(
             batch,
-            lambda first, stop, rows, out: kernel(first, stop, rows, bits, config, out),
-            sizes * sizes * (PAIR_NS * max(config.samples, 1)),
+            lambda first, stop, rows, out: kernel(
+                first, stop, rows, bits, config, todo, out
+            ),
+            np.where(todo, sizes * sizes * (PAIR_NS * max(config.samples, 1)), 0.0),
         )
+        for group in np.flatnonzero(drawn):
+            kernels.draws_in_parallel(batch.rows, int(group), bits, config, out)
+        return out
 
     def compute(
         self, batch: Batch, need_loss: bool = True
