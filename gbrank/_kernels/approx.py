@@ -882,8 +882,8 @@ def draws_in_parallel(
 ) -> None:
     """:func:`approx_metric_sweep` of one list, its Gumbel draws on the threads.
 
-    For a long list with several draws (one 100,000-row list: 8 draws of about
-    0.45 s each). Each draw adds into its own zeroed sums, and those are added
+    For a long list with several draws (one 100,000-row list: 8 draws of
+    0.3-0.45 s each). Each draw adds into its own zeroed sums, and those are added
     up in draw order, as the kernel does: the same results to the bit, for any
     number of threads.
     """
