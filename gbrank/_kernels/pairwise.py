@@ -435,6 +435,54 @@ def _credited_lambda(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _pair_lambda(
+    weights: int,
+    a_credited: bool,
+    a_terms: tuple[float, float, float],
+    b: int,
+    setup: PairSetup,
+    config: PairConfig,
+) -> float:
+    """Return the lambda weight of the pair of positions a and b (1 without).
+
+    ``a_terms`` are a's gain, discount and extra; ``weights`` the lambda
+    weights compiled (:func:`_top_pairs_of`). The product and LambdaLoss
+    weights are symmetric in the two rows; the others go through
+    :func:`_credited_lambda`. Lambda terms are read only under a lambda weight
+    (the loads cost ~10 % otherwise).
+    """
+    _, _, _, _, gain, discount, extra, ladder, terms, _ = setup
+    g_a, d_a, e_a = a_terms
+    kind = config.lambda_kind
+    if weights == PRODUCT_WEIGHTS:
+        return product_weight(kind, terms[0], g_a, gain[b], d_a, discount[b])
+    if weights == LAMBDALOSS_WEIGHTS:
+        e_b = extra[b]
+        return lambdaloss_weight(
+            g_a,
+            gain[b],
+            d_a,
+            discount[b],
+            e_a,
+            e_b,
+            ladder[int(abs(e_a - e_b))],
+            terms[0],
+            config,
+        )
+    weighted, laddered, wide = _lambda_reads(kind)
+    if not weighted:
+        return 1.0
+    e_b = extra[b] if wide else 0.0
+    return _credited_lambda(
+        a_credited,
+        (g_a, gain[b], d_a, discount[b], e_a, e_b),
+        ladder[int(abs(e_a - e_b))] if laddered else 0.0,
+        terms,
+        config,
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _in_order(rows: Rows, order: IntArray) -> tuple[Array, Array, Array]:
     """Return the labels, scores and weights of the positions of ``order``."""
     labels, scores, weights, _ = rows
@@ -549,8 +597,7 @@ def _top_pairs_of(
         mass = _logistic_top_step(rows, setup, first, stop, config, acc)
         if mass != NOT_DONE:
             return mass
-    _, order, _, _, gain, discount, extra, ladder, terms, normalized = setup
-    weighted, laddered, wide = _lambda_reads(config.lambda_kind)
+    _, order, _, _, gain, discount, extra, _, _, normalized = setup
     n_valid = order.size
     expo, inverse = _exponentials(rows.scores, order, config)
     label, score, weight_of = _in_order(rows, order)
@@ -568,32 +615,9 @@ def _top_pairs_of(
             a_credited = y_a > y_b
             sign = 1.0 if a_credited else -1.0
             weight = w_a if a_credited else weight_of[b]
-            if weights == PRODUCT_WEIGHTS:
-                weight *= product_weight(
-                    config.lambda_kind, terms[0], g_a, gain[b], d_a, discount[b]
-                )
-            elif weights == LAMBDALOSS_WEIGHTS:  # symmetric: either row credited
-                e_b = extra[b]
-                weight *= lambdaloss_weight(
-                    g_a,
-                    gain[b],
-                    d_a,
-                    discount[b],
-                    e_a,
-                    e_b,
-                    ladder[int(abs(e_a - e_b))],
-                    terms[0],
-                    config,
-                )
-            elif weighted:
-                e_b = extra[b] if wide else 0.0
-                weight *= _credited_lambda(
-                    a_credited,
-                    (g_a, gain[b], d_a, discount[b], e_a, e_b),
-                    ladder[int(abs(e_a - e_b))] if laddered else 0.0,
-                    terms,
-                    config,
-                )
+            weight *= _pair_lambda(
+                weights, a_credited, (g_a, d_a, e_a), b, setup, config
+            )
             value, g, h = _pair(
                 pair,
                 weight,
@@ -647,9 +671,8 @@ def pair_positions(
     if config.selection == PairSelection.TOPK and not every:
         return _top_pairs(rows, setup, first, stop, config, acc)
     labels, scores, weights, _ = rows
-    _, order, _, lower, gain, discount, extra, ladder, terms, normalized = setup
+    _, order, _, lower, gain, discount, extra, _, terms, normalized = setup
     kind = config.lambda_kind
-    weighted, laddered, wide = _lambda_reads(kind)
     n_valid = order.size
     expo, inverse = _exponentials(scores, order, config)
     self_pairs = kind == LambdaKind.LAMBDALOSS_ROW and config.need_loss
@@ -670,20 +693,9 @@ def pair_positions(
         if config.selection == PairSelection.ALL and not every:
             for b in range(lower[a], n_valid):
                 j = order[b]
-                weight = w_a
-                if weighted:
-                    e_b = extra[b] if wide else 0.0
-                    weight *= lambda_weight(
-                        g_a,
-                        gain[b],
-                        d_a,
-                        discount[b],
-                        e_a,
-                        e_b,
-                        ladder[int(abs(e_a - e_b))] if laddered else 0.0,
-                        terms,
-                        config,
-                    )
+                weight = w_a * _pair_lambda(
+                    EVERY_WEIGHT, True, (g_a, d_a, e_a), b, setup, config
+                )
                 value, g, h = _pair(
                     config.pair,
                     weight,
@@ -738,11 +750,9 @@ def _unordered_pairs(
     copy costs compile time.
     """
     labels, scores, row_weights, _ = rows
-    group, order, upper, lower, gain, discount, extra, ladder, terms, normalized = setup
+    group, order, upper, lower, gain, discount, extra, _, _, normalized = setup
     expo, inverse = exponentials
     value_a, grad_a, hess_a, mass = sums
-    kind = config.lambda_kind
-    weighted, laddered, wide = _lambda_reads(kind)
     every = _every(config)
     n_valid = order.size
     i = order[a]
@@ -767,17 +777,7 @@ def _unordered_pairs(
         j = order[b]
         sign = 1.0 if a_credited else -1.0
         weight = w_a if a_credited else row_weights[j]
-        if weights == PRODUCT_WEIGHTS:  # symmetric: either row credited
-            weight *= product_weight(kind, terms[0], g_a, gain[b], d_a, discount[b])
-        elif weighted:
-            e_b = extra[b] if wide else 0.0
-            weight *= _credited_lambda(
-                a_credited,
-                (g_a, gain[b], d_a, discount[b], e_a, e_b),
-                ladder[int(abs(e_a - e_b))] if laddered else 0.0,
-                terms,
-                config,
-            )
+        weight *= _pair_lambda(weights, a_credited, (g_a, d_a, e_a), b, setup, config)
         value, g, h = _pair(
             pair,
             weight,
