@@ -849,8 +849,9 @@ def top_step_kernel(pair: int, weights: int) -> Any:
     (both are constants of the closure, ``int``, which numba's disk cache keys
     it by). A group it leaves (:data:`NOT_DONE`: the logistic step's
     exponentials out of range) keeps ``todo[g]``, for :func:`pair_groups`; the
-    others are cleared. First call, fresh cache: 7-11 s instead of
-    :func:`pair_groups`'s 20-30 s (``benchmarks/compile.py``, 2026-12-07).
+    others are cleared. First call, fresh cache: 7-16 s instead of
+    :func:`pair_groups`'s 20-35 s (``benchmarks/compile.py`` and runs of old
+    and new code in turn, 2026-12-07).
     """
     pair_code = pair
     weight_code = weights
