@@ -19,13 +19,14 @@ import pytest
 
 import gbrank
 from gbrank._kernels import approx as kernels
-from gbrank._kernels import softmax_variants
+from gbrank._kernels import neuralsort, softmax_variants
 from gbrank._kernels.approx import gumbel, row_key
 from gbrank._kernels.approx_sweep import MAX_LEVELS, NEAR, SWEEP_ROWS
-from gbrank._kernels.common import Rows, Terms
+from gbrank._kernels.common import Rows, Terms, argsort_descending
 from gbrank._kernels.threads import num_threads
 from gbrank.losses import approx
 from gbrank.losses.approx import STEP_SCALE
+from gbrank.losses.neuralsort import STEP_ROWS
 from gbrank.testing import Case, central_difference
 
 from . import _oracles, _oracles_listwise
@@ -190,6 +191,7 @@ def _case(n_groups=6, size=12, seed=0, scale=1.5):
         ("neural_ndcg", {"topn": -3}, r"topn must be None or an integer >= 1"),
         ("neural_ndcg", {"max_iter": 0}, r"max_iter must be an integer >= 1"),
         ("neural_ndcg", {"tol": 0.0}, r"tol must be a finite number > 0"),
+        ("neural_ndcg", {"step": "pairs"}, r"step='pairs' is not supported"),
     ],
 )
 def test_bad_parameters_raise_naming_the_parameter_and_range(name, params, message):
@@ -706,3 +708,88 @@ def test_neural_ndcg_gradient_through_more_iterations_still_matches_the_oracle()
     np.testing.assert_allclose(
         loss.grad_hess(labels, scores, **kwargs)[0], grad, rtol=1e-8, atol=1e-12
     )
+
+
+def test_score_spread_and_its_chain_rule_equal_the_sums_over_every_pair():
+    """A_j = sum_k |s_j - s_k| and sum_k (A_bar_j + A_bar_k) sign(s_j - s_k) from
+    sorted prefix sums, on ties, a shifted list and single rows."""
+    rng = np.random.default_rng(12)
+    for n, offset in [(1, 0.0), (2, 0.0), (9, 0.0), (40, 0.0), (40, 1e3)]:
+        s = np.round(rng.normal(size=n), 1) + offset  # ties
+        a_bar = rng.normal(size=n)
+        order = argsort_descending(s, np.arange(n))
+        difference = s[:, None] - s[None, :]
+        np.testing.assert_allclose(
+            neuralsort.score_spread(s, order),
+            np.abs(difference).sum(axis=1),
+            rtol=1e-13,
+            atol=1e-10,
+        )
+        grad = np.full(n, 0.5)
+        neuralsort.add_spread_gradient(s, order, a_bar, grad)
+        pairs = (a_bar[:, None] + a_bar[None, :]) * np.sign(difference)
+        np.testing.assert_allclose(grad, 0.5 + pairs.sum(axis=1), atol=1e-12)
+
+
+@pytest.mark.parametrize("cut", [1, 4, 17])
+def test_top_rows_gradient_is_the_derivative_of_its_value(cut):
+    rng = np.random.default_rng(cut)
+    s = rng.normal(size=17)
+    gains = 2.0 ** rng.integers(0, 4, size=17) - 1.0
+
+    def value(x):
+        return neuralsort.top_rows(x, gains, 0.3, 1 / 0.7, cut, np.zeros(17))
+
+    grad = np.zeros(17)
+    neuralsort.top_rows(s, gains, 0.3, 1 / 0.7, cut, grad)
+    np.testing.assert_allclose(grad, central_difference(value, s, 1e-4), atol=1e-9)
+
+
+@pytest.mark.parametrize("topn", [None, 4])
+def test_neural_ndcg_neuralsort_step_is_its_top_rows_without_sinkhorn(topn):
+    """The "neuralsort" booster step: NeuralSort's first ``topn`` (else STEP_ROWS) rows,
+    no Sinkhorn scaling, hessian |g| / tau; the oracle with no iteration. Lists
+    with ties, ignored rows, a singleton, no relevant row and more than
+    STEP_ROWS rows."""
+    rng = np.random.default_rng(13)
+    group = [7, 1, 5, 45, 12]
+    labels = rng.integers(0, 4, size=sum(group)).astype(float)
+    labels[rng.random(labels.size) < 0.1] = -1.0
+    labels[8:13] = 0.0  # no relevant row
+    scores = np.round(rng.normal(size=labels.size), 1)  # ties
+    weights = rng.uniform(0.5, 2.0, size=labels.size)
+    loss = gbrank.NeuralNDCGLoss(temperature=0.5, topn=topn, step="neuralsort")
+    grad, hess = loss.booster_grad_hess(
+        labels, scores, group=group, sample_weight=weights
+    )
+    offsets = np.concatenate(([0], np.cumsum(group)))
+    for start, stop in itertools.pairwise(offsets):
+        _, expected, _ = _oracles_listwise.neural_ndcg(
+            labels[start:stop],
+            scores[start:stop],
+            weights[start:stop],
+            temperature=0.5,
+            topn=STEP_ROWS if topn is None else topn,
+            max_iter=0,
+        )
+        np.testing.assert_allclose(grad[start:stop], expected, rtol=1e-10, atol=1e-14)
+    np.testing.assert_array_equal(hess, np.maximum(np.abs(grad) / 0.5, 1e-16))
+    exact = gbrank.NeuralNDCGLoss(temperature=0.5, topn=topn)  # the default step
+    np.testing.assert_array_equal(
+        exact.booster_grad_hess(labels, scores, group=group, sample_weight=weights)[0],
+        exact.grad_hess(labels, scores, group=group, sample_weight=weights)[0],
+    )
+
+
+def test_neural_ndcg_neuralsort_step_takes_lists_past_the_memory_limit():
+    loss = gbrank.NeuralNDCGLoss(step="neuralsort")
+    n = 3 * loss.max_list_size
+    labels = np.zeros(n)
+    labels[::7] = 2.0
+    scores = np.random.default_rng(14).normal(size=n)
+    grad, hess = loss.booster_grad_hess(labels, scores)
+    assert np.isfinite(grad).all()
+    assert (hess > 0).all()
+    assert grad[labels > 0].sum() < 0.0  # relevant rows are pushed up
+    with pytest.raises(ValueError, match="more than 2048"):
+        loss.grad_hess(labels, scores)

@@ -21,6 +21,10 @@ memory: only the row and column sums of each iteration are stored, and the
 matrices of earlier iterations are rebuilt from the final one by multiplying
 the sums back.
 
+The ``"neuralsort"`` booster step (:func:`neural_sort_step`) takes the first k
+rows of :math:`\hat P^{(0)}` without Sinkhorn scaling, one row at a time, and
+:math:`A` from sorted prefix sums: O(n (k + log n)) time, O(n) memory.
+
 Conventions: :mod:`gbrank._kernels`.
 """
 
@@ -37,6 +41,7 @@ from gbrank._kernels.common import (
     IntArray,
     Rows,
     Terms,
+    argsort_descending,
     exp2_gain,
     list_weight,
     valid_rows,
@@ -308,32 +313,156 @@ def _one_list(
 
 
 @njit(cache=True, nogil=True)
+def score_spread(s: Array, order: IntArray) -> Array:
+    """Return ``A_j = sum_k |s_j - s_k|`` in O(n), ``order`` sorting ``s`` descending.
+
+    From prefix sums of the scores minus the median (A does not change with a
+    shift; the shift keeps the prefix sums as small as the spread).
+    """
+    n = s.size
+    centre = s[order[n // 2]]
+    total = 0.0
+    for j in range(n):
+        total += s[j] - centre
+    spread = np.empty(n)
+    above = 0.0  # sum of the shifted scores before position i
+    for i in range(n):
+        v = s[order[i]] - centre
+        spread[order[i]] = (above - i * v) + (v * (n - 1 - i) - (total - above - v))
+        above += v
+    return spread
+
+
+@njit(cache=True, nogil=True)
+def add_spread_gradient(s: Array, order: IntArray, a_bar: Array, grad: Array) -> None:
+    """Add ``sum_k (A_bar_m + A_bar_k) sign(s_m - s_k)`` to ``grad[m]``, in O(n).
+
+    The chain rule of :func:`score_spread` (0 at ties), ``order`` sorting ``s``
+    descending: a row of a tie run at positions ``lo..hi-1`` has ``lo`` rows
+    above it and ``n - hi`` below.
+    """
+    n = s.size
+    total = 0.0
+    for j in range(n):
+        total += a_bar[j]
+    above = 0.0  # sum of A_bar over the rows before the run
+    lo = 0
+    while lo < n:
+        hi = lo + 1
+        while hi < n and s[order[hi]] == s[order[lo]]:
+            hi += 1
+        run = 0.0
+        for i in range(lo, hi):
+            run += a_bar[order[i]]
+        below = total - above - run
+        for i in range(lo, hi):
+            m = order[i]
+            grad[m] += a_bar[m] * (n - hi - lo) + below - above
+        above += run
+        lo = hi
+
+
+@njit(cache=True, nogil=True)
+def top_rows(
+    s: Array, gains: Array, scale: float, inv_t: float, cut: int, grad: Array
+) -> float:
+    r"""Loss and gradient of NeuralSort's first ``cut`` rows, without Sinkhorn.
+
+    :math:`-\mathrm{scale} \sum_{r < \mathrm{cut}} D_r \sum_j P_{rj} G_j`
+    with :math:`P_{rj} = \operatorname{softmax}_j(((n - 1 - 2r) s_j - A_j) / T)`
+    (0-based r): O(n (cut + log n)). Row r's softmax backward is
+    :math:`\bar Z_{rj} = -\mathrm{scale}\, D_r P_{rj} (G_j - E_r)`,
+    :math:`E_r = \sum_j P_{rj} G_j`. Adds the gradient to ``grad``.
+    """
+    n = s.size
+    order = argsort_descending(s, np.arange(n))
+    spread = score_spread(s, order)
+    a_bar = np.zeros(n)
+    row = np.empty(n)
+    value = 0.0
+    for r in range(cut):
+        coef = n - 1.0 - 2.0 * r
+        top = -np.inf
+        for j in range(n):
+            row[j] = (coef * s[j] - spread[j]) * inv_t
+            top = max(top, row[j])
+        total = 0.0
+        for j in range(n):
+            row[j] = math.exp(row[j] - top)
+            total += row[j]
+        inv = 1.0 / total
+        expected = 0.0
+        for j in range(n):
+            row[j] *= inv
+            expected += row[j] * gains[j]
+        weight = scale / math.log2(r + 2.0)
+        value -= weight * expected
+        for j in range(n):
+            z_bar = -weight * row[j] * (gains[j] - expected) * inv_t
+            grad[j] += z_bar * coef
+            a_bar[j] -= z_bar
+    add_spread_gradient(s, order, a_bar, grad)
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _list(rows: Rows, g: int, topn: int) -> tuple[IntArray, Array, Array, float, int]:
+    """Return group g's valid rows, their scores and gains, ``W / IDCG`` and the cut.
+
+    List weight ``W = sum w_i y_i / sum y_i``; gains ``2^y - 1``; the ideal DCG
+    is exact, cut at ``topn`` (0: none). A group without a positive label
+    returns no valid row.
+    """
+    labels, scores, weights, offsets = rows
+    valid: IntArray = valid_rows(labels, offsets[g], offsets[g + 1])
+    label_sum, weight = list_weight(labels, weights, valid)
+    n = valid.size if label_sum > 0.0 else 0  # no valid row, or none relevant
+    gains = np.empty(n)
+    s = np.empty(n)
+    for a in range(n):
+        gains[a] = exp2_gain(labels[valid[a]])
+        s[a] = scores[valid[a]]
+    cut = n if topn <= 0 else min(topn, n)
+    scale = weight / ideal_dcg(gains, False, cut) if n > 0 else 0.0
+    return valid[:n], s, gains, scale, cut
+
+
+@njit(cache=True, nogil=True)
+def _store(out: Terms, g: int, valid: IntArray, grad: Array, value: float) -> None:
+    """Write a list's gradient and its loss value (``out.loss[g]``)."""
+    for a in range(valid.size):
+        out.grad[valid[a]] = grad[a]
+    out.loss[g] = value
+
+
+@njit(cache=True, nogil=True)
 def neural_ndcg(
     first: int, stop: int, rows: Rows, config: NeuralConfig, out: Terms
 ) -> None:
     """NeuralNDCG loss and gradient of each group (``out.hess`` untouched).
 
-    List weight ``W = sum w_i y_i / sum y_i``; a group without a positive label
-    (ideal DCG 0) gives 0. Gains ``2^y - 1``; the ideal DCG is exact, cut at
-    ``topn``.
+    A group without a positive label (ideal DCG 0) gives 0 (:func:`_list`).
     """
-    labels, scores, weights, offsets = rows
     for g in range(first, stop):
-        valid: IntArray = valid_rows(labels, offsets[g], offsets[g + 1])
-        label_sum, weight = list_weight(labels, weights, valid)
-        if label_sum <= 0.0:  # no valid row, or none relevant
-            continue
-        n = valid.size
-        gains = np.empty(n)
-        s = np.empty(n)
-        for a in range(n):
-            gains[a] = exp2_gain(labels[valid[a]])
-            s[a] = scores[valid[a]]
-        cut = n if config.topn <= 0 else min(config.topn, n)
-        ideal = ideal_dcg(gains, False, cut)
-        grad = np.zeros(n)
-        value = _one_list(s, gains, weight / ideal, config, grad)
-        for a in range(n):
-            out.grad[valid[a]] = grad[a]
-        if config.need_loss:
-            out.loss[g] = value
+        valid, s, gains, scale, _ = _list(rows, g, config.topn)
+        grad = np.zeros(valid.size)
+        if valid.size > 0:
+            value = _one_list(s, gains, scale, config, grad)
+            _store(out, g, valid, grad, value)
+
+
+@njit(cache=True, nogil=True)
+def neural_sort_step(
+    first: int, stop: int, rows: Rows, config: NeuralConfig, out: Terms
+) -> None:
+    """Write each group's booster step: :func:`top_rows`, cut at ``config.topn``.
+
+    Only ``config.temperature`` and ``config.topn`` (> 0) are used; writes the
+    gradient and the value of the top rows' objective (``out.hess`` untouched).
+    """
+    for g in range(first, stop):
+        valid, s, gains, scale, cut = _list(rows, g, config.topn)
+        grad = np.zeros(valid.size)
+        if valid.size > 0:
+            value = top_rows(s, gains, scale, 1.0 / config.temperature, cut, grad)
+            _store(out, g, valid, grad, value)
