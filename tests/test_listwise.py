@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import gbrank
 from gbrank._kernels import approx as kernels
-from gbrank._kernels import neuralsort, softmax_variants
+from gbrank._kernels import approx_sweep, neuralsort, softmax_variants
 from gbrank._kernels.approx import gumbel, row_key
 from gbrank._kernels.approx_sweep import MAX_LEVELS, NEAR, SWEEP_ROWS
 from gbrank._kernels.common import Rows, Terms, argsort_descending
@@ -470,6 +471,26 @@ def _swept_step(loss, labels, scores, weights=None, sweep_above=2):
     _, grad, hess = loss._run(batch, config._replace(sweep_above=sweep_above))
     scale = STEP_SCALE * loss.temperature / loss._smoothing()
     return approx.normalized_step(batch, grad, hess, scale)
+
+
+def test_far_pair_polynomials_are_f_and_g_on_the_far_range():
+    """approx_sweep's polynomials in u = e^-x (benchmarks/sweep_series.py) against
+    f = u / (1 + u) and g = u / (1 + u)^2 on [0, e^-NEAR], in exact arithmetic."""
+    terms = approx_sweep.TERMS
+    assert terms % 2 == 0
+    assert approx_sweep._F_TERMS.size == approx_sweep._G_TERMS.size == terms
+    f_terms = [Fraction(float(c)) for c in approx_sweep._F_TERMS]
+    g_terms = [Fraction(float(c)) for c in approx_sweep._G_TERMS]
+    worst_f = worst_g = Fraction(0)
+    for u in np.linspace(0.0, math.exp(-NEAR), 301):
+        u = Fraction(float(u))
+        powers = [u ** (k + 1) for k in range(terms)]
+        f = sum(c * p for c, p in zip(f_terms, powers, strict=True))
+        g = sum(c * p for c, p in zip(g_terms, powers, strict=True))
+        worst_f = max(worst_f, abs(f - u / (1 + u)))
+        worst_g = max(worst_g, abs(g - u / (1 + u) ** 2))
+    assert worst_f < 1e-16
+    assert worst_g < 5e-16
 
 
 @pytest.mark.parametrize("name", ["approx_ndcg", "approx_mrr"])

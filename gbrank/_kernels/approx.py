@@ -34,8 +34,7 @@ from numba import njit
 from gbrank._kernels.approx_sweep import (
     MAX_LEVELS,
     NEAR,
-    far_above,
-    far_below,
+    far_sums,
 )
 from gbrank._kernels.common import (
     LN2,
@@ -452,8 +451,8 @@ def _sweep_ranks(z: Array, inv_t: float, work: Scratch) -> bool:
     slot = np.zeros(n, dtype=np.int64)
     below, below_slope = np.empty((n, 2)), np.empty((n, 2))
     above, above_slope = np.empty((n, 2)), np.empty((n, 2))
-    far_below(z, slot, np.zeros(n), 1, inv_t, below, below_slope, np.empty((n, 2)))
-    far_above(z, slot, np.zeros(n), 1, inv_t, above, above_slope)
+    far_sums(z, slot, np.zeros(n), 1, inv_t, False, below, below_slope)
+    far_sums(z, slot, np.zeros(n), 1, inv_t, True, above, above_slope)
     tempered = np.empty(n)
     for a in range(n):
         ranks[a] = 1.0 + below[a, 0] + above[a, 0]
@@ -497,8 +496,8 @@ def _sweep_pair_sums(
     c, grad, hess = work.c, work.grad, work.hess
     below, below_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
     above, above_slope = np.empty((n, 2 * levels)), np.empty((n, 2 * levels))
-    far_below(z, level, c, levels, inv_t, below, below_slope, np.empty_like(below))
-    far_above(z, level, c, levels, inv_t, above, above_slope)
+    far_sums(z, level, c, levels, inv_t, False, below, below_slope)
+    far_sums(z, level, c, levels, inv_t, True, above, above_slope)
     grad[:] = 0.0
     hess[:] = 0.0
     stop = 0
